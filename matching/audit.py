@@ -1,0 +1,52 @@
+"""Writing to the append-only audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from matching.models import AuditAction, AuditEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user in one organisation with one role (None for system jobs)."""
+
+    user_id: int | None
+    organisation_id: int | None
+    role: str | None = None
+    ip_address: str | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user_id=None, organisation_id=None, role="system")
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: AuditAction,
+    object_type: str,
+    object_id: int | str | None = None,
+    *,
+    jobseeker_id: int | None = None,
+    purpose: str = "",
+    details: dict | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Append one audit entry (flushed with the caller's unit of work)."""
+    entry = AuditEntry(
+        actor_id=actor.user_id,
+        actor_organisation_id=actor.organisation_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        jobseeker_id=jobseeker_id,
+        purpose=purpose,
+        details=details or {},
+        ip_address=actor.ip_address,
+        note=note,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,1 @@
+"""Deterministic demo data: realistic Danish organisations, jobseekers, CVs and vacancies."""

@@ -1,0 +1,181 @@
+"""Matches, referrals (henvisninger) and forwardings, each with an event history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matching.models.base import (
+    Base,
+    CreatedAtMixin,
+    JSONType,
+    Timestamp,
+    TimestampMixin,
+    enum_column,
+    utcnow,
+)
+from matching.models.enums import ForwardingRule, ForwardingState, ReferralState, ReferralType
+from matching.models.organisations import Organisation, User
+from matching.models.people import Jobseeker
+from matching.models.vacancies import Vacancy
+
+
+class Match(Base):
+    """A proposed pairing of a vacancy and a jobseeker, as last computed by the matcher.
+
+    ``components`` holds the machine-readable score parts, ``explanation`` the Danish phrases
+    shown to counsellors. A match is a proposal: people decide (see MatchReview).
+    """
+
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id", ondelete="CASCADE"))
+    jobseeker_id: Mapped[int] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(SmallInteger)
+    components: Mapped[dict] = mapped_column(JSONType, default=dict)
+    explanation: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    cross_industry: Mapped[bool] = mapped_column(Boolean, default=False)
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str] = mapped_column(String(80))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    computed_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+
+    vacancy: Mapped[Vacancy] = relationship()
+    jobseeker: Mapped[Jobseeker] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("vacancy_id", "jobseeker_id"),
+        Index("ix_matches_vacancy_rank", "vacancy_id", "rank"),
+    )
+
+
+class MatchReview(CreatedAtMixin, Base):
+    """A counsellor's decision on a match: accept, reject (with reason) or override."""
+
+    __tablename__ = "match_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id", ondelete="CASCADE"))
+    jobseeker_id: Mapped[int] = mapped_column(ForeignKey("jobseekers.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    decision: Mapped[str] = mapped_column(String(20))  # accept | reject | override
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_match_reviews_pair", "vacancy_id", "jobseeker_id"),)
+
+
+class Referral(TimestampMixin, Base):
+    """A henvisning (or opfordring / jobordre referral) of a jobseeker to a vacancy."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vacancy_id: Mapped[int] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="RESTRICT"), index=True
+    )
+    jobseeker_id: Mapped[int] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="RESTRICT"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    type: Mapped[ReferralType] = mapped_column(
+        enum_column(ReferralType, "referral_type"), default=ReferralType.HENVISNING
+    )
+    state: Mapped[ReferralState] = mapped_column(
+        enum_column(ReferralState, "referral_state"), default=ReferralState.PROPOSED, index=True
+    )
+    notice_days: Mapped[int] = mapped_column(SmallInteger, default=1)
+    respond_by: Mapped[date | None] = mapped_column(Date)
+    reminded_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    vacancy: Mapped[Vacancy] = relationship()
+    jobseeker: Mapped[Jobseeker] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="ReferralEvent.id"
+    )
+
+
+class ReferralEvent(Base):
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Forwarding(TimestampMixin, Base):
+    """A vacancy passed from one organisation to another (videregivelse).
+
+    ``idempotency_key`` (vacancy + target + rule) is unique, so concurrent scheduler runs
+    forward once: the database decides, not a lock.
+    """
+
+    __tablename__ = "forwardings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vacancy_id: Mapped[int] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), index=True
+    )
+    from_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    rule: Mapped[ForwardingRule] = mapped_column(enum_column(ForwardingRule, "forwarding_rule"))
+    state: Mapped[ForwardingState] = mapped_column(
+        enum_column(ForwardingState, "forwarding_state"), default=ForwardingState.OPEN
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    vacancy: Mapped[Vacancy] = relationship()
+    from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_organisation_id])
+    to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_organisation_id])
+    events: Mapped[list[ForwardingEvent]] = relationship(
+        back_populates="forwarding", cascade="all, delete-orphan", order_by="ForwardingEvent.id"
+    )
+
+
+class ForwardingEvent(Base):
+    __tablename__ = "forwarding_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forwarding_id: Mapped[int] = mapped_column(
+        ForeignKey("forwardings.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    forwarding: Mapped[Forwarding] = relationship(back_populates="events")

@@ -1,0 +1,136 @@
+"""Shared fixtures.
+
+By default tests run on a throw-away SQLite file. Set ``JOBBRO_TEST_DATABASE_URL`` (CI does, to
+the machine's PostgreSQL) to run the same tests on PostgreSQL; ``JOBBRO_TEST_REDIS_URL`` likewise
+for Redis (otherwise an embedded Redis server is started for the session).
+Each test runs inside a transaction that is rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from matching.db import make_engine
+from matching.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def _test_env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        "JOBBRO_ENV": "test",
+        "JOBBRO_DATA_DIR": str(tmp_path),
+        "JOBBRO_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+    }
+    if os.environ.get("JOBBRO_TEST_DATABASE_URL"):
+        env["JOBBRO_DATABASE_URL"] = os.environ["JOBBRO_TEST_DATABASE_URL"]
+    if os.environ.get("JOBBRO_TEST_REDIS_URL"):
+        env["JOBBRO_REDIS_URL"] = os.environ["JOBBRO_TEST_REDIS_URL"]
+    return env
+
+
+@pytest.fixture(scope="session")
+def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("jobbro")
+
+
+@pytest.fixture(scope="session")
+def settings(session_tmp: Path) -> Settings:
+    return Settings.from_env(_test_env(session_tmp))
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    from matching.migrate import reset_schema_for_tests
+
+    engine = make_engine(settings)
+    reset_schema_for_tests(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (commits become savepoints)."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"reference data folder {SHARED_DATA} is missing")
+    return SHARED_DATA
+
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _unavailable(reason: str) -> None:
+    """Outside CI a missing PostgreSQL skips; in CI it fails, so the real path is never skipped."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A PostgreSQL URL for tests that need PostgreSQL whatever the main test database is."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    url = os.environ.get("JOBBRO_TEST_DATABASE_URL") or DEFAULT_PG_URL
+    if not url.startswith("postgresql"):
+        url = DEFAULT_PG_URL
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        _unavailable(f"PostgreSQL not reachable at {url}: {exc.orig}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url(session_tmp: Path) -> Iterator[str]:
+    """A real Redis: JOBBRO_TEST_REDIS_URL if given, else an embedded server for the session."""
+    import redis as redis_lib
+
+    given = os.environ.get("JOBBRO_TEST_REDIS_URL")
+    if given:
+        client = redis_lib.Redis.from_url(given)
+        client.flushdb()
+        yield given
+        client.flushdb()
+        return
+    from workers.redis_server import EmbeddedRedis
+
+    with EmbeddedRedis(session_tmp / "redis") as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_conn(redis_url: str):  # noqa: ANN201
+    import redis as redis_lib
+
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()

@@ -1,0 +1,95 @@
+"""Settings: embedded defaults, production requirements, and one clear message per bad variable."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from matching.errors import ConfigError
+from matching.settings import DEV_SECRET_KEY, Settings
+
+
+def test_defaults_use_sqlite_under_data_dir_and_embedded_redis(tmp_path: Path) -> None:
+    settings = Settings.from_env({"JOBBRO_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'jobbro.sqlite3'}"
+    assert settings.redis_url is None and settings.redis_embedded
+    assert settings.env == "development"
+    assert settings.secret_key == DEV_SECRET_KEY
+    assert len(settings.cpr_key) == 32
+    assert settings.model_dir == tmp_path / "models"
+
+
+def test_default_data_dir_is_var_in_the_project() -> None:
+    settings = Settings.from_env({})
+    assert settings.data_dir.name == "var"
+    assert (settings.data_dir.parent / "pyproject.toml").exists()
+
+
+def test_explicit_urls_are_kept() -> None:
+    settings = Settings.from_env(
+        {
+            "JOBBRO_DATABASE_URL": "postgresql+psycopg://u:p@db:5432/jobbro",
+            "JOBBRO_REDIS_URL": "redis://redis:6379/0",
+        }
+    )
+    assert settings.database_url.endswith("@db:5432/jobbro")
+    assert settings.redis_url == "redis://redis:6379/0"
+    assert not settings.is_sqlite
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"JOBBRO_DATABASE_URL": "not a url"}, "JOBBRO_DATABASE_URL"),
+        ({"JOBBRO_DATABASE_URL": "mysql://u@h/db"}, "JOBBRO_DATABASE_URL"),
+        ({"JOBBRO_DATABASE_URL": "postgresql://u@h"}, "JOBBRO_DATABASE_URL"),
+        ({"JOBBRO_REDIS_URL": "http://localhost:6379"}, "JOBBRO_REDIS_URL"),
+        ({"JOBBRO_REDIS_URL": "redis://localhost:notaport"}, "JOBBRO_REDIS_URL"),
+        ({"JOBBRO_SECRET_KEY": "short"}, "JOBBRO_SECRET_KEY"),
+        ({"JOBBRO_CPR_KEY": "not-base64-of-32-bytes"}, "JOBBRO_CPR_KEY"),
+        ({"JOBBRO_ENV": "staging"}, "JOBBRO_ENV"),
+        ({"JOBBRO_LOG_LEVEL": "LOUD"}, "JOBBRO_LOG_LEVEL"),
+        ({"JOBBRO_REFERRAL_REMINDER_DAYS": "-3"}, "JOBBRO_REFERRAL_REMINDER_DAYS"),
+        ({"JOBBRO_TAXONOMY_DIR": "/does/not/exist"}, "JOBBRO_TAXONOMY_DIR"),
+    ],
+)
+def test_invalid_values_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    assert len(info.value.problems) == 1
+    assert info.value.problems[0].startswith(variable)
+    assert "\n" not in str(info.value)
+
+
+def test_production_requires_every_secret_and_names_all_missing() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"JOBBRO_ENV": "production"})
+    named = {p.split()[0] for p in info.value.problems}
+    assert named == {
+        "JOBBRO_DATABASE_URL",
+        "JOBBRO_REDIS_URL",
+        "JOBBRO_SECRET_KEY",
+        "JOBBRO_CPR_KEY",
+    }
+
+
+def test_production_with_everything_given() -> None:
+    key = base64.urlsafe_b64encode(b"k" * 32).decode()
+    settings = Settings.from_env(
+        {
+            "JOBBRO_ENV": "production",
+            "JOBBRO_DATABASE_URL": "postgresql+psycopg://jobbro@db/jobbro",
+            "JOBBRO_REDIS_URL": "redis://redis:6379/0",
+            "JOBBRO_SECRET_KEY": "x" * 40,
+            "JOBBRO_CPR_KEY": key,
+        }
+    )
+    assert settings.cpr_key == b"k" * 32
+
+
+def test_password_is_redacted_in_messages() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"JOBBRO_DATABASE_URL": "mysql://user:topsecret@h/db"})
+    assert "topsecret" not in str(info.value)

@@ -1,0 +1,352 @@
+"""The ``jobbro`` command line: the composition root of the processes.
+
+``serve`` supervises the web server (gunicorn, ``portal.wsgi:app`` by dotted path — this module
+never imports the portal), a worker and the scheduler, and the embedded Redis server when no
+JOBBRO_REDIS_URL is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from matching.errors import ConfigError, ImportFormatError, JobbroError, ServiceUnavailable
+from matching.settings import Settings
+from workers.queues import QueueName
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+CHILD_STOP_TIMEOUT_SECONDS = 10
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _engine(settings: Settings, *, check: bool = True):  # noqa: ANN202
+    from matching.db import check_database, make_engine
+
+    engine = make_engine(settings)
+    if check:
+        check_database(engine)
+    return engine
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Jobbro: job matching and referral for employers, a-kasser and jobcentres.
+
+    Configuration comes from JOBBRO_* environment variables (see README.md).
+    """
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema to REVISION."""
+    from matching.migrate import current_revision, upgrade
+
+    settings = _settings()
+    engine = _engine(settings)
+    upgrade(engine, revision)
+    click.echo(f"Database at revision {current_revision(engine)}.")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from matching.migrate import current_revision, head_revision
+
+    engine = _engine(_settings())
+    current, head = current_revision(engine), head_revision()
+    state = "up to date" if current == head else f"behind (head is {head})"
+    click.echo(f"{current or 'empty'}: {state}")
+
+
+# --- demo data ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, required=True, help="Generate the demo data set.")
+@click.option(
+    "--size",
+    type=click.IntRange(min=50, max=200_000),
+    default=2000,
+    show_default=True,
+    help="Number of jobseekers (vacancies and places scale with it).",
+)
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has data.")
+@click.option("--replace", is_flag=True, help="Delete existing demo data first.")
+def seed(demo: bool, size: int, seed_value: int, if_empty: bool, replace: bool) -> None:
+    """Fill the database with realistic, deterministic Danish demo data."""
+    from sqlalchemy import func, select
+
+    from matching.db import make_session_factory, session_scope
+    from matching.demo.generator import DEMO_LOGINS
+    from matching.demo.seed import seed_demo
+    from matching.models import Organisation
+
+    settings = _settings()
+    engine = _engine(settings)
+    with session_scope(make_session_factory(engine)) as session:
+        has_data = session.scalar(select(func.count()).select_from(Organisation)) > 0
+        if has_data and if_empty:
+            click.echo("Demo data already present; nothing to do.")
+        else:
+            started = time.monotonic()
+            report = seed_demo(session, settings, seed=seed_value, size=size, replace=replace)
+            click.echo(f"Seeded demo data in {time.monotonic() - started:.1f}s: {report.summary()}")
+    click.echo("Demo logins:")
+    for email, password, role in DEMO_LOGINS:
+        click.echo(f"  {role:<38} {email:<40} {password}")
+
+
+# --- taxonomy -------------------------------------------------------------------------------
+
+
+@cli.group()
+def taxonomy() -> None:
+    """Occupation taxonomy (ESCO, ISCO-08, DISCO-08)."""
+
+
+@taxonomy.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "source_format",
+    type=click.Choice(["esco_tsv", "esco_csv", "disco_csv"]),
+    default=None,
+    help="Input format (detected from the header when omitted).",
+)
+def taxonomy_import(path: Path, source_format: str | None) -> None:
+    """Import ESCO occupations (TSV or official CSV export) or DISCO-08 (DST CSV) from PATH.
+
+    PATH may be a file or a folder; a folder imports every file it recognises.
+    """
+    from matching.db import make_session_factory, session_scope
+    from matching.taxonomy.importer import import_taxonomy
+    from matching.taxonomy.parsers import detect_format
+
+    settings = _settings()
+    engine = _engine(settings)
+    targets = _taxonomy_targets(path, detect_format) if source_format is None else [path]
+    for target in targets:
+        started = time.monotonic()
+        with session_scope(make_session_factory(engine)) as session:
+            report = import_taxonomy(session, target, source_format=source_format)
+        click.echo(f"{target}: {report.summary()} ({time.monotonic() - started:.1f}s)")
+
+
+def _taxonomy_targets(path: Path, detect_format) -> list[Path]:  # noqa: ANN001
+    """A file as it is; in a folder, the ESCO CSV export as a whole plus each known file."""
+    if path.is_file():
+        return [path]
+    targets: list[Path] = []
+    if any(path.glob("occupations_*.csv")):
+        targets.append(path)
+    for candidate in sorted(path.iterdir()):
+        if candidate.is_file() and candidate.suffix in (".tsv", ".csv"):
+            if (
+                candidate.name.startswith(("occupations_", "ISCOGroups_"))
+                and candidate.suffix == ".csv"
+            ):
+                continue  # part of the ESCO CSV export handled above
+            try:
+                detect_format(candidate)
+            except ImportFormatError:
+                continue
+            targets.append(candidate)
+    if not targets:
+        raise ImportFormatError(f"{path}: no ESCO or DISCO-08 file found in this folder")
+    return targets
+
+
+@taxonomy.command("builtin")
+def taxonomy_builtin() -> None:
+    """Install the small built-in taxonomy of common Danish occupations (works offline)."""
+    from matching.db import make_session_factory, session_scope
+    from matching.taxonomy.importer import install_builtin_taxonomy
+
+    engine = _engine(_settings())
+    with session_scope(make_session_factory(engine)) as session:
+        report = install_builtin_taxonomy(session)
+    click.echo(f"Built-in taxonomy: {report.summary()}")
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice([q.value for q in QueueName]),
+    help="Queue to listen on (repeatable; default: all, in priority order).",
+)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run a background worker (non-forking; loads the model once)."""
+    from workers.redis_server import connect
+    from workers.worker import run_worker
+
+    settings = _settings()
+    _setup_logging(settings)
+    if settings.redis_url is None:
+        raise ConfigError(
+            ["JOBBRO_REDIS_URL must be set for a stand-alone worker (`jobbro serve` starts one)"]
+        )
+    connection = connect(settings.redis_url)
+    run_worker(settings, connection, [QueueName(q) for q in queues] or None, burst=burst)
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run the periodic-job scheduler (one per deployment)."""
+    from workers.redis_server import connect
+    from workers.worker import run_scheduler
+
+    settings = _settings()
+    _setup_logging(settings)
+    if settings.redis_url is None:
+        raise ConfigError(["JOBBRO_REDIS_URL must be set for a stand-alone scheduler"])
+    run_scheduler(settings, connect(settings.redis_url))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--web-workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--no-worker", is_flag=True, help="Do not start a background worker.")
+@click.option("--no-scheduler", is_flag=True, help="Do not start the periodic scheduler.")
+def serve(host: str, port: int, web_workers: int, no_worker: bool, no_scheduler: bool) -> None:
+    """Serve the portal (gunicorn) with a worker and the scheduler.
+
+    Without JOBBRO_REDIS_URL a private Redis server is started and stopped with this command.
+    """
+    from workers.redis_server import EmbeddedRedis, connect
+
+    settings = _settings()
+    _setup_logging(settings)
+    _engine(settings)  # fail now, with a clear message, if the database is unreachable
+    embedded: EmbeddedRedis | None = None
+    env = dict(os.environ)
+    if settings.redis_url is None:
+        embedded = EmbeddedRedis(settings.data_dir / "redis")
+        env["JOBBRO_REDIS_URL"] = embedded.start()
+        click.echo(f"Started embedded Redis at {embedded.url}")
+    else:
+        connect(settings.redis_url)
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env.setdefault("HF_HUB_OFFLINE", "1")
+
+    python = sys.executable
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        if not no_worker:
+            children["worker"] = subprocess.Popen([python, "-m", "workers.cli", "worker"], env=env)
+        if not no_scheduler:
+            children["scheduler"] = subprocess.Popen(
+                [python, "-m", "workers.cli", "scheduler"], env=env
+            )
+        children["web"] = subprocess.Popen(
+            [
+                python, "-m", "gunicorn",
+                "--bind", f"{host}:{port}",
+                "--workers", str(web_workers),
+                "--access-logfile", "-",
+                "--graceful-timeout", "5",
+                "portal.wsgi:app",
+            ],
+            env=env,
+        )  # fmt: skip
+        click.echo(f"Jobbro is running at http://{host}:{port}/  (Ctrl+C stops it)")
+        _supervise(children)
+    finally:
+        _stop_children(children)
+        if embedded is not None:
+            embedded.stop()
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Wait until a child exits or we are told to stop; then the caller stops the rest."""
+    stop = {"requested": False}
+
+    def _request_stop(_signum: int, _frame: object) -> None:
+        stop["requested"] = True
+
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
+    while not stop["requested"]:
+        for name, child in children.items():
+            code = child.poll()
+            if code is not None:
+                raise click.ClickException(f"the {name} process exited with code {code}")
+        time.sleep(0.5)
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + CHILD_STOP_TIMEOUT_SECONDS
+    for child in children.values():
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI. Usage errors: one line, exit 2. Known failures: one line, exit 1."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        cli.main(args=args, prog_name="jobbro", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"jobbro: error: {exc.format_message()}{hint}", err=True)
+        return EXIT_USAGE
+    except click.Abort:
+        click.echo("jobbro: aborted", err=True)
+        return EXIT_FAILURE
+    except click.ClickException as exc:
+        click.echo(f"jobbro: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (ConfigError, ServiceUnavailable, ImportFormatError, JobbroError) as exc:
+        message = str(exc).replace("\n", " ")
+        click.echo(f"jobbro: error: {message}", err=True)
+        return EXIT_FAILURE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

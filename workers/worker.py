@@ -1,0 +1,59 @@
+"""The Jobbro worker: a non-forking RQ worker and the periodic scheduler (rq's cron)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from redis import Redis
+from rq import SimpleWorker
+from rq.cron import CronScheduler
+
+from matching.settings import Settings
+from workers import runtime
+from workers.queues import ALL_QUEUES, QueueName, get_queue
+
+log = logging.getLogger(__name__)
+
+# Periodic jobs: (dotted path, queue, interval in seconds). Each is idempotent.
+PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
+    ("workers.jobs.purge_expired_exports", QueueName.MAINTENANCE, 3600),
+)
+
+
+def run_worker(
+    settings: Settings,
+    connection: Redis,
+    queues: list[QueueName] | None = None,
+    *,
+    burst: bool = False,
+    name: str | None = None,
+) -> bool:
+    """Run a worker until stopped (or until the queues are empty with ``burst``).
+
+    ``SimpleWorker`` runs jobs in this process: the embedding model is loaded once and
+    transformer models are not forked (they can deadlock in forked children).
+    """
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    runtime.init(settings)
+    names = queues or list(ALL_QUEUES)
+    worker = SimpleWorker(
+        [get_queue(q, connection) for q in names], connection=connection, name=name
+    )
+    log.info("worker listening on %s", ", ".join(q.value for q in names))
+    return worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+
+
+def run_scheduler(settings: Settings, connection: Redis) -> None:
+    """Enqueue the periodic jobs on their intervals (one scheduler per deployment)."""
+    cron = CronScheduler(connection=connection, logging_level=settings.log_level)
+    for func_path, queue, interval in PERIODIC_JOBS:
+        cron.register(func_path_to_callable(func_path), queue_name=queue.value, interval=interval)
+    cron.start()
+
+
+def func_path_to_callable(path: str):  # noqa: ANN201 - returns the job function
+    module_name, _, attr = path.rpartition(".")
+    module = __import__(module_name, fromlist=[attr])
+    return getattr(module, attr)
