@@ -1,0 +1,182 @@
+"""Application factory of the Jobbro portal.
+
+``create_app()`` reads :class:`~matching.settings.Settings` from the environment (or takes them),
+builds the engine and checks the database at start-up, so a wrong ``JOBBRO_DATABASE_URL`` stops
+the process with one clear message instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from matching.access import DANISH_TZ
+from matching.db import check_database, make_engine, make_session_factory
+from matching.errors import ServiceUnavailable
+from matching.settings import Settings
+
+PORTAL_DIR = Path(__file__).resolve().parent
+DKFDS_CSS = PORTAL_DIR / "static" / "dkfds" / "css" / "dkfds.min.css"
+SESSION_LIFETIME = timedelta(hours=8)
+
+# No inline scripts or styles anywhere: everything comes from /static.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+csrf = CSRFProtect()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: Callable[[], Session] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Flask:
+    """Build the portal.
+
+    ``settings`` default to ``Settings.from_env()``. ``session_factory`` (tests) replaces the
+    engine-backed factory, e.g. to run every request inside a test's transaction; without it an
+    engine is built from the settings and the database is checked before the app is returned
+    (raising :class:`~matching.errors.ServiceUnavailable` naming ``JOBBRO_DATABASE_URL``).
+    ``config`` overrides Flask settings (e.g. ``{"WTF_CSRF_ENABLED": False}`` in tests).
+    """
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    production = settings.env == "production"
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="jobbro_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
+        TESTING=settings.env == "test",
+        JSON_AS_ASCII=False,
+        DKFDS_AVAILABLE=DKFDS_CSS.is_file(),
+    )
+    if config:
+        app.config.update(config)
+    app.extensions["jobbro_settings"] = settings
+
+    if session_factory is None:
+        engine = make_engine(settings)
+        check_database(engine)
+        session_factory = make_session_factory(engine)
+        app.extensions["jobbro_engine"] = engine
+    else:
+        _check_session_factory(session_factory)
+    app.extensions["jobbro_session_factory"] = session_factory
+
+    csrf.init_app(app)
+    app.teardown_appcontext(_close_db)
+    app.after_request(_security_headers)
+    _register_template_helpers(app)
+
+    from portal import auth, errors, jobseekers, main, vacancies
+
+    errors.register_error_handlers(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(jobseekers.bp)
+    app.register_blueprint(vacancies.bp)
+    app.before_request(auth.load_logged_in_user)
+
+    @app.get("/healthz")
+    def healthz():  # noqa: ANN202 - Flask view
+        """Liveness and database check for load balancers and `jobbro` health probes."""
+        try:
+            get_db().execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return jsonify(status="error", database="unavailable"), 503
+        return jsonify(status="ok", database="ok")
+
+    csrf.exempt(healthz)
+    return app
+
+
+def _check_session_factory(factory: Callable[[], Session]) -> None:
+    session = factory()
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailable(f"JOBBRO_DATABASE_URL: cannot query the database: {exc}") from exc
+    finally:
+        session.close()
+
+
+def get_db() -> Session:
+    """The request's SQLAlchemy session (opened on first use, closed at teardown).
+
+    Views commit explicitly; anything not committed is rolled back when the request ends.
+    """
+    if "db" not in g:
+        from flask import current_app
+
+        g.db = current_app.extensions["jobbro_session_factory"]()
+    return g.db
+
+
+def _close_db(_exc: BaseException | None = None) -> None:
+    db: Session | None = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def _security_headers(response):  # noqa: ANN001, ANN202 - Flask hook
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    # Pages show personal data: keep them out of shared and browser caches.
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.template_filter("dato")
+    def format_date(value: date | datetime | None) -> str:
+        """Danish date format (dd.mm.åååå); datetimes are shown in Danish time."""
+        if value is None:
+            return "–"
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(DANISH_TZ)
+            return value.strftime("%d.%m.%Y kl. %H:%M")
+        return value.strftime("%d.%m.%Y")
+
+    @app.template_filter("tal")
+    def format_number(value: float | int | None) -> str:
+        """Danish number format: thousands separated by '.', decimals by ','."""
+        if value is None:
+            return "–"
+        number = float(value)
+        if number.is_integer():
+            return f"{int(number):,}".replace(",", ".")
+        return f"{number:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")

@@ -1,0 +1,316 @@
+"""Log in, log out, choosing the active organisation, and the access decorators.
+
+The Flask session holds only ``user_id`` and ``membership_id``; both are re-checked against the
+database on every request, so deactivating a user or removing a membership takes effect at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms import PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from matching import audit
+from matching.audit import Actor
+from matching.errors import PermissionDenied
+from matching.models import AuditAction, Membership, Role, User, utcnow
+from matching.security import (
+    DUMMY_PASSWORD_HASH,
+    hash_password,
+    password_needs_rehash,
+    verify_password,
+)
+from portal.app import get_db
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED_MESSAGE = "Forkert e-mail eller adgangskode."
+NO_ACCESS_MESSAGE = (
+    "Din bruger er ikke knyttet til en aktiv organisation. Kontakt din administrator."
+)
+EMAIL_MAX_CHARS = 254
+PASSWORD_MAX_CHARS = 1024  # argon2 hashes anything, but do not invite megabyte passwords
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        "E-mail",
+        validators=[
+            DataRequired("Indtast din e-mail."),
+            Length(max=EMAIL_MAX_CHARS, message="E-mailen er for lang."),
+            Email("Indtast en gyldig e-mail, fx navn@eksempel.dk.", check_deliverability=False),
+        ],
+    )
+    password = PasswordField(
+        "Adgangskode",
+        validators=[
+            DataRequired("Indtast din adgangskode."),
+            Length(max=PASSWORD_MAX_CHARS, message="Adgangskoden er for lang."),
+        ],
+    )
+
+
+class ChooseMembershipForm(FlaskForm):
+    membership = RadioField(
+        "Vælg organisation og rolle",
+        validators=[DataRequired("Vælg en organisation.")],
+        validate_choice=True,
+    )
+
+
+class LogoutForm(FlaskForm):
+    """Only the CSRF token: logging out is a POST."""
+
+
+# --- Loading the user ---------------------------------------------------------------------------
+
+
+def load_logged_in_user() -> None:
+    """Before each request: put the user and the active membership on ``g`` (or None)."""
+    g.user = None
+    g.membership = None
+    g.memberships = []
+    user_id = session.get("user_id")
+    # Static files and the health check need no user: spare them a database query.
+    if user_id is None or request.endpoint in ("static", "healthz"):
+        return
+    db = get_db()
+    user = db.scalar(
+        select(User)
+        .where(User.id == user_id, User.active.is_(True))
+        .options(selectinload(User.memberships).selectinload(Membership.organisation))
+    )
+    if user is None:
+        session.clear()
+        return
+    g.user = user
+    g.memberships = _active_memberships(user)
+    membership_id = session.get("membership_id")
+    g.membership = next((m for m in g.memberships if m.id == membership_id), None)
+    if membership_id is not None and g.membership is None:
+        session.pop("membership_id", None)
+
+
+def _active_memberships(user: User) -> list[Membership]:
+    memberships = [m for m in user.memberships if m.organisation.active]
+    return sorted(memberships, key=lambda m: (m.organisation.name.lower(), m.role.value))
+
+
+def current_actor() -> Actor:
+    """The acting user as an audit :class:`~matching.audit.Actor` (anonymous if logged out)."""
+    user = g.get("user")
+    membership = g.get("membership")
+    return Actor(
+        user_id=user.id if user else None,
+        organisation_id=membership.organisation_id if membership else None,
+        role=membership.role.value if membership else None,
+        ip_address=request.remote_addr,
+    )
+
+
+# --- Decorators ---------------------------------------------------------------------------------
+
+
+def login_required(view: F) -> F:
+    """Send anonymous users to the login page, and users without an active role to choose one."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs: Any) -> Any:
+        if g.get("user") is None:
+            return redirect(url_for("auth.login", next=_current_path()))
+        if g.get("membership") is None:
+            return redirect(url_for("auth.choose_organisation", next=_current_path()))
+        return view(**kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Like :func:`login_required`, and the active role must be one of ``roles`` (else 403)."""
+    allowed = frozenset(roles)
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def check_role(**kwargs: Any) -> Any:
+            if g.membership.role not in allowed:
+                raise PermissionDenied(
+                    f"role {g.membership.role.value} may not open {request.path}"
+                )
+            return view(**kwargs)
+
+        return login_required(check_role)  # type: ignore[return-value]
+
+    return decorator
+
+
+def _current_path() -> str:
+    return request.full_path.rstrip("?") if request.query_string else request.path
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths: an open redirect after login is a phishing tool."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # noqa: ANN201 - Flask view
+    """Log in with e-mail and password (the same message for unknown e-mail and wrong password)."""
+    if g.get("user") is not None and g.get("membership") is not None:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    next_url = _safe_next(request.args.get("next"))
+    login_error = None
+    if form.validate_on_submit():
+        user = _authenticate(form.email.data or "", form.password.data or "")
+        if user is None:
+            login_error = LOGIN_FAILED_MESSAGE
+        else:
+            memberships = _active_memberships(user)
+            if not memberships:
+                login_error = NO_ACCESS_MESSAGE
+                get_db().rollback()
+            else:
+                return _start_session(user, memberships, next_url)
+    status = 200 if login_error is None and not form.errors else 400
+    return render_template(
+        "auth/login.html", form=form, login_error=login_error, next_url=next_url
+    ), status
+
+
+def _authenticate(email: str, password: str) -> User | None:
+    """Check the password in constant-ish time; write LOGIN_FAILED on failure."""
+    db = get_db()
+    normalised = email.strip().lower()
+    user = db.scalar(
+        select(User)
+        .where(func.lower(User.email) == normalised)
+        .options(selectinload(User.memberships).selectinload(Membership.organisation))
+    )
+    if user is None or not user.active:
+        # Spend the same time as a real check so response times do not reveal accounts.
+        verify_password(DUMMY_PASSWORD_HASH, password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        actor = Actor(
+            user_id=user.id if user else None,
+            organisation_id=None,
+            ip_address=request.remote_addr,
+        )
+        audit.record(
+            db,
+            actor,
+            AuditAction.LOGIN_FAILED,
+            "user",
+            user.id if user else None,
+            details={"email": normalised[:EMAIL_MAX_CHARS]},
+        )
+        db.commit()
+        return None
+    return user
+
+
+def _start_session(user: User, memberships: list[Membership], next_url: str | None):  # noqa: ANN202
+    db = get_db()
+    # The login form has the password in hand: the only moment a hash can be upgraded.
+    password = request.form.get("password", "")
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    single = memberships[0] if len(memberships) == 1 else None
+    audit.record(
+        db,
+        Actor(
+            user_id=user.id,
+            organisation_id=single.organisation_id if single else None,
+            role=single.role.value if single else None,
+            ip_address=request.remote_addr,
+        ),
+        AuditAction.LOGIN,
+        "user",
+        user.id,
+        details={"memberships": len(memberships)},
+    )
+    db.commit()
+    # A fresh session on login: a cookie planted before login must not carry over.
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    if single is not None:
+        session["membership_id"] = single.id
+        return redirect(next_url or url_for("main.home"))
+    return redirect(url_for("auth.choose_organisation", next=next_url))
+
+
+@bp.route("/vaelg-organisation", methods=["GET", "POST"])
+def choose_organisation():  # noqa: ANN201 - Flask view
+    """Let a user with several memberships choose the active organisation and role."""
+    if g.get("user") is None:
+        return redirect(url_for("auth.login"))
+    memberships: list[Membership] = g.memberships
+    if not memberships:
+        session.clear()
+        flash(NO_ACCESS_MESSAGE, "error")
+        return redirect(url_for("auth.login"))
+    form = ChooseMembershipForm()
+    form.membership.choices = [
+        (str(m.id), f"{m.organisation.name} – {m.role.label_da}") for m in memberships
+    ]
+    if request.method == "GET" and g.membership is not None:
+        form.membership.data = str(g.membership.id)
+    next_url = _safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        chosen = next(m for m in memberships if str(m.id) == form.membership.data)
+        session["membership_id"] = chosen.id
+        flash(f"Du arbejder nu som {chosen.role.label_da} i {chosen.organisation.name}.", "success")
+        return redirect(next_url or url_for("main.home"))
+    status = 400 if form.errors else 200
+    return render_template("auth/choose.html", form=form, next_url=next_url), status
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201 - Flask view
+    """Log out (POST with a CSRF token, so another site cannot log a user out)."""
+    if g.get("user") is not None:
+        db = get_db()
+        audit.record(db, current_actor(), AuditAction.LOGOUT, "user", g.user.id)
+        db.commit()
+    session.clear()
+    flash("Du er nu logget ud.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.app_context_processor
+def inject_auth() -> dict[str, Any]:
+    """Give templates the logged-in user, the active membership and a logout form."""
+    return {
+        "current_user": g.get("user"),
+        "current_membership": g.get("membership"),
+        "all_memberships": g.get("memberships", []),
+        "logout_form": LogoutForm() if g.get("user") is not None else None,
+        "Role": Role,
+    }

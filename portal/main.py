@@ -1,0 +1,57 @@
+"""The home dashboard: one overview per role."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+
+from matching import access, audit
+from matching.models import AuditAction, Role, VacancyStatus
+from portal.app import get_db
+from portal.auth import current_actor, login_required
+
+bp = Blueprint("main", __name__)
+
+NEWEST_JOBSEEKERS = 5
+EMPLOYER_VACANCIES_ON_HOME = 10
+
+
+@bp.get("/")
+@login_required
+def home():  # noqa: ANN201 - Flask view
+    """Dashboard for the active role (counsellor, employer, approver, organiser, admin)."""
+    db = get_db()
+    actor = current_actor()
+    role: Role = g.membership.role
+    context: dict = {"role": role}
+    if role is Role.COUNSELLOR:
+        newest = access.newest_jobseekers(db, actor, limit=NEWEST_JOBSEEKERS)
+        context["caseload_count"] = access.caseload_count(db, actor)
+        context["newest"] = newest
+        context["open_vacancies"] = access.count_vacancies(db, actor)
+        context["open_places"] = access.count_vacancies(db, actor, company_places_only=True)
+        if newest:
+            # The newest-jobseekers panel shows personal data: log who saw which names.
+            audit.record(
+                db,
+                actor,
+                AuditAction.VIEW,
+                "caseload",
+                None,
+                purpose="sagsbehandling",
+                details={"page": "forside", "jobseeker_ids": [j.id for j in newest]},
+            )
+            db.commit()
+    elif role is Role.EMPLOYER:
+        context["vacancies"] = access.visible_vacancies(
+            db, actor, per_page=EMPLOYER_VACANCIES_ON_HOME
+        )
+    elif role is Role.APPROVER:
+        context["pending_places"] = access.count_vacancies(
+            db, actor, status=VacancyStatus.PENDING_APPROVAL, company_places_only=True
+        )
+        context["open_places"] = access.count_vacancies(
+            db, actor, status=VacancyStatus.OPEN, company_places_only=True
+        )
+    else:
+        context["member_count"] = access.organisation_member_count(db, actor)
+    return render_template("home.html", **context)

@@ -1,0 +1,165 @@
+"""Logging in and out, CSRF, choosing an organisation, and the audit trail of it all."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from matching.models import AuditAction, OrgKind, Role
+from portal.auth import LOGIN_FAILED_MESSAGE
+from tests.portal.conftest import PASSWORD, csrf_token
+
+
+def test_login_page_is_danish_and_accessible(client: FlaskClient) -> None:
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="da">' in html
+    assert '<label class="form-label" for="email">E-mail</label>' in html
+    assert '<label class="form-label" for="password">Adgangskode</label>' in html
+    assert 'href="#main-content"' in html and 'id="main-content"' in html
+
+
+def test_login_success_sets_last_login_and_audits(
+    client: FlaskClient, make, session: Session, audit_rows
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    response = client.post("/login", data={"email": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    session.refresh(user)
+    assert user.last_login_at is not None
+    [entry] = audit_rows(AuditAction.LOGIN)
+    assert entry.actor_id == user.id and entry.actor_organisation_id == org.id
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(
+    client: FlaskClient, make, audit_rows
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    wrong = client.post("/login", data={"email": user.email, "password": "forkert-kode-123"})
+    unknown = client.post(
+        "/login", data={"email": "findes.ikke@eksempel.dk", "password": "forkert-kode-123"}
+    )
+    for response in (wrong, unknown):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert LOGIN_FAILED_MESSAGE in html
+        assert 'id="error-summary"' in html
+    # The typed e-mail is kept; the password is not echoed back.
+    assert f'value="{user.email}"' in wrong.get_data(as_text=True)
+    assert "forkert-kode-123" not in wrong.get_data(as_text=True)
+    failed = audit_rows(AuditAction.LOGIN_FAILED)
+    assert [e.actor_id for e in failed] == [user.id, None]
+    assert failed[1].details["email"] == "findes.ikke@eksempel.dk"
+    assert client.get("/").status_code == 302  # still logged out
+
+
+def test_empty_form_shows_field_errors(client: FlaskClient) -> None:
+    html = client.post("/login", data={}).get_data(as_text=True)
+    assert "Indtast din e-mail." in html and "Indtast din adgangskode." in html
+    assert 'aria-invalid="true"' in html
+    assert '<a href="#email">' in html
+
+
+def test_inactive_user_cannot_log_in(client: FlaskClient, make) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR), active=False)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert LOGIN_FAILED_MESSAGE in response.get_data(as_text=True)
+
+
+def test_login_redirects_to_local_next_only(client: FlaskClient, make) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/"
+    client.post("/logout")
+    response = client.post("/login?next=/ledige/", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/ledige/"
+
+
+def test_anonymous_is_sent_to_login(client: FlaskClient) -> None:
+    response = client.get("/ledige/?q=x")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_logout_audits_and_ends_session(client: FlaskClient, make, login, audit_rows) -> None:
+    org = make.organisation(OrgKind.EMPLOYER)
+    user = make.user((org, Role.EMPLOYER))
+    login(user)
+    response = client.post("/logout")
+    assert response.status_code == 302
+    [entry] = audit_rows(AuditAction.LOGOUT)
+    assert entry.actor_id == user.id and entry.actor_organisation_id == org.id
+    assert client.get("/").status_code == 302
+    assert "Du er nu logget ud." in client.get("/login").get_data(as_text=True)
+
+
+def test_logout_is_post_only(client: FlaskClient) -> None:
+    assert client.get("/logout").status_code == 405
+
+
+def test_csrf_is_enforced_on_login(csrf_client: FlaskClient, make, audit_rows) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    rejected = csrf_client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert rejected.status_code == 400
+    assert "sikkerhedsfelt" in rejected.get_data(as_text=True)
+    assert audit_rows(AuditAction.LOGIN) == []
+
+    token = csrf_token(csrf_client.get("/login").get_data(as_text=True))
+    accepted = csrf_client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert accepted.status_code == 302
+
+
+def test_csrf_is_enforced_on_logout(csrf_client: FlaskClient, make, audit_rows) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    token = csrf_token(csrf_client.get("/login").get_data(as_text=True))
+    csrf_client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+
+    assert csrf_client.post("/logout").status_code == 400
+    assert csrf_client.get("/").status_code == 200  # still logged in
+    assert audit_rows(AuditAction.LOGOUT) == []
+
+    token = csrf_token(csrf_client.get("/").get_data(as_text=True))
+    assert csrf_client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert csrf_client.get("/").status_code == 302
+
+
+def test_user_with_several_memberships_chooses(client: FlaskClient, make) -> None:
+    akasse = make.organisation(OrgKind.A_KASSE, "A-kasse Nord")
+    jobcentre = make.organisation(OrgKind.JOBCENTRE, "Jobcenter Syd")
+    user = make.user((akasse, Role.COUNSELLOR), (jobcentre, Role.APPROVER))
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"].startswith("/vaelg-organisation")
+    # Not usable before choosing.
+    assert client.get("/").headers["Location"].startswith("/vaelg-organisation")
+    html = client.get("/vaelg-organisation").get_data(as_text=True)
+    assert "Vælg organisation" in html and "Jobcenter Syd" in html
+
+    approver = next(m for m in user.memberships if m.role is Role.APPROVER)
+    response = client.post("/vaelg-organisation", data={"membership": str(approver.id)})
+    assert response.status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "afventer godkendelse" in home
+    assert client.get("/ledige/").status_code == 403  # approver is no counsellor
+
+
+def test_cannot_choose_someone_elses_membership(client: FlaskClient, make) -> None:
+    org_a = make.organisation(OrgKind.A_KASSE)
+    org_b = make.organisation(OrgKind.JOBCENTRE)
+    user = make.user((org_a, Role.COUNSELLOR), (org_a, Role.ADMIN))
+    other = make.user((org_b, Role.COUNSELLOR))
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = client.post("/vaelg-organisation", data={"membership": str(other.memberships[0].id)})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
