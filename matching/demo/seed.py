@@ -78,6 +78,11 @@ class SeedReport:
     replaced: bool = False
     deleted: dict[str, int] = field(default_factory=dict)
 
+    def summary(self) -> str:
+        """One line for the CLI: the main row counts."""
+        keys = ("organisations", "users", "jobseekers", "cvs", "vacancies")
+        return ", ".join(f"{self.counts.get(k, 0)} {k}" for k in keys)
+
 
 def database_has_organisations(session: Session) -> bool:
     """True if any organisation exists (the seeder then refuses unless told to replace)."""
