@@ -23,6 +23,7 @@ ENVIRONMENTS = ("development", "test", "production")
 DEV_SECRET_KEY = "jobbro-development-secret-not-for-production"
 MIN_SECRET_KEY_CHARS = 32
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+ENCODERS = ("auto", "torch", "onnx", "fake")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Settings:
     export_dir: Path
     log_level: str = "INFO"
     referral_reminder_days: int = 7
+    # Which embedding backend workers use: auto (ONNX int8 if prepared, else torch), torch,
+    # onnx, or fake (a deterministic trigram encoder; tests only).
+    encoder: str = "auto"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -152,6 +156,12 @@ class Settings:
             problems.append("JOBBRO_REFERRAL_REMINDER_DAYS must be a positive whole number")
             reminder_days = 7
 
+        encoder = (get("JOBBRO_ENCODER") or "auto").lower()
+        if encoder not in ENCODERS:
+            problems.append(f"JOBBRO_ENCODER must be one of {', '.join(ENCODERS)}, got {encoder!r}")
+        elif encoder == "fake" and mode != "test":
+            problems.append("JOBBRO_ENCODER=fake is only allowed with JOBBRO_ENV=test")
+
         if problems:
             raise ConfigError(problems)
 
@@ -169,6 +179,7 @@ class Settings:
             export_dir=data_dir / "exports",
             log_level=log_level,
             referral_reminder_days=reminder_days,
+            encoder=encoder,
         )
 
 

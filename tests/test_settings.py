@@ -93,3 +93,13 @@ def test_password_is_redacted_in_messages() -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"JOBBRO_DATABASE_URL": "mysql://user:topsecret@h/db"})
     assert "topsecret" not in str(info.value)
+
+
+def test_encoder_choice() -> None:
+    assert Settings.from_env({}).encoder == "auto"
+    assert Settings.from_env({"JOBBRO_ENCODER": "ONNX"}).encoder == "onnx"
+    assert Settings.from_env({"JOBBRO_ENV": "test", "JOBBRO_ENCODER": "fake"}).encoder == "fake"
+    with pytest.raises(ConfigError, match="^Invalid configuration: JOBBRO_ENCODER=fake is only"):
+        Settings.from_env({"JOBBRO_ENCODER": "fake"})
+    with pytest.raises(ConfigError, match="JOBBRO_ENCODER must be one of"):
+        Settings.from_env({"JOBBRO_ENCODER": "gpt"})

@@ -2,6 +2,7 @@
 
 from matching.models.audit import AuditEntry, AuditLogIsAppendOnly
 from matching.models.base import Base, utcnow
+from matching.models.embeddings import EMBEDDING_KINDS, StoredEmbedding
 from matching.models.enums import (
     ROLES_BY_ORG_KIND,
     ApprovalStatus,
@@ -46,7 +47,9 @@ from matching.models.workflow import (
 )
 
 __all__ = [
+    "EMBEDDING_KINDS",
     "ROLES_BY_ORG_KIND",
+    "StoredEmbedding",
     "CV",
     "ApprovalStatus",
     "AuditAction",
