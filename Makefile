@@ -35,6 +35,7 @@ $(ASSETS_STAMP): portal/assets/package.json portal/assets/package-lock.json
 assets: $(ASSETS_STAMP)
 
 run: install
+	$(BIN)/jobbro model prepare
 	$(BIN)/jobbro db upgrade
 	$(BIN)/jobbro taxonomy builtin
 	@if [ -d "$(SHARED_DATA)/esco" ]; then \
