@@ -45,22 +45,36 @@ DUMMY_PASSWORD_HASH = _hasher.hash("dummy-password-for-timing")
 def normalise_cpr(cpr: str) -> str:
     """Return the 10 digits of a CPR number, or raise ValidationError.
 
-    Only the date part is checked: modulus-11 is not enforced, because numbers without it
-    have been issued since 1 October 2007 (cpr.dk).
+    The date part is checked (with the century given by the 7th digit, so 29 February is
+    only accepted in leap years). Modulus 11 is not enforced: numbers without it have been
+    issued since 1 October 2007 (cpr.dk).
     """
     match = CPR_RE.match(cpr.strip())
     if not match:
         raise ValidationError({"cpr": "CPR-nummeret skal have formen DDMMÅÅ-XXXX."})
-    day, month, year2, _serial = match.groups()
+    digits = "".join(match.groups())
     try:
-        date(2000 + int(year2), int(month), int(day))
+        cpr_birth_date(digits)
     except ValueError:
-        # 29 February exists in 1900-based years too; try a leap year to allow it.
-        try:
-            date(2000 if int(month) == 2 and int(day) == 29 else 2001, int(month), int(day))
-        except ValueError:
-            raise ValidationError({"cpr": "CPR-nummeret indeholder ikke en gyldig dato."}) from None
-    return "".join(match.groups())
+        raise ValidationError({"cpr": "CPR-nummeret indeholder ikke en gyldig dato."}) from None
+    return digits
+
+
+def cpr_birth_date(digits: str) -> date:
+    """Birth date encoded in a 10-digit CPR number (century from the 7th digit, per CPR rules)."""
+    day, month, year2, seventh = (
+        int(digits[0:2]),
+        int(digits[2:4]),
+        int(digits[4:6]),
+        int(digits[6]),
+    )
+    if seventh <= 3:
+        century = 1900
+    elif seventh in (4, 9):
+        century = 2000 if year2 <= 36 else 1900
+    else:
+        century = 2000 if year2 <= 57 else 1800
+    return date(century + year2, month, day)
 
 
 def encrypt_cpr(key: bytes, cpr: str) -> bytes:
