@@ -47,3 +47,64 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
     if expired:
         log.info("expired %d export file(s)", expired)
     return expired
+
+
+def encode_vacancy(vacancy_id: int) -> dict[str, object]:
+    """(Re)encode one vacancy or place after it was saved, and make it searchable."""
+    return _encode("vacancy", [vacancy_id])
+
+
+def encode_jobseeker(jobseeker_id: int) -> dict[str, object]:
+    """(Re)encode one jobseeker after their CV changed, and make them searchable."""
+    return _encode("jobseeker", [jobseeker_id])
+
+
+def encode_all(kind: str, *, batch_size: int = 256) -> dict[str, object]:
+    """Backfill: bring every stored vector of ``kind`` up to date (model or text changed).
+
+    Idempotent: unchanged texts are skipped by fingerprint, so a second run encodes nothing.
+    Progress is reported in ``job.meta`` for the portal and the CLI.
+    """
+    from rq import get_current_job
+    from sqlalchemy import select
+
+    from matching.models import Jobseeker, Vacancy
+
+    model = {"vacancy": Vacancy, "jobseeker": Jobseeker}[kind]
+    with runtime.get().session() as session:
+        ids = list(session.scalars(select(model.id).order_by(model.id)))
+    job = get_current_job()
+    totals = {"encoded": 0, "unchanged": 0, "removed": 0}
+    for start in range(0, len(ids), batch_size):
+        result = _encode(kind, ids[start : start + batch_size])
+        for key in totals:
+            totals[key] += int(result[key])  # type: ignore[call-overload]
+        if job is not None:
+            job.meta["progress"] = round(100 * min(start + batch_size, len(ids)) / max(len(ids), 1))
+            job.save_meta()
+    return {"kind": kind, "total": len(ids), **totals}
+
+
+def _encode(kind: str, ids: list[int]) -> dict[str, object]:
+    from workers.embedding_service import encode_entities
+
+    rt = runtime.get()
+    encoder = rt.encoder()
+    with rt.session() as session:
+        result = encode_entities(session, encoder, kind, ids)
+    rt.index(kind).apply(result)
+    return {
+        "kind": kind,
+        "encoded": len(result.encoded),
+        "unchanged": len(result.unchanged),
+        "removed": len(result.removed),
+        "model_version": encoder.model_version,
+    }
+
+
+def check_index(kind: str) -> dict[str, object]:
+    """Reconcile this worker's index of ``kind`` with the database and save it (periodic)."""
+    service = runtime.get().index(kind)
+    report = service.reconcile()
+    service.save()
+    return {"kind": kind, **report.to_dict(), "count": len(service.index)}

@@ -66,7 +66,7 @@ def enqueue(
             return existing
     return q.enqueue(
         func_path,
-        *args,
+        args=args,
         job_id=job_id,
         kwargs=dict(kwargs or {}),
         retry=Retry(max=retries, interval=[10, 60, 300][:retries] or None) if retries else None,

@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
     ("workers.jobs.purge_expired_exports", QueueName.MAINTENANCE, 3600),
 )
+# Jobs with arguments: (dotted path, args, queue, interval in seconds).
+PERIODIC_JOBS_WITH_ARGS: tuple[tuple[str, tuple, QueueName, int], ...] = (
+    ("workers.jobs.encode_all", ("vacancy",), QueueName.ENCODE, 24 * 3600),
+    ("workers.jobs.encode_all", ("jobseeker",), QueueName.ENCODE, 24 * 3600),
+    ("workers.jobs.check_index", ("vacancy",), QueueName.MAINTENANCE, 600),
+    ("workers.jobs.check_index", ("jobseeker",), QueueName.MAINTENANCE, 600),
+)
 
 
 def run_worker(
@@ -50,6 +57,14 @@ def run_scheduler(settings: Settings, connection: Redis) -> None:
     cron = CronScheduler(connection=connection, logging_level=settings.log_level)
     for func_path, queue, interval in PERIODIC_JOBS:
         cron.register(func_path_to_callable(func_path), queue_name=queue.value, interval=interval)
+    for func_path, args, queue, interval in PERIODIC_JOBS_WITH_ARGS:
+        cron.register(
+            func_path_to_callable(func_path),
+            queue_name=queue.value,
+            args=args,
+            interval=interval,
+            name=f"{func_path.rsplit('.', 1)[1]}:{','.join(map(str, args))}",
+        )
     cron.start()
 
 
