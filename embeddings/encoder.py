@@ -15,6 +15,8 @@ unit length, so the dot product is the cosine similarity. e5 scores are compress
 Implementations:
 
 * :class:`SentenceTransformerEncoder` — the real model prepared by :mod:`embeddings.model`.
+* :class:`embeddings.onnx_backend.OnnxEncoder` — the same model exported to ONNX, int8, run with
+  onnxruntime (same text handling, via :class:`WindowedEncoder`).
 * :class:`CachedEncoder` — wraps any encoder with an on-disk cache (sqlite3).
 * :class:`FakeEncoder` — deterministic character-trigram hashing for fast unit tests.
 """
@@ -96,8 +98,8 @@ def _normalise_rows(vectors: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-class SentenceTransformerEncoder:
-    """The prepared multilingual-e5-small model, run with sentence-transformers on the CPU.
+class WindowedEncoder:
+    """Shared text handling of the real-model encoders; subclasses run one padded batch.
 
     Texts are tokenised once, sorted by token count and batched, so each batch pads to similar
     lengths; results come back in input order. A text longer than the model's 512-token window
@@ -106,26 +108,17 @@ class SentenceTransformerEncoder:
     re-normalised.
     """
 
-    def __init__(
-        self, model_path: Path, batch_size: int = DEFAULT_BATCH_SIZE, *, verify: bool = True
-    ) -> None:
-        """Load the model folder once; ``verify`` checks its checksums first (~0.3 s)."""
-        from sentence_transformers import SentenceTransformer
+    model_version: str
+    dimension: int
+    batch_size: int
+    max_seq_length: int
+
+    def _init_tokenizer(self, tokenizer_file: Path) -> None:
         from tokenizers import Tokenizer
 
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, not {batch_size}")
-        model_path = Path(model_path)
-        prepared = verify_model(model_path) if verify else read_manifest(model_path)
-        self.model_version: str = prepared.model_version
-        self.dimension: int = prepared.dimension
-        self.batch_size = batch_size
-        self.max_seq_length: int = prepared.max_seq_length
-        self._model = SentenceTransformer(str(model_path), device="cpu")
-        self._model.eval()
         # The same tokenizer.json the model uses, without truncation, so long texts can be
         # windowed instead of cut off.
-        self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
         self._cls_id = self._tokenizer.token_to_id("<s>")
@@ -173,23 +166,61 @@ class SentenceTransformerEncoder:
         return segments, np.asarray(owners), np.asarray(weights)
 
     def _embed_segments(self, segments: list[list[int]]) -> np.ndarray:
-        import torch
-
+        """Sentence embeddings of the segments, computed longest first, in segment order."""
         order = sorted(range(len(segments)), key=lambda i: len(segments[i]), reverse=True)
         out = np.empty((len(segments), self.dimension), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                width = len(segments[batch[0]])  # longest first
-                input_ids = torch.full((len(batch), width), self._pad_id, dtype=torch.long)
-                attention = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, index in enumerate(batch):
-                    ids = segments[index]
-                    input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-                    attention[row, : len(ids)] = 1
-                features = self._model({"input_ids": input_ids, "attention_mask": attention})
-                out[batch] = features["sentence_embedding"].float().numpy()
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            width = len(segments[batch[0]])  # longest first
+            input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+            attention = np.zeros((len(batch), width), dtype=np.int64)
+            for row, index in enumerate(batch):
+                ids = segments[index]
+                input_ids[row, : len(ids)] = ids
+                attention[row, : len(ids)] = 1
+            out[batch] = self._embed_batch(input_ids, attention)
         return out
+
+    def _embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """``(rows, dimension)`` embeddings of one padded ``int64`` batch."""
+        raise NotImplementedError
+
+
+class SentenceTransformerEncoder(WindowedEncoder):
+    """The prepared multilingual-e5-small model, run with sentence-transformers on the CPU.
+
+    Text handling (sorting, windowing of long texts) is that of :class:`WindowedEncoder`.
+    """
+
+    def __init__(
+        self, model_path: Path, batch_size: int = DEFAULT_BATCH_SIZE, *, verify: bool = True
+    ) -> None:
+        """Load the model folder once; ``verify`` checks its checksums first (~0.3 s)."""
+        from sentence_transformers import SentenceTransformer
+
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, not {batch_size}")
+        model_path = Path(model_path)
+        prepared = verify_model(model_path) if verify else read_manifest(model_path)
+        self.model_version: str = prepared.model_version
+        self.dimension: int = prepared.dimension
+        self.batch_size = batch_size
+        self.max_seq_length: int = prepared.max_seq_length
+        self._model = SentenceTransformer(str(model_path), device="cpu")
+        self._model.eval()
+        self._init_tokenizer(model_path / "tokenizer.json")
+
+    def _embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            features = self._model(
+                {
+                    "input_ids": torch.from_numpy(input_ids),
+                    "attention_mask": torch.from_numpy(attention_mask),
+                }
+            )
+            return features["sentence_embedding"].float().numpy()
 
 
 # --------------------------------------------------------------------------------------------

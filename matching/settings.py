@@ -45,8 +45,8 @@ class Settings:
     export_dir: Path
     log_level: str = "INFO"
     referral_reminder_days: int = 7
-    # Which embedding backend workers use: auto (ONNX int8 if prepared, else torch), torch,
-    # onnx, or fake (a deterministic trigram encoder; tests only).
+    # Which embedding backend workers use: auto (the backend that passes the quality gate,
+    # currently torch), torch, onnx (int8, faster), or fake (trigram hashing; tests only).
     encoder: str = "auto"
     extra: Mapping[str, str] = field(default_factory=dict)
 
