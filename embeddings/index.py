@@ -16,8 +16,8 @@
 * ``check``/``repair`` compare the index with what the database says should be in it.
 
 Parameters (measured with ``bench/bench_search.py``, see docs/performance.md): exact search up
-to 5,000 vectors (exact top-100 costs ~8 ms at 20k but ~2 ms at 5k, HNSW ~0.3 ms); HNSW with
-M=32, efConstruction=80, efSearch=256 (recall@100 ≥ 0.996 on clustered data at 20k–100k).
+to 20,000 vectors (exact top-100: ~0.3 ms at 10k, ~8 ms at 100k); HNSW above, with M=32,
+efConstruction=80, efSearch=256.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ import numpy as np
 
 from embeddings.errors import EmbeddingsError
 
-EXACT_THRESHOLD = 5_000
+EXACT_THRESHOLD = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
 REBUILD_TOMBSTONE_FRACTION = 0.2
-# A filter allowing fewer ids than this (or this share of the index) is searched exactly.
-EXACT_FILTER_MAX_IDS = 5_000
-EXACT_FILTER_MAX_SHARE = 0.02
+# A filter allowing at most this many ids is answered by exact search over them (cheaper than
+# a filtered graph walk, and exact); larger filters walk the graph with a raised efSearch.
+EXACT_FILTER_MAX_IDS = 50_000
+MAX_EF_SEARCH = 4_096
 NORM_TOLERANCE = 1e-3
 META_FILE = "meta.json"
 FORMAT_VERSION = 1
@@ -109,7 +110,10 @@ class VectorIndex:
         self._label_to_id: np.ndarray = np.zeros(0, dtype=np.int64)
         self._id_to_label: dict[int, int] = {}
         self._tombstones: set[int] = set()
-        self._dirty = True
+        # Ids whose vector changed since the graph was built (re-added before the next search).
+        self._pending: set[int] = set()
+        # (ids sorted, their rows) for vectorised filter look-ups; None when out of date.
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
 
     # --- contents -------------------------------------------------------------------------
 
@@ -155,6 +159,7 @@ class VectorIndex:
             if fingerprints is not None:
                 self._fingerprints[entity_id] = fingerprints[i]
         if new_rows:
+            self._sorted = None
             start = len(self._row)
             self._ensure_capacity(start + len(new_rows))
             for offset, i in enumerate(new_rows):
@@ -169,6 +174,7 @@ class VectorIndex:
     def remove(self, ids: Collection[int]) -> int:
         """Remove ids (unknown ones are ignored). Returns how many were removed."""
         removed = 0
+        self._sorted = None
         for entity_id in {int(i) for i in ids}:
             row = self._row.pop(entity_id, None)
             if row is None:
@@ -221,19 +227,31 @@ class VectorIndex:
         if not self._row:
             return scores, found
         if allowed_ids is not None:
-            rows = np.fromiter(
-                (self._row[i] for i in {int(x) for x in allowed_ids} if i in self._row),
-                dtype=np.int64,
-            )
+            rows = self._rows_for(allowed_ids)
             if rows.size == 0:
                 return scores, found
-            small = rows.size <= max(EXACT_FILTER_MAX_IDS, EXACT_FILTER_MAX_SHARE * len(self))
-            if small or self.kind == "flat":
+            if rows.size <= EXACT_FILTER_MAX_IDS or self.kind == "flat":
                 return self._exact_subset(queries, k, rows)
             return self._hnsw_search(queries, k, rows)
         if self.kind == "flat":
             return self._exact_subset(queries, k, None)
         return self._hnsw_search(queries, k, None)
+
+    def _rows_for(self, allowed_ids: Collection[int]) -> np.ndarray:
+        """Rows of the allowed ids that are indexed (vectorised: filters can be large)."""
+        if isinstance(allowed_ids, np.ndarray):
+            wanted = np.unique(allowed_ids.astype(np.int64, copy=False))
+        else:
+            wanted = np.unique(np.fromiter(allowed_ids, dtype=np.int64, count=len(allowed_ids)))
+        if self._sorted is None:
+            live = len(self._row)
+            order = np.argsort(self._ids[:live], kind="stable")
+            self._sorted = (self._ids[:live][order], order.astype(np.int64))
+        sorted_ids, sorted_rows = self._sorted
+        pos = np.searchsorted(sorted_ids, wanted)
+        pos = np.clip(pos, 0, max(len(sorted_ids) - 1, 0))
+        hit = sorted_ids[pos] == wanted if len(sorted_ids) else np.zeros(0, dtype=bool)
+        return np.sort(sorted_rows[pos[hit]])
 
     def _exact_subset(
         self, queries: np.ndarray, k: int, rows: np.ndarray | None
@@ -266,7 +284,10 @@ class VectorIndex:
         else:
             labels = np.array([self._id_to_label[int(i)] for i in self._ids[rows]], np.int64)
             selector = faiss.IDSelectorBatch(labels)
-        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, 2 * k))
+        # A filter that keeps a share s of the graph needs about 1/s times the candidates.
+        share = 1.0 if rows is None else rows.size / max(len(self), 1)
+        ef = min(MAX_EF_SEARCH, max(self.ef_search, int(2 * k / share)))
+        params = faiss.SearchParametersHNSW(efSearch=ef)
         if selector is not None:
             params.sel = selector
         distances, labels = self._faiss.search(queries, k, params=params)
@@ -433,6 +454,7 @@ class VectorIndex:
         label = self._id_to_label.pop(entity_id, None)
         if label is not None:
             self._tombstones.add(label)
+            self._pending.add(entity_id)
 
     def _append_to_search(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if self._faiss is None or self._kind != "hnsw":
@@ -449,7 +471,8 @@ class VectorIndex:
             stale = True
         # Updated vectors were tombstoned; re-add them under new labels.
         if not stale:
-            pending = [i for i in self._row if i not in self._id_to_label]
+            pending = [i for i in self._pending if i in self._row]  # removed ones stay out
+            self._pending.clear()
             if pending:
                 rows = np.array([self._row[i] for i in pending], dtype=np.int64)
                 self._append_to_search(np.array(pending, np.int64), self._vectors[rows])
@@ -462,6 +485,7 @@ class VectorIndex:
         self._label_to_id = self._ids[:live].copy()
         self._id_to_label = {int(i): label for label, i in enumerate(self._label_to_id)}
         self._tombstones = set()
+        self._pending = set()
 
 
 def _sha256(path: Path) -> str:

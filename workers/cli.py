@@ -202,7 +202,8 @@ def model() -> None:
 
 @model.command("prepare")
 @click.option("--force", is_flag=True, help="Rebuild even if a verified model is present.")
-def model_prepare(force: bool) -> None:
+@click.option("--onnx", is_flag=True, help="Also export the int8 ONNX model (the fast path).")
+def model_prepare(force: bool, onnx: bool) -> None:
     """Build and verify the sentence-transformers model folder under JOBBRO_MODEL_DIR."""
     from embeddings.model import prepare_model
 
@@ -213,6 +214,15 @@ def model_prepare(force: bool) -> None:
         f"Model {prepared.model_version} ready at {prepared.path} "
         f"({time.monotonic() - started:.1f}s)"
     )
+    if onnx:
+        from embeddings.onnx_backend import prepare_onnx
+
+        started = time.monotonic()
+        fast = prepare_onnx(settings.model_dir, force=force)
+        click.echo(
+            f"ONNX int8 model {fast.model_version} ready at {fast.path} "
+            f"({time.monotonic() - started:.1f}s); used when JOBBRO_ENCODER=onnx"
+        )
 
 
 @model.command("verify")
@@ -222,6 +232,55 @@ def model_verify() -> None:
 
     prepared = verify_model(_settings().model_dir / MODEL_NAME)
     click.echo(f"Model {prepared.model_version} at {prepared.path} verified.")
+
+
+# --- vector index ---------------------------------------------------------------------------
+
+
+@cli.group()
+def index() -> None:
+    """The vector indexes (rebuilt from, and checked against, the stored embeddings)."""
+
+
+@index.command("check")
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(["vacancy", "jobseeker"]),
+    help="Index to check (default: both).",
+)  # fmt: skip
+@click.option("--repair", is_flag=True, help="Fix what disagrees with the database and save.")
+def index_check(kinds: tuple[str, ...], repair: bool) -> None:
+    """Compare the saved indexes with the database (missing, stale and extra ids)."""
+    import json as json_lib
+
+    from workers import runtime
+
+    rt = runtime.init(_settings())
+    problems = False
+    for kind in kinds or ("vacancy", "jobseeker"):
+        service = rt.index(kind)
+        report = service.load() if repair else service.check_saved()
+        problems = problems or not report.ok
+        if repair and not report.ok:
+            service.save()
+        click.echo(json_lib.dumps({"kind": kind, **report.to_dict(), "repaired": repair}))
+    if problems and not repair:
+        raise click.ClickException("the index disagrees with the database; run with --repair")
+
+
+@index.command("rebuild")
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(["vacancy", "jobseeker"]),
+    help="Index to rebuild (default: both).",
+)  # fmt: skip
+def index_rebuild(kinds: tuple[str, ...]) -> None:
+    """Rebuild the saved indexes from the stored embeddings."""
+    from workers import runtime
+
+    rt = runtime.init(_settings())
+    for kind in kinds or ("vacancy", "jobseeker"):
+        service = rt.index(kind)
+        count = service.rebuild()
+        click.echo(f"{kind}: {count} vectors")
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -311,12 +370,25 @@ def serve(host: str, port: int, web_workers: int, no_worker: bool, no_scheduler:
             ],
             env=env,
         )  # fmt: skip
+        if not no_worker:
+            _enqueue_backfill(env["JOBBRO_REDIS_URL"] if embedded else settings.redis_url)
         click.echo(f"Jobbro is running at http://{host}:{port}/  (Ctrl+C stops it)")
         _supervise(children)
     finally:
         _stop_children(children)
         if embedded is not None:
             embedded.stop()
+
+
+def _enqueue_backfill(redis_url: str) -> None:
+    """Bring stored embeddings up to date in the background (a no-op when nothing changed)."""
+    from workers.queues import enqueue
+    from workers.redis_server import connect
+
+    connection = connect(redis_url)
+    for kind in ("vacancy", "jobseeker"):
+        enqueue(connection, QueueName.ENCODE, "workers.jobs.encode_all", kind,
+                job_id=f"encode_all-{kind}")  # fmt: skip
 
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -72,6 +72,30 @@ class IndexService:
             self.save()
         return report
 
+    def check_saved(self) -> ConsistencyReport:
+        """How the saved copy differs from the database, without changing anything."""
+        try:
+            saved = VectorIndex.load(self.path, expected_model_version=self.model_version)
+        except (EmbeddingsError, OSError):
+            saved = VectorIndex(self.dimension, self.model_version)
+        with self.session_factory() as session:
+            expected = dict(
+                session.execute(
+                    select(StoredEmbedding.entity_id, StoredEmbedding.text_sha256).where(
+                        StoredEmbedding.entity_kind == self.kind,
+                        StoredEmbedding.model_version == self.model_version,
+                    )
+                ).all()
+            )
+        return saved.check(expected)
+
+    def rebuild(self) -> int:
+        """Start from an empty index, fill it from the database and save it."""
+        self._index = VectorIndex(self.dimension, self.model_version)
+        self.reconcile()
+        self.save()
+        return len(self._index)
+
     def reconcile(self) -> ConsistencyReport:
         """Compare with the stored embeddings and repair missing, stale and extra ids."""
         index = (

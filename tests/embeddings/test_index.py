@@ -208,3 +208,25 @@ def test_consistency_check_and_repair() -> None:
     assert index.check(expected).ok
     assert np.allclose(index.get(5), fresh[5])
     assert ConsistencyReport().ok
+
+
+def test_filtered_graph_search_for_large_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the exact-filter size the HNSW graph is walked with a selector: still k results,
+    only allowed ids, and high recall."""
+    import embeddings.index as index_module
+
+    monkeypatch.setattr(index_module, "EXACT_FILTER_MAX_IDS", 100)
+    vectors = clustered(20_000, seed=11)
+    ids = np.arange(20_000)
+    index = VectorIndex.build(DIM, MODEL, ids, vectors, exact_threshold=1_000)
+    rows = np.arange(0, 20_000, 5)  # a 20 % filter
+    allowed = set(rows.tolist())
+    queries = clustered(20, seed=12)
+    _, found = index.search(queries, 50, allowed_ids=allowed)
+    assert (found >= 0).sum(axis=1).tolist() == [50] * 20
+    assert set(found.ravel().tolist()) <= allowed
+    recall = np.mean(
+        [len(set(found[q]) & set(exact_top(vectors[rows], rows, queries[q], 50))) / 50
+         for q in range(20)]
+    )  # fmt: skip
+    assert recall >= 0.95
