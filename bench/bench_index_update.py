@@ -79,6 +79,7 @@ def main() -> int:
                 warm = enqueue(conn, QueueName.ENCODE, "workers.jobs.encode_all", "vacancy")
                 wait(warm)
                 warm_seconds = time.perf_counter() - started
+                warm_result = warm.return_value()
                 with Session(engine) as session:
                     ids = list(session.scalars(select(Vacancy.id).order_by(Vacancy.id)))
                 latencies = []
@@ -99,9 +100,9 @@ def main() -> int:
     ms = np.array(latencies) * 1000
     result = {
         "benchmark": "vacancy_saved_to_searchable",
-        "encoder": warm.return_value()["model_version"],
+        "encoder": warm_result["model_version"],
         "warm_up_encode_all_seconds": round(warm_seconds, 1),
-        "vacancies": warm.return_value()["total"],
+        "vacancies": warm_result["total"],
         "updates": len(latencies),
         "p50_ms": round(float(np.percentile(ms, 50)), 1),
         "p95_ms": round(float(np.percentile(ms, 95)), 1),

@@ -82,7 +82,8 @@ def encode_all(kind: str, *, batch_size: int = 256) -> dict[str, object]:
         if job is not None:
             job.meta["progress"] = round(100 * min(start + batch_size, len(ids)) / max(len(ids), 1))
             job.save_meta()
-    return {"kind": kind, "total": len(ids), **totals}
+    version = runtime.get().encoder().model_version
+    return {"kind": kind, "total": len(ids), **totals, "model_version": version}
 
 
 def _encode(kind: str, ids: list[int]) -> dict[str, object]:
