@@ -242,9 +242,9 @@ def _exclusive_lock(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _remove_leftovers(model_dir: Path) -> None:
+def _remove_leftovers(model_dir: Path, name: str = MODEL_NAME) -> None:
     """Remove temporary folders of earlier preparations that were killed (we hold the lock)."""
-    for pattern in (f".{MODEL_NAME}.partial-*", f".{MODEL_NAME}.old-*"):
+    for pattern in (f".{name}.partial-*", f".{name}.old-*"):
         for leftover in model_dir.glob(pattern):
             log.info("removing left-over %s", leftover)
             shutil.rmtree(leftover, ignore_errors=True)
@@ -252,14 +252,15 @@ def _remove_leftovers(model_dir: Path) -> None:
 
 def _move_into_place(staging: Path, final: Path) -> None:
     # os.replace cannot replace a non-empty directory: move the old one aside first.
-    old = final.with_name(f".{MODEL_NAME}.old-{uuid.uuid4().hex[:8]}")
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
     if final.exists():
         os.replace(final, old)
     os.replace(staging, final)
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_manifest(folder: Path, source: Path) -> None:
+def _file_checksums(folder: Path) -> tuple[dict[str, dict[str, Any]], str]:
+    """Checksum and size of every file but the manifest, and one digest over all of them."""
     files = {
         file.relative_to(folder).as_posix(): {"sha256": _sha256(file), "bytes": file.stat().st_size}
         for file in sorted(folder.rglob("*"))
@@ -268,6 +269,11 @@ def _write_manifest(folder: Path, source: Path) -> None:
     digest = hashlib.sha256(
         "".join(f"{name}\0{entry['sha256']}\n" for name, entry in sorted(files.items())).encode()
     ).hexdigest()
+    return files, digest
+
+
+def _write_manifest(folder: Path, source: Path) -> None:
+    files, digest = _file_checksums(folder)
     source_version = metadata.version(SOURCE_PACKAGE)
     manifest = {
         "format": MANIFEST_FORMAT,

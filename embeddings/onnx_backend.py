@@ -31,7 +31,6 @@ reference encoder's on caller-supplied query → passage data.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -65,6 +64,9 @@ from embeddings.model import (
     SANITY_UNRELATED,
     PreparedModel,
     _exclusive_lock,
+    _file_checksums,
+    _move_into_place,
+    _remove_leftovers,
     _sha256,
     _write_json,
     prepare_model,
@@ -148,7 +150,7 @@ def prepare_onnx(model_dir: Path, *, force: bool = False) -> PreparedOnnx:
     with _exclusive_lock(model_dir / f".{ONNX_MODEL_NAME}.lock"):
         if not force and (ready := _current_or_none(model_dir, final)):
             return ready
-        _remove_leftovers(model_dir)
+        _remove_leftovers(model_dir, ONNX_MODEL_NAME)
         staging = model_dir / f".{ONNX_MODEL_NAME}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             staging.mkdir(parents=True)
@@ -246,32 +248,8 @@ def _current_or_none(model_dir: Path, final: Path) -> PreparedOnnx | None:
     return ready
 
 
-def _remove_leftovers(model_dir: Path) -> None:
-    """Remove temporary folders of earlier preparations that were killed (we hold the lock)."""
-    for pattern in (f".{ONNX_MODEL_NAME}.partial-*", f".{ONNX_MODEL_NAME}.old-*"):
-        for leftover in model_dir.glob(pattern):
-            log.info("removing left-over %s", leftover)
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _move_into_place(staging: Path, final: Path) -> None:
-    # os.replace cannot replace a non-empty directory: move the old one aside first.
-    old = final.with_name(f".{ONNX_MODEL_NAME}.old-{uuid.uuid4().hex[:8]}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_manifest(folder: Path, source: PreparedModel) -> None:
-    files = {
-        file.relative_to(folder).as_posix(): {"sha256": _sha256(file), "bytes": file.stat().st_size}
-        for file in sorted(folder.rglob("*"))
-        if file.is_file() and file.relative_to(folder).as_posix() != MANIFEST_FILE
-    }
-    digest = hashlib.sha256(
-        "".join(f"{name}\0{entry['sha256']}\n" for name, entry in sorted(files.items())).encode()
-    ).hexdigest()
+    files, digest = _file_checksums(folder)
     manifest = {
         "format": ONNX_MANIFEST_FORMAT,
         "name": ONNX_MODEL_NAME,

@@ -30,7 +30,7 @@ from matching.models import (
     Vacancy,
     VacancyKind,
 )
-from matching.security import cpr_lookup_hash, decrypt_cpr, verify_password
+from matching.security import cpr_birth_date, cpr_lookup_hash, decrypt_cpr, verify_password
 from matching.settings import Settings
 
 TODAY = date(2025, 6, 2)
@@ -48,18 +48,6 @@ def default_data() -> DemoData:
 @pytest.fixture
 def no_shared_data(settings: Settings) -> Settings:
     return replace(settings, shared_data_dir=None)
-
-
-def birth_date_from_cpr(cpr: str) -> date:
-    """Decode the date of birth, century included, from a CPR number (cpr.dk rules)."""
-    day, month, yy, digit7 = int(cpr[:2]), int(cpr[2:4]), int(cpr[4:6]), int(cpr[6])
-    if digit7 <= 3:
-        century = 1900
-    elif digit7 in (4, 9):
-        century = 2000 if yy <= 36 else 1900
-    else:
-        century = 2000 if yy <= 57 else 1800
-    return date(century + yy, month, day)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +215,7 @@ def test_cvs_are_complete_and_consistent(default_data: DemoData) -> None:
 def test_cpr_numbers_match_the_birth_dates(default_data: DemoData) -> None:
     for person in default_data.jobseekers:
         assert re.fullmatch(r"\d{10}", person.cpr)
-        assert birth_date_from_cpr(person.cpr) == person.birth_date
+        assert cpr_birth_date(person.cpr) == person.birth_date
 
 
 def test_vacancies_and_company_places(default_data: DemoData) -> None:
@@ -372,7 +360,7 @@ def test_cpr_round_trip_through_the_database(session: Session, no_shared_data: S
         assert person.cpr_encrypted
         cpr = decrypt_cpr(key, person.cpr_encrypted)
         assert cpr.encode() not in person.cpr_encrypted  # encrypted, not plain
-        assert birth_date_from_cpr(cpr) == person.birth_date
+        assert cpr_birth_date(cpr) == person.birth_date
         assert person.cpr_lookup == cpr_lookup_hash(key, cpr)
 
 
