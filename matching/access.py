@@ -52,6 +52,19 @@ VACANCY_ROLES = frozenset({Role.EMPLOYER, Role.COUNSELLOR, Role.APPROVER})
 T = TypeVar("T")
 
 
+def full_cv_options() -> list:
+    """Loader options that fetch a jobseeker's whole CV in a few queries (no lazy loads)."""
+    relations = (
+        CV.experiences,
+        CV.educations,
+        CV.skills,
+        CV.languages,
+        CV.driving_licences,
+        CV.desired_occupations,
+    )
+    return [selectinload(Jobseeker.cv).selectinload(relation) for relation in relations]
+
+
 class OutOfScope(NotFound):
     """An object the actor may not see (or that does not exist): shown as "not found"."""
 
@@ -227,12 +240,7 @@ def get_jobseeker_for(
         select(Jobseeker)
         .where(Jobseeker.id == jobseeker_id, _responsible_now(actor.organisation_id, today))
         .options(
-            selectinload(Jobseeker.cv).selectinload(CV.experiences),
-            selectinload(Jobseeker.cv).selectinload(CV.educations),
-            selectinload(Jobseeker.cv).selectinload(CV.skills),
-            selectinload(Jobseeker.cv).selectinload(CV.languages),
-            selectinload(Jobseeker.cv).selectinload(CV.driving_licences),
-            selectinload(Jobseeker.cv).selectinload(CV.desired_occupations),
+            *full_cv_options(),
             selectinload(Jobseeker.target_groups),
             selectinload(Jobseeker.responsibilities).selectinload(
                 ResponsibilityPeriod.organisation

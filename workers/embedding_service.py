@@ -13,17 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from embeddings.encoder import Encoder
 from embeddings.pii import scrub
+from matching.access import full_cv_options
 from matching.documents import (
     jobseeker_document,
     personal_names,
     text_fingerprint,
     vacancy_document,
 )
-from matching.models import CV, Jobseeker, StoredEmbedding, Vacancy, utcnow
+from matching.models import Jobseeker, StoredEmbedding, Vacancy, utcnow
 
 ENCODE_KIND = {"vacancy": "query", "jobseeker": "passage"}
 
@@ -50,13 +51,7 @@ def documents_for(session: Session, kind: str, ids: Sequence[int]) -> dict[int, 
         query = (
             select(Jobseeker)
             .where(Jobseeker.id.in_(ids), Jobseeker.active.is_(True))
-            .options(
-                selectinload(Jobseeker.cv).selectinload(CV.experiences),
-                selectinload(Jobseeker.cv).selectinload(CV.educations),
-                selectinload(Jobseeker.cv).selectinload(CV.skills),
-                selectinload(Jobseeker.cv).selectinload(CV.desired_occupations),
-                selectinload(Jobseeker.cv).selectinload(CV.driving_licences),
-            )
+            .options(*full_cv_options())
         )
         for jobseeker in session.scalars(query):
             texts[jobseeker.id] = scrub(
