@@ -1,4 +1,11 @@
-"""Writing taxonomy records to the database: parse everything first, then upsert."""
+"""Writing taxonomy records to the database: parse everything first, then upsert.
+
+Occupations are matched by ``uri``, DISCO-08 groups by ``code``; existing rows are loaded once
+into a dict (no per-row SELECT). An import never blanks a value another source filled in, so
+the English-only ESCO CSV export imported after the Danish/English TSV keeps the Danish labels.
+Every import, even one that changes nothing, records a :class:`TaxonomyVersion`. The session is
+flushed, never committed: the caller owns the transaction.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +23,21 @@ from matching.taxonomy.parsers import (
     DiscoRecord,
     OccupationRecord,
     detect_format,
+    esco_csv_files,
     parse_disco_csv,
     parse_esco_csv,
     parse_esco_tsv,
 )
 
 FORMATS = ("esco_tsv", "esco_csv", "disco_csv")
+HASH_BLOCK_BYTES = 1 << 20  # read size while hashing input files (1 MiB)
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    source_format: str
+    """What one import did: row counts, the format, the input's SHA-256 and its version row."""
+
+    source_format: str  # builtin | esco_tsv | esco_csv | disco_csv
     sha256: str
     inserted: int
     updated: int
@@ -35,9 +46,11 @@ class ImportReport:
 
     @property
     def total(self) -> int:
+        """Concepts in the input (inserted + updated + unchanged)."""
         return self.inserted + self.updated + self.unchanged
 
     def summary(self) -> str:
+        """One line for the CLI."""
         return (
             f"{self.total} concepts ({self.source_format}): {self.inserted} new, "
             f"{self.updated} updated, {self.unchanged} unchanged"
@@ -45,22 +58,39 @@ class ImportReport:
 
 
 def import_taxonomy(
-    session: Session, path: Path, *, source_format: str | None = None
+    session: Session, path: Path | str, *, source_format: str | None = None
 ) -> ImportReport:
-    """Import one taxonomy file (or ESCO export folder). Nothing is written if any row is bad."""
+    """Import one taxonomy file, or an ESCO CSV export folder, into ``session`` (flushed only).
+
+    ``source_format`` (``esco_tsv`` | ``esco_csv`` | ``disco_csv``) is detected from the header
+    row when omitted. The whole input is parsed and validated before anything is written: a bad
+    row anywhere raises :class:`ImportFormatError` and leaves the database untouched.
+    Re-importing the same input changes nothing (0 inserted, 0 updated).
+    """
     path = Path(path)
     if source_format is not None and source_format not in FORMATS:
-        raise ImportFormatError(f"unknown taxonomy format {source_format!r}")
+        raise ImportFormatError(
+            f"{path}: unknown taxonomy format {source_format!r}; "
+            f"expected one of {', '.join(FORMATS)}"
+        )
     fmt = source_format or detect_format(path)
-    digest = _sha256(path)
     if fmt == "disco_csv":
-        return _upsert_disco(session, parse_disco_csv(path), digest, str(path))
-    records = parse_esco_tsv(path) if fmt == "esco_tsv" else parse_esco_csv(path)
-    return _upsert_occupations(session, records, fmt, digest, str(path))
+        disco = parse_disco_csv(path)
+        return _upsert_disco(session, disco, _sha256([path]), str(path))
+    if fmt == "esco_tsv":
+        records, files = parse_esco_tsv(path), [path]
+    else:
+        files = esco_csv_files(path)
+        records = parse_esco_csv(files)
+    description = str(path) if len(files) == 1 else f"{path} ({', '.join(f.name for f in files)})"
+    return _upsert_occupations(session, records, fmt, _sha256(files), description)
 
 
 def install_builtin_taxonomy(session: Session) -> ImportReport:
-    """Install the built-in demo taxonomy (idempotent)."""
+    """Install the built-in taxonomy (ISCO major groups + common Danish occupations); idempotent.
+
+    Uses the same upsert as :func:`import_taxonomy`; flushes, does not commit.
+    """
     records = builtin_records()
     digest = hashlib.sha256(repr(records).encode()).hexdigest()
     return _upsert_occupations(session, records, "builtin", digest, "built-in Danish occupations")
@@ -149,11 +179,14 @@ def _upsert_disco(
     return ImportReport("disco_csv", digest, inserted, updated, unchanged, version.id)
 
 
-def _sha256(path: Path) -> str:
+def _sha256(files: list[Path]) -> str:
+    """SHA-256 over the bytes of the files read, in the order given."""
     digest = hashlib.sha256()
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     for file in files:
-        with file.open("rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
-                digest.update(block)
+        try:
+            with file.open("rb") as handle:
+                while block := handle.read(HASH_BLOCK_BYTES):
+                    digest.update(block)
+        except OSError as exc:
+            raise ImportFormatError(f"{file}: cannot be read: {exc.strerror}") from exc
     return digest.hexdigest()
