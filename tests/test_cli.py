@@ -136,11 +136,14 @@ def _get(url: str) -> tuple[int, str]:
 def test_serve_runs_portal_worker_and_embedded_redis_then_stops_cleanly(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    assert run_jobbro("db", "upgrade", env=cli_env).returncode == 0
+    # The fake encoder keeps the start-up backfill fast; everything else is the real thing.
+    env = dict(cli_env, JOBBRO_ENV="test", JOBBRO_ENCODER="fake")
+    assert run_jobbro("db", "upgrade", env=env).returncode == 0
+    assert run_jobbro("seed", "--demo", "--size", "60", env=env).returncode == 0
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "serve", "--port", str(port), "--web-workers", "1"],
-        env=cli_env,
+        env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -163,16 +166,21 @@ def test_serve_runs_portal_worker_and_embedded_redis_then_stops_cleanly(
 
         # The worker started by `serve` takes jobs from the embedded Redis.
         import redis
+        from rq.job import Job
 
         from workers.queues import QueueName, enqueue
 
         conn = redis.Redis.from_url(f"unix://{socket_path}")
         job = enqueue(conn, QueueName.MAINTENANCE, "workers.jobs.check_worker")
-        for _ in range(100):
+        for _ in range(300):
             if job.get_status(refresh=True) == "finished":
                 break
             time.sleep(0.1)
         assert job.get_status() == "finished"
+        # serve queued the embedding backfill at start; it ran before the maintenance job.
+        backfill = Job.fetch("encode_all-vacancy", connection=conn)
+        assert backfill.get_status() == "finished"
+        assert backfill.return_value()["encoded"] == backfill.return_value()["total"] >= 500
 
         status, page = _get(f"http://127.0.0.1:{port}/login")
         assert status == 200 and 'lang="da"' in page
