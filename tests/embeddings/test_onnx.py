@@ -181,7 +181,9 @@ def test_corrupt_or_missing_files_are_clear_errors(onnx_model: PreparedOnnx, tmp
         OnnxEncoder(folder)
 
     (folder / TOKENIZER_FILE).unlink()
-    with pytest.raises(ModelError, match=f"{TOKENIZER_FILE} is missing.*jobbro model prepare --onnx"):
+    with pytest.raises(
+        ModelError, match=f"{TOKENIZER_FILE} is missing.*jobbro model prepare --onnx"
+    ):
         verify_onnx(folder)
 
     # A file that checksums fine but is not an ONNX graph (manifest rewritten to match).
