@@ -48,6 +48,8 @@ class Settings:
     # Which embedding backend workers use: auto (the backend that passes the quality gate,
     # currently torch), torch, onnx (int8, faster), or fake (trigram hashing; tests only).
     encoder: str = "auto"
+    # Share (0–1) of every match list kept for the best brancheskift suggestions.
+    cross_industry_share: float = 0.2
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -156,6 +158,18 @@ class Settings:
             problems.append("JOBBRO_REFERRAL_REMINDER_DAYS must be a positive whole number")
             reminder_days = 7
 
+        cross_share_text = get("JOBBRO_CROSS_INDUSTRY_SHARE") or "0.2"
+        try:
+            cross_industry_share = float(cross_share_text)
+        except ValueError:
+            cross_industry_share = -1.0
+        if not 0 <= cross_industry_share <= 1:
+            problems.append(
+                "JOBBRO_CROSS_INDUSTRY_SHARE must be a number from 0 to 1, "
+                f"got {cross_share_text!r}"
+            )
+            cross_industry_share = 0.2
+
         encoder = (get("JOBBRO_ENCODER") or "auto").lower()
         if encoder not in ENCODERS:
             problems.append(f"JOBBRO_ENCODER must be one of {', '.join(ENCODERS)}, got {encoder!r}")
@@ -180,6 +194,7 @@ class Settings:
             log_level=log_level,
             referral_reminder_days=reminder_days,
             encoder=encoder,
+            cross_industry_share=cross_industry_share,
         )
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -171,16 +172,26 @@ def test_serve_runs_portal_worker_and_embedded_redis_then_stops_cleanly(
         from workers.queues import QueueName, enqueue
 
         conn = redis.Redis.from_url(f"unix://{socket_path}")
-        job = enqueue(conn, QueueName.MAINTENANCE, "workers.jobs.check_worker")
-        for _ in range(300):
+        job = enqueue(conn, QueueName.ENCODE, "workers.jobs.check_worker")
+        # serve queued the embedding backfill and the match lists at start; the worker takes
+        # them in queue order (match, encode, …, maintenance) and computes lists one by one.
+        database = sqlite3.connect(tmp_path / "cli.sqlite3")
+        lists = 0
+        for _ in range(1200):
             if job.get_status(refresh=True) == "finished":
-                break
+                lists = database.execute("SELECT count(*) FROM match_runs").fetchone()[0]
+                if lists:
+                    break
             time.sleep(0.1)
+        database.close()
         assert job.get_status() == "finished"
-        # serve queued the embedding backfill at start; it ran before the maintenance job.
         backfill = Job.fetch("encode_all-vacancy", connection=conn)
         assert backfill.get_status() == "finished"
         assert backfill.return_value()["encoded"] == backfill.return_value()["total"] >= 500
+        startup = Job.fetch("recompute_stale_matches-startup", connection=conn)
+        assert startup.get_status() == "finished"
+        assert startup.return_value()["vacancy"] > 0 and startup.return_value()["jobseeker"] > 0
+        assert lists > 0, "no match list was computed by the worker"
 
         status, page = _get(f"http://127.0.0.1:{port}/login")
         assert status == 200 and 'lang="da"' in page

@@ -381,7 +381,9 @@ def serve(host: str, port: int, web_workers: int, no_worker: bool, no_scheduler:
 
 
 def _enqueue_backfill(redis_url: str) -> None:
-    """Bring stored embeddings up to date in the background (a no-op when nothing changed)."""
+    """Bring stored embeddings and match lists up to date in the background (no-ops when
+    nothing changed). The worker takes encode jobs before maintenance jobs, so the lists are
+    computed from fresh vectors."""
     from workers.queues import enqueue
     from workers.redis_server import connect
 
@@ -389,6 +391,8 @@ def _enqueue_backfill(redis_url: str) -> None:
     for kind in ("vacancy", "jobseeker"):
         enqueue(connection, QueueName.ENCODE, "workers.jobs.encode_all", kind,
                 job_id=f"encode_all-{kind}")  # fmt: skip
+    enqueue(connection, QueueName.MAINTENANCE, "workers.jobs.recompute_stale_matches",
+            job_id="recompute_stale_matches-startup")  # fmt: skip
 
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -109,3 +109,131 @@ def check_index(kind: str) -> dict[str, object]:
     report = service.reconcile()
     service.save()
     return {"kind": kind, **report.to_dict(), "count": len(service.index)}
+
+
+# --- match lists ------------------------------------------------------------------------------
+
+STALE_BATCH = 5_000  # lists enqueued per nightly run at most (the rest follow the next night)
+REFRESH_VACANCY_LISTS = 10  # a changed CV refreshes at most this many vacancies' lists
+
+
+def match_vacancy(vacancy_id: int) -> dict[str, object]:
+    """(Re)compute and store a vacancy's or place's candidate list (after it was saved).
+
+    Encodes the vacancy first if its text changed. A vacancy that is not open (or a place not
+    yet approved) gets an empty list. Idempotent: running it twice stores the same list.
+    """
+    from workers.match_service import get_service
+
+    return get_service().compute_vacancy(vacancy_id).to_dict()
+
+
+def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
+    """(Re)compute a person's list of vacancies and places after their CV changed.
+
+    The vacancies where the person now belongs in the candidate list get their lists
+    recomputed too (as separate jobs), so a new CV reaches counsellors without waiting for
+    the nightly run.
+    """
+    from sqlalchemy import func
+
+    from matching.models import Match
+    from workers.match_service import get_service
+    from workers.queues import QueueName, enqueue
+
+    service = get_service()
+    result = service.compute_jobseeker(jobseeker_id).to_dict()
+    with runtime.get().session() as session:
+        mine = session.execute(
+            select(Match.vacancy_id, Match.score, Match.rank)
+            .where(Match.jobseeker_id == jobseeker_id, Match.person_rank.is_not(None))
+            .order_by(Match.person_rank)
+            .limit(REFRESH_VACANCY_LISTS)
+        ).all()
+        floors = dict(
+            session.execute(
+                select(Match.vacancy_id, func.min(Match.score))
+                .where(Match.vacancy_id.in_([m.vacancy_id for m in mine]), Match.rank.is_not(None))
+                .group_by(Match.vacancy_id)
+            ).all()
+        )
+        counts = dict(
+            session.execute(
+                select(Match.vacancy_id, func.count())
+                .where(Match.vacancy_id.in_([m.vacancy_id for m in mine]), Match.rank.is_not(None))
+                .group_by(Match.vacancy_id)
+            ).all()
+        )
+    size = service.config.list_size
+    refresh = [
+        m.vacancy_id
+        for m in mine
+        if m.rank is None
+        and (counts.get(m.vacancy_id, 0) < size or m.score > floors.get(m.vacancy_id, 0.0))
+    ]
+    connection = _job_connection()
+    if connection is None:  # run outside a worker without Redis: the nightly run catches up
+        refresh = []
+    for vacancy_id in refresh:
+        enqueue(
+            connection,
+            QueueName.MATCH,
+            "workers.jobs.match_vacancy",
+            vacancy_id,
+            job_id=f"match-vacancy-{vacancy_id}",
+        )
+    return {**result, "refreshed_vacancy_lists": refresh}
+
+
+def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
+    """Nightly: enqueue every list that is missing or stale (model or rule version changed,
+    or the vacancy/CV changed after its list was computed). Unique job ids make a second run,
+    or a run on another worker, add nothing that is already waiting."""
+    from matching.match_lists import stale_subjects
+    from matching.ranking import rules_version
+    from workers.queues import QueueName, enqueue
+
+    rt = runtime.get()
+    model_version = rt.index("jobseeker").model_version
+    connection = _job_connection()
+    if connection is None:
+        raise RuntimeError("recompute_stale_matches needs Redis: run it in a worker")
+    counts: dict[str, object] = {}
+    for kind, func_path in (
+        ("vacancy", "workers.jobs.match_vacancy"),
+        ("jobseeker", "workers.jobs.match_jobseeker"),
+    ):
+        with rt.session() as session:
+            ids = stale_subjects(
+                session,
+                kind,
+                model_version=model_version,
+                rules_version=rules_version(),
+                limit=limit,
+            )
+        for subject_id in ids:
+            enqueue(
+                connection,
+                QueueName.MATCH,
+                func_path,
+                subject_id,
+                job_id=f"match-{kind}-{subject_id}",
+            )
+        counts[kind] = len(ids)
+    log.info("enqueued stale match lists: %s", counts)
+    return counts
+
+
+def _job_connection():  # noqa: ANN202 - a Redis connection, or None
+    """The running job's Redis connection; outside a job the configured Redis, if any."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        return job.connection
+    url = runtime.get().settings.redis_url
+    if url is None:
+        return None
+    from workers.redis_server import connect
+
+    return connect(url)

@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
     ("workers.jobs.purge_expired_exports", QueueName.MAINTENANCE, 3600),
 )
+# Jobs run at a time of day (cron expression, the scheduler's local time).
+NIGHTLY_JOBS: tuple[tuple[str, QueueName, str], ...] = (
+    # Lists made by another model or rule version, or older than their vacancy/CV.
+    ("workers.jobs.recompute_stale_matches", QueueName.MAINTENANCE, "30 2 * * *"),
+)
 # Jobs with arguments: (dotted path, args, queue, interval in seconds).
 PERIODIC_JOBS_WITH_ARGS: tuple[tuple[str, tuple, QueueName, int], ...] = (
     ("workers.jobs.encode_all", ("vacancy",), QueueName.ENCODE, 24 * 3600),
@@ -65,6 +70,8 @@ def run_scheduler(settings: Settings, connection: Redis) -> None:
             interval=interval,
             name=f"{func_path.rsplit('.', 1)[1]}:{','.join(map(str, args))}",
         )
+    for func_path, queue, expression in NIGHTLY_JOBS:
+        cron.register(func_path_to_callable(func_path), queue_name=queue.value, cron=expression)
     cron.start()
 
 

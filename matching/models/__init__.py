@@ -42,6 +42,7 @@ from matching.models.workflow import (
     ForwardingEvent,
     Match,
     MatchReview,
+    MatchRun,
     Referral,
     ReferralEvent,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "Jobseeker",
     "Match",
     "MatchReview",
+    "MatchRun",
     "Membership",
     "Occupation",
     "OrgKind",

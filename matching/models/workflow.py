@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -35,23 +36,26 @@ from matching.models.vacancies import Vacancy
 class Match(Base):
     """A proposed pairing of a vacancy and a jobseeker, as last computed by the matcher.
 
-    ``components`` holds the machine-readable score parts, ``explanation`` the Danish phrases
-    shown to counsellors. A match is a proposal: people decide (see MatchReview).
+    One row serves both lists: ``rank`` is the person's position in the vacancy's candidate
+    list, ``person_rank`` the vacancy's position in the person's list (NULL: not in that
+    list). ``components`` holds the machine-readable score parts, ``explanation`` the Danish
+    chips shown to counsellors. A match is a proposal: people decide (see MatchReview).
     """
 
     __tablename__ = "matches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id", ondelete="CASCADE"))
-    jobseeker_id: Mapped[int] = mapped_column(
-        ForeignKey("jobseekers.id", ondelete="CASCADE"), index=True
-    )
+    jobseeker_id: Mapped[int] = mapped_column(ForeignKey("jobseekers.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(Float)
-    rank: Mapped[int] = mapped_column(SmallInteger)
+    rank: Mapped[int | None] = mapped_column(SmallInteger)
+    person_rank: Mapped[int | None] = mapped_column(SmallInteger)
     components: Mapped[dict] = mapped_column(JSONType, default=dict)
     explanation: Mapped[list[str]] = mapped_column(JSONType, default=list)
     eligible: Mapped[bool] = mapped_column(Boolean, default=True)
     cross_industry: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Placed by the list's brancheskift share rather than by score alone.
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False)
     distance_km: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str] = mapped_column(String(80))
     rules_version: Mapped[str] = mapped_column(String(40))
@@ -63,6 +67,34 @@ class Match(Base):
     __table_args__ = (
         UniqueConstraint("vacancy_id", "jobseeker_id"),
         Index("ix_matches_vacancy_rank", "vacancy_id", "rank"),
+        Index("ix_matches_jobseeker_rank", "jobseeker_id", "person_rank"),
+    )
+
+
+class MatchRun(Base):
+    """The last computation of one list (a vacancy's candidates or a person's vacancies).
+
+    The nightly job recomputes lists whose ``model_version`` or ``rules_version`` is not the
+    current one, or whose subject changed after ``computed_at``. ``excluded`` counts the
+    candidates the hard rules removed, by reason, for the counsellor's "why not" view.
+    """
+
+    __tablename__ = "match_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(20))  # vacancy | jobseeker
+    subject_id: Mapped[int] = mapped_column()
+    model_version: Mapped[str] = mapped_column(String(80))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    computed_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    considered: Mapped[int] = mapped_column(default=0)
+    listed: Mapped[int] = mapped_column(default=0)
+    excluded: Mapped[dict] = mapped_column(JSONType, default=dict)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        UniqueConstraint("subject_kind", "subject_id"),
+        CheckConstraint("subject_kind IN ('vacancy', 'jobseeker')", name="subject_kind"),
     )
 
 
