@@ -253,3 +253,43 @@ def test_nightly_job_enqueues_each_stale_list_once(rt: runtime.Runtime, redis_co
     assert redis_conn.llen(f"rq:queue:{QueueName.MATCH.value}") == queued  # nothing doubled
     with Session(rt.engine) as session:
         assert session.scalar(select(MatchRun.id)) is None  # only enqueued, not computed
+
+
+def test_match_command_computes_and_prints_the_list(
+    rt: runtime.Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from workers.cli import main
+
+    for name, value in {
+        "JOBBRO_ENV": "test",
+        "JOBBRO_ENCODER": "fake",
+        "JOBBRO_DATABASE_URL": rt.settings.database_url,
+        "JOBBRO_DATA_DIR": str(rt.settings.data_dir),
+        "JOBBRO_SECRET_KEY": rt.settings.secret_key,
+    }.items():
+        monkeypatch.setenv(name, value)
+    vacancy_id = busiest_open_vacancy(rt.engine)
+    assert main(["match", "vacancy", str(vacancy_id), "--json", "--top", "5"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert 0 < len(shown["matches"]) <= 5
+    assert [m["rank"] for m in shown["matches"]] == list(range(1, len(shown["matches"]) + 1))
+    assert all(m["explanation"] for m in shown["matches"])
+    assert shown["listed"] >= len(shown["matches"])
+    assert main(["match", "vacancy", "99999999"]) == 1
+    assert "vacancy 99999999 does not exist" in capsys.readouterr().err
+    assert main(["match", "vacancy", "abc"]) == 2
+
+
+def test_second_pass_finds_local_people_beyond_the_semantic_neighbours(
+    rt: runtime.Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workers.match_service as match_service
+
+    vacancy_id = busiest_open_vacancy(rt.engine)
+    full = jobs.match_vacancy(vacancy_id)["listed"]
+    monkeypatch.setattr(match_service, "CANDIDATE_POOL", 10)
+    narrow = jobs.match_vacancy(vacancy_id)
+    assert narrow["listed"] > 10  # more than the first pass could ever return
+    assert narrow["listed"] <= full

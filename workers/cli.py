@@ -425,6 +425,13 @@ def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
+# --- matching -------------------------------------------------------------------------------
+
+from workers.match_commands import register as _register_match  # noqa: E402
+
+_register_match(cli)
+
+
 # --- entry point ----------------------------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ SCORED_CANDIDATES = 400  # of those, the nearest that pass the commute filter ar
 VACANCY_POOL = 500  # neighbours fetched per person
 PERSON_LIST_SIZE = 50
 LOCAL_RADIUS_KM = 60.0  # second pass for remote workplaces: people living this close
+LOCAL_POOL = 1_000  # neighbours fetched among them
 CALIBRATION_SAMPLE = 2_000  # random (vacancy, person) pairs used to scale cosines
 CALIBRATION_MIN_VECTORS = 20
 CALIBRATION_LOW_PERCENTILE = 50.0
@@ -249,7 +250,7 @@ class MatchService:
             return pairs
         seen = {i for i, _ in pairs}
         neighbours = [
-            p for p in index.search(vector, CANDIDATE_POOL, allowed_ids=local) if p[0] not in seen
+            p for p in index.search(vector, LOCAL_POOL, allowed_ids=local) if p[0] not in seen
         ]
         merged = pairs + self._reachable(session, postal_code, neighbours, dropped)
         return sorted(merged, key=lambda p: -p[1])
