@@ -274,22 +274,28 @@ def _occupation(
 
 
 def _cross_industry(vacancy: VacancyFeatures, cand: CandidateFeatures) -> tuple[bool, str | None]:
-    """Is the vacancy outside the person's previous industries (or occupation areas)?"""
+    """Is the vacancy a brancheskift for the person: outside every industry they worked in
+    *and* outside every occupation area (ISCO sub-major group) of their past jobs?
+
+    The same occupation in another industry (a librarian moving from a company to a public
+    library) is not a change of trade; a warehouse job for a shop assistant is. Where one of
+    the two is unknown, the other decides. Returns the industry switched from, if known.
+    """
     if not cand.experiences:
         return False, None
     industries = cand.industries
+    new_industry: bool | None = None
     if vacancy.industry and industries:
-        if vacancy.industry in industries:
-            return False, None
-        latest = next(e.industry for e in cand.experiences if e.industry)
-        return True, latest
-    # No industry on one side: compare ISCO sub-major groups (2 digits) of past jobs instead.
-    codes = {e.isco_code[:2] for e in cand.experiences if e.isco_code}
-    if vacancy.isco_code and codes:
-        if vacancy.isco_code[:2] in codes:
-            return False, None
-        return True, None
-    return False, None
+        new_industry = vacancy.industry not in industries
+    groups = {e.isco_code[:2] for e in cand.experiences if e.isco_code}
+    new_group: bool | None = None
+    if vacancy.isco_code and groups:
+        new_group = vacancy.isco_code[:2] not in groups
+    known = [flag for flag in (new_industry, new_group) if flag is not None]
+    if not known or not all(known):
+        return False, None
+    latest = next((e.industry for e in cand.experiences if e.industry), None)
+    return True, latest if new_industry else None
 
 
 def _distance(vacancy: VacancyFeatures, cand: CandidateFeatures) -> tuple[float | None, float]:

@@ -30,13 +30,24 @@ STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # data the matcher reads (mother tongue is a proxy for ethnicity; docs/matching.md).
 LANGUAGE_WORDS = frozenset({"dansk", "danish", "engelsk", "english", "tysk", "german", "sprog"})
 
+_SKILL_LEAD = (
+    r"(?:erfaring med|erfaring fra|kendskab til|viden om|erfaring som|uddannelse som|"
+    r"relevant uddannelse som|uddannet som|uddannet|experience with|experience in|"
+    r"knowledge of|a background in|a degree in)"
+)
 _LEAD_INS = re.compile(
     r"^(?:(?:du|vi forventer,? at du|det forventes,? at du|det er en fordel,? hvis du|"
     r"det er et plus,? hvis du|you)\s+)?"
     r"(?:har|er|kan|taler|skriver|have|are|can|speak)?\s*"
     r"(?:gerne\s+)?"
-    r"(?:erfaring med|erfaring fra|kendskab til|viden om|erfaring som|uddannelse som|"
-    r"relevant uddannelse som|experience with|experience in|knowledge of|a background in)?\s*",
+    rf"(?P<skill>{_SKILL_LEAD})?\s*",
+    re.IGNORECASE,
+)
+# What makes a line a requirement a person can act on: a skill lead-in (above), a "must" or
+# "advantage" tail, or a credential. Lines about personal traits ("Du er struktureret",
+# "You are structured") are not gaps: nobody can take a course in them.
+_CREDENTIAL_RE = re.compile(
+    r"kørekort|certifikat|bevis|uddannelse|autorisation|licens|licence|certificate|degree",
     re.IGNORECASE,
 )
 _TAIL = re.compile(
@@ -82,9 +93,14 @@ def stem_set(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(stems)
 
 
+# Words that frame a requirement rather than name it ("uddannelse som tømrer" is covered by a
+# CV that says "tømrer").
+FRAME_STEMS = frozenset({"uddan"})  # stem of "uddannelse"
+
+
 def covered(phrase: str, stems: frozenset[str]) -> bool:
     """True if every content word of ``phrase`` occurs (by stem) in ``stems``."""
-    phrase_stems = content_stems(phrase)
+    phrase_stems = [s for s in content_stems(phrase) if s not in FRAME_STEMS]
     return bool(phrase_stems) and all(s in stems for s in phrase_stems)
 
 
@@ -92,14 +108,22 @@ def requirement_phrases(requirements: str) -> list[str]:
     """Short actionable phrases from a job ad's requirement text, in order, without duplicates.
 
     "Du har erfaring med lagerstyring." → "lagerstyring"; "Kørekort kategori B er en fordel."
-    → "Kørekort kategori B". Lines about language and lines too long to be a phrase are skipped.
+    → "Kørekort kategori B". Only lines that name a skill, a must/advantage or a credential
+    count; lines about traits or language, and lines too long to be a phrase, are skipped.
     """
     phrases: list[str] = []
     seen: set[str] = set()
     for part in _SPLIT_RE.split(requirements):
-        phrase = part.strip(" \t-–*.:,!?")
-        phrase = _TAIL.sub("", phrase)
-        phrase = _LEAD_INS.sub("", phrase, count=1).strip(" .,:")
+        line = part.strip(" \t-–*.:,!?")
+        phrase = _TAIL.sub("", line)
+        has_tail = phrase != line
+        lead = _LEAD_INS.match(phrase)
+        has_skill_lead = bool(lead and lead.group("skill"))
+        phrase = phrase[lead.end() :].strip(" .,:") if lead else phrase
+        if has_skill_lead and re.search(r"uddan", lead.group("skill"), re.IGNORECASE):
+            phrase = f"uddannelse som {phrase}"  # "tømrer" alone would not say what is asked
+        if not (has_tail or has_skill_lead or _CREDENTIAL_RE.search(phrase)):
+            continue
         content = [w for w in words(phrase) if w not in STOPWORDS]
         if not content or len(content) > MAX_PHRASE_WORDS:
             continue

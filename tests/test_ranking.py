@@ -229,6 +229,14 @@ def test_same_industry_is_not_a_switch_and_no_history_is_not_either() -> None:
     assert not scored(WAREHOUSE, candidate(experiences=())).cross_industry
 
 
+def test_same_trade_in_another_industry_is_not_a_switch() -> None:
+    """A warehouse worker from a retailer's warehouse stays in the trade (ISCO 93)."""
+    retail_warehouse = candidate(
+        experiences=(Experience("Lagerarbejder", isco_code="9333", industry="Handel"),)
+    )
+    assert not scored(WAREHOUSE, retail_warehouse).cross_industry
+
+
 def test_cross_industry_falls_back_to_isco_groups_without_industries() -> None:
     vacancy = VacancyFeatures(
         id=2, kind=VacancyKind.ORDINARY, title="Tømrer", postal_code="5000", isco_code="7115"
@@ -367,10 +375,14 @@ def test_requirement_phrases_strip_danish_lead_ins() -> None:
     phrases = textmatch.requirement_phrases(
         "Du har erfaring med lagerstyring.\nDu har kendskab til SAP eller lyst til at lære det.\n"
         "Kørekort kategori B er en fordel.\nDet er en fordel, hvis du har erfaring fra byggeri.\n"
-        "Du taler og skriver engelsk.\n"
+        "Du taler og skriver engelsk.\nDu er mødestabil og struktureret.\n"
+        "You are structured and take ownership.\nRelevant uddannelse som tømrer er et krav.\n"
         "Vi forventer, at du kan tage ansvar for den daglige drift af et stort og travlt lager."
     )
-    assert phrases == ["lagerstyring", "SAP", "Kørekort kategori B", "byggeri"]
+    assert phrases == [
+        "lagerstyring", "SAP", "Kørekort kategori B", "byggeri", "uddannelse som tømrer"
+    ]  # fmt: skip
+    assert textmatch.covered("uddannelse som tømrer", textmatch.stem_set(["Tømrer"]))
     assert textmatch.covered("Kørekort kategori B", textmatch.stem_set(["kørekort B"]))
     assert textmatch.covered("lagerstyring", textmatch.stem_set(["Lagerstyringen"]))
     assert not textmatch.covered("truckcertifikat", textmatch.stem_set(["certifikat"]))
