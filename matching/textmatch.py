@@ -80,9 +80,13 @@ def words(text: str) -> list[str]:
     return found
 
 
-def content_stems(text: str) -> list[str]:
-    """Stems of the content words of ``text``, in order (stopwords left out)."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def content_stems(text: str) -> tuple[str, ...]:
+    """Stems of the content words of ``text``, in order (stopwords left out).
+
+    Cached: skill phrases, job titles and requirement lines repeat across many CVs and lists.
+    """
+    return tuple(stem(w) for w in words(text) if w not in STOPWORDS)
 
 
 def stem_set(texts: Iterable[str]) -> frozenset[str]:
@@ -104,7 +108,8 @@ def covered(phrase: str, stems: frozenset[str]) -> bool:
     return bool(phrase_stems) and all(s in stems for s in phrase_stems)
 
 
-def requirement_phrases(requirements: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def requirement_phrases(requirements: str) -> tuple[str, ...]:
     """Short actionable phrases from a job ad's requirement text, in order, without duplicates.
 
     "Du har erfaring med lagerstyring." → "lagerstyring"; "Kørekort kategori B er en fordel."
@@ -133,4 +138,4 @@ def requirement_phrases(requirements: str) -> list[str]:
         if key not in seen:
             seen.add(key)
             phrases.append(phrase)
-    return phrases
+    return tuple(phrases)

@@ -379,7 +379,7 @@ def test_requirement_phrases_strip_danish_lead_ins() -> None:
         "You are structured and take ownership.\nRelevant uddannelse som tømrer er et krav.\n"
         "Vi forventer, at du kan tage ansvar for den daglige drift af et stort og travlt lager."
     )
-    assert phrases == [
+    assert list(phrases) == [
         "lagerstyring", "SAP", "Kørekort kategori B", "byggeri", "uddannelse som tømrer"
     ]  # fmt: skip
     assert textmatch.covered("uddannelse som tømrer", textmatch.stem_set(["Tømrer"]))

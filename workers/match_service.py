@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 
 from matching.geo import codes_within, distance_km
 from matching.match_lists import (
+    CVFeatureCache,
+    PersonRow,
     is_matchable,
     load_candidate_features,
-    load_commute_facts,
+    load_people,
     load_vacancy_features,
     matchable_vacancy_ids,
     store_jobseeker_list,
@@ -46,11 +48,12 @@ from workers.embedding_service import encode_entities, vector_of
 log = logging.getLogger(__name__)
 
 CANDIDATE_POOL = 1_000  # semantic neighbours fetched from the index per vacancy
-SCORED_CANDIDATES = 400  # of those, the nearest that pass the commute filter are scored
+SCORED_CANDIDATES = 250  # of those, the nearest that pass the commute filter are scored
 VACANCY_POOL = 500  # neighbours fetched per person
 PERSON_LIST_SIZE = 50
 LOCAL_RADIUS_KM = 60.0  # second pass for remote workplaces: people living this close
 LOCAL_POOL = 1_000  # neighbours fetched among them
+CV_CACHE_ENTRIES = 50_000  # CVs kept in memory between lists (~1–2 kB each)
 CALIBRATION_SAMPLE = 2_000  # random (vacancy, person) pairs used to scale cosines
 CALIBRATION_MIN_VECTORS = 20
 CALIBRATION_LOW_PERCENTILE = 50.0
@@ -87,6 +90,11 @@ class MatchService:
         self.rt = rt
         self.config = config or RankingConfig(cross_industry_share=rt.settings.cross_industry_share)
         self._calibration: SemanticCalibration | None = None
+        # CV content between lists; an entry is read again when the CV's embedded text (its
+        # fingerprint in the jobseeker index) or its updated_at changes.
+        self.cv_cache = CVFeatureCache(
+            CV_CACHE_ENTRIES, lambda person_id: rt.index("jobseeker").index.fingerprint(person_id)
+        )
         self._last_sync: dict[str, float] = {}
 
     # --- helpers ------------------------------------------------------------------------------
@@ -163,14 +171,21 @@ class MatchService:
             with rt.session() as session:
                 vacancy = load_vacancy_features(session, [vacancy_id])[vacancy_id]
                 dropped: Counter[str] = Counter()
+                people: dict[int, PersonRow] = {}
                 neighbours = index.search(vector, CANDIDATE_POOL)
-                pairs = self._reachable(session, vacancy.postal_code, neighbours, dropped)
+                pairs = self._reachable(session, vacancy.postal_code, neighbours, dropped, people)
                 if len(pairs) < self.config.list_size and len(index.index) > len(neighbours):
                     pairs = self._local_pass(
-                        session, vacancy.postal_code, vector, index, pairs, dropped
+                        session, vacancy.postal_code, vector, index, pairs, dropped, people
                     )
                 pairs = pairs[:SCORED_CANDIDATES]
-                features = load_candidate_features(session, [i for i, _ in pairs], day=day)
+                features = load_candidate_features(
+                    session,
+                    [i for i, _ in pairs],
+                    day=day,
+                    people=people,
+                    cv_cache=self.cv_cache,
+                )
                 ranked = rank_candidates(
                     vacancy,
                     [(features[i], cos) for i, cos in pairs if i in features],
@@ -213,24 +228,26 @@ class MatchService:
         postal_code: str | None,
         neighbours: list[tuple[int, float]],
         dropped: Counter[str],
+        people: dict[int, PersonRow],
     ) -> list[tuple[int, float]]:
         """Neighbours (nearest first) with a searchable CV living within their own commute;
-        the others are counted in ``dropped`` by reason."""
-        facts = load_commute_facts(session, [i for i, _ in neighbours])
+        the others are counted in ``dropped`` by reason. The rows read land in ``people``."""
+        rows = load_people(session, [i for i, _ in neighbours])
+        people.update(rows)
         kept = []
         for entity_id, cosine in neighbours:
-            fact = facts.get(entity_id)
-            if fact is None or not fact[2]:
+            row = rows.get(entity_id)
+            if row is None or not row.listable:
                 dropped["inactive"] += 1
                 continue
-            km = distance_km(fact[0], postal_code)
-            if km is None or km <= fact[1]:
+            km = distance_km(row.postal_code, postal_code)
+            if km is None or km <= row.max_commute_km:
                 kept.append((entity_id, cosine))
             else:
                 dropped["distance"] += 1
         return kept
 
-    def _local_pass(self, session, postal_code, vector, index, pairs, dropped):  # noqa: ANN001, ANN202
+    def _local_pass(self, session, postal_code, vector, index, pairs, dropped, people):  # noqa: ANN001, ANN202
         """Search again among people living near a workplace the first pass found few for."""
         if not postal_code:
             return pairs
@@ -252,7 +269,7 @@ class MatchService:
         neighbours = [
             p for p in index.search(vector, LOCAL_POOL, allowed_ids=local) if p[0] not in seen
         ]
-        merged = pairs + self._reachable(session, postal_code, neighbours, dropped)
+        merged = pairs + self._reachable(session, postal_code, neighbours, dropped, people)
         return sorted(merged, key=lambda p: -p[1])
 
     # --- person → vacancies -------------------------------------------------------------------
@@ -268,7 +285,9 @@ class MatchService:
             index = self._fresh_index("vacancy")
             calibration = self.calibration()
             with rt.session() as session:
-                people = load_candidate_features(session, [jobseeker_id], day=day)
+                people = load_candidate_features(
+                    session, [jobseeker_id], day=day, cv_cache=self.cv_cache
+                )
                 person = people.get(jobseeker_id)
                 allowed = matchable_vacancy_ids(session)
                 if person is not None and allowed:
