@@ -14,6 +14,7 @@ from matching.demo.seed import seed_demo
 from matching.match_lists import stale_subjects
 from matching.migrate import reset_schema_for_tests
 from matching.models import (
+    CV,
     Jobseeker,
     Match,
     MatchRun,
@@ -293,3 +294,30 @@ def test_second_pass_finds_local_people_beyond_the_semantic_neighbours(
     narrow = jobs.match_vacancy(vacancy_id)
     assert narrow["listed"] > 10  # more than the first pass could ever return
     assert narrow["listed"] <= full
+
+
+def test_cv_cache_rereads_a_changed_cv(rt: runtime.Runtime) -> None:
+    from matching.match_lists import CVFeatureCache, load_people
+    from matching.models import CVSkill
+
+    fingerprints = {"current": "a"}
+    cache = CVFeatureCache(2, lambda _person_id: fingerprints["current"])
+    with Session(rt.engine) as session:
+        ids = list(session.scalars(select(Jobseeker.id).order_by(Jobseeker.id).limit(3)))
+        people = load_people(session, ids)
+        first = cache.get_many(session, [people[ids[0]]])
+        cache.get_many(session, [people[ids[0]]])
+        assert (cache.hits, cache.misses) == (1, 1)
+        fingerprints["current"] = "b"  # the embedded text changed
+        cache.get_many(session, [people[ids[0]]])
+        assert cache.misses == 2
+        cache.get_many(session, [people[ids[1]], people[ids[2]]])
+        assert len(cache) == 2  # least recently used entry dropped
+    cv_id = people[ids[0]].cv_id
+    with session_scope(rt.session_factory) as session:
+        session.add(CVSkill(cv_id=cv_id, position=99, name="kranførercertifikat"))
+        session.execute(update(CV).where(CV.id == cv_id).values(summary=CV.summary + " "))
+    with Session(rt.engine) as session:
+        fresh = cache.get_many(session, [load_people(session, [ids[0]])[ids[0]]])
+    assert "kranførercertifikat" in fresh[cv_id].skills
+    assert "kranførercertifikat" not in first[cv_id].skills
