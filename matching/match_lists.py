@@ -350,11 +350,10 @@ def load_candidate_features(
         rows.update(load_people(session, missing))
     rows = {i: rows[i] for i in ids if i in rows}
     with_cv = [r for r in rows.values() if r.cv_id is not None]
-    cvs = (
-        cv_cache.get_many(session, with_cv)
-        if cv_cache
-        else load_cv_features(session, [r.cv_id for r in with_cv])
-    )
+    if cv_cache is not None:  # (an empty cache is falsy: it has a length)
+        cvs = cv_cache.get_many(session, with_cv)
+    else:
+        cvs = load_cv_features(session, [r.cv_id for r in with_cv])
     groups, referrals = load_rule_facts(session, list(rows), day=day)
     return {
         i: assemble_candidate(
