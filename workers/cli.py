@@ -432,6 +432,11 @@ from workers.match_commands import register as _register_match  # noqa: E402
 _register_match(cli)
 
 
+from workers.occupation_commands import register as _register_occupations  # noqa: E402
+
+_register_occupations(cli)
+
+
 # --- entry point ----------------------------------------------------------------------------
 
 

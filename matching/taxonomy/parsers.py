@@ -164,7 +164,7 @@ def _header_line(path: Path) -> str:
     return lines[0] if lines else ""
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     """The whole file as text, BOM removed; binary and non-UTF-8 files are refused."""
     try:
         data = path.read_bytes()
@@ -201,7 +201,7 @@ def _rows(path: Path, reader: csv.DictReader) -> Iterator[tuple[int, dict[str, s
 def parse_esco_tsv(path: Path | str) -> list[OccupationRecord]:
     """Read the ESCO TSV with Danish and English labels (one record per row, all validated)."""
     path = Path(path)
-    reader = csv.DictReader(io.StringIO(_read_text(path)), delimiter="\t", strict=True)
+    reader = csv.DictReader(io.StringIO(read_text(path)), delimiter="\t", strict=True)
     _require_columns(path, reader.fieldnames, ESCO_TSV_COLUMNS)
     width = len(reader.fieldnames or ())
     records: list[OccupationRecord] = []
@@ -308,7 +308,7 @@ def parse_esco_csv(paths: Path | str | Iterable[Path | str]) -> list[OccupationR
 
 
 def _parse_esco_csv_file(path: Path, lang: str) -> list[OccupationRecord]:
-    reader = csv.DictReader(io.StringIO(_read_text(path)), strict=True)
+    reader = csv.DictReader(io.StringIO(read_text(path)), strict=True)
     columns = reader.fieldnames or []
     code_column = "code" if "iscoGroup" not in columns and "code" in columns else "iscoGroup"
     required = ESCO_CSV_OCCUPATION_COLUMNS if code_column == "iscoGroup" else ESCO_CSV_GROUP_COLUMNS
@@ -365,7 +365,7 @@ def _merge(base: OccupationRecord, other: OccupationRecord) -> OccupationRecord:
 def parse_disco_csv(path: Path | str) -> list[DiscoRecord]:
     """Read Danmarks Statistik's DISCO-08 export (levels 1–5, codes of 1–4 or 6 digits)."""
     path = Path(path)
-    reader = csv.DictReader(io.StringIO(_read_text(path)), delimiter=";", strict=True)
+    reader = csv.DictReader(io.StringIO(read_text(path)), delimiter=";", strict=True)
     if reader.fieldnames:
         reader.fieldnames = [name.strip().strip('"') for name in reader.fieldnames]
     _require_columns(path, reader.fieldnames, DISCO_COLUMNS)
