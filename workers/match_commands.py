@@ -43,9 +43,7 @@ def _show(kind: str, subject_id: int, as_json: bool, top: int) -> None:
             )
         rows = session.scalars(query.order_by(order).limit(top)).all()
         run = session.scalar(
-            select(MatchRun).where(
-                MatchRun.subject_kind == kind, MatchRun.subject_id == subject_id
-            )
+            select(MatchRun).where(MatchRun.subject_kind == kind, MatchRun.subject_id == subject_id)
         )
         items = [
             {

@@ -162,6 +162,8 @@ _FRAGMENTS = [
     "og", "kassedame", "rengøringsdame", "stewardess", "lagermand", "ISO 9001", "8 års",
     "(", ")", ",", ".", " ", "\n", "tlf.", "Miss", "Mr.",
 ]  # fmt: skip
+
+
 def gendered_titles(text: str) -> int:
     """How many gendered titles the scrubber could neutralise. Counted as substrings, not whole
     words: removing a CPR number between two words (kassedame010190-1234kassedame) turns both
