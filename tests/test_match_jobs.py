@@ -321,3 +321,15 @@ def test_cv_cache_rereads_a_changed_cv(rt: runtime.Runtime) -> None:
         fresh = cache.get_many(session, [load_people(session, [ids[0]])[ids[0]]])
     assert "kranførercertifikat" in fresh[cv_id].skills
     assert "kranførercertifikat" not in first[cv_id].skills
+
+
+def test_warm_occupation_index_fills_the_cache_once(rt: runtime.Runtime) -> None:
+    from matching.taxonomy.importer import install_builtin_taxonomy
+
+    assert jobs.warm_occupation_index() == {"occupations": 0, "encoded": 0}  # nothing imported
+    with session_scope(rt.session_factory) as session:
+        install_builtin_taxonomy(session)
+    first = jobs.warm_occupation_index()
+    assert first["occupations"] > 100 and first["encoded"] > first["occupations"]
+    again = jobs.warm_occupation_index()
+    assert again == {"occupations": first["occupations"], "encoded": 0}

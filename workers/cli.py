@@ -393,6 +393,8 @@ def _enqueue_backfill(redis_url: str) -> None:
                 job_id=f"encode_all-{kind}")  # fmt: skip
     enqueue(connection, QueueName.MAINTENANCE, "workers.jobs.recompute_stale_matches",
             job_id="recompute_stale_matches-startup")  # fmt: skip
+    enqueue(connection, QueueName.MAINTENANCE, "workers.jobs.warm_occupation_index",
+            job_id="warm_occupation_index-startup")  # fmt: skip
 
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> None:

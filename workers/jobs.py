@@ -237,3 +237,24 @@ def _job_connection():  # noqa: ANN202 - a Redis connection, or None
     from workers.redis_server import connect
 
     return connect(url)
+
+
+def warm_occupation_index() -> dict[str, object]:
+    """Encode the imported taxonomy's labels into the embedding cache (once per model version).
+
+    Run at start-up so that the first `jobbro occupations suggest` (and the portal's title
+    suggestions) builds its index in seconds rather than encoding ~44,000 ESCO labels first.
+    Idempotent: cached labels are not encoded again.
+    """
+    from embeddings.encoder import CachedEncoder
+    from matching.occupations import IndexConfig, OccupationIndex, records_from_database
+    from workers.occupation_commands import CACHE_SUBDIR
+
+    rt = runtime.get()
+    with rt.session() as session:
+        records = records_from_database(session)
+    if not any(r.concept_type == "Occupation" for r in records):
+        return {"occupations": 0, "encoded": 0}
+    encoder = CachedEncoder(rt.encoder(), rt.settings.data_dir / CACHE_SUBDIR)
+    index = OccupationIndex.build(records, encoder, IndexConfig())
+    return {"occupations": len(index), "encoded": encoder.misses}
