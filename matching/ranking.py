@@ -186,7 +186,7 @@ class CandidateFeatures:
     def stems(self) -> frozenset[str]:
         if self._stems is None:
             texts = [*self.skills, *self.educations, *(d.title for d in self.desired)]
-            texts += [f"{e.title} {e.description}" for e in self.experiences]
+            texts += [f"{e.title} {e.description} {e.industry or ''}" for e in self.experiences]
             texts += [f"kørekort {c}" for c in self.driving_licences]
             stems = textmatch.stem_set(texts)
             object.__setattr__(self, "_stems", stems)
@@ -386,7 +386,7 @@ def score_pair(
         else "Cv og stilling ligner hinanden lidt"
     )
     if rules is not None:
-        limit = f" (højst {rules.max_weeks} uger)" if rules.max_weeks else ""
+        limit = f", højst {rules.max_weeks} uger" if rules.max_weeks else ""
         chips.append(f"Opfylder reglerne for {_lower_first(vacancy.kind.label_da)}{limit}")
         chips.extend(rules.notes)
     if cand.open_referrals:

@@ -99,7 +99,7 @@ def stem_set(texts: Iterable[str]) -> frozenset[str]:
 
 # Words that frame a requirement rather than name it ("uddannelse som tømrer" is covered by a
 # CV that says "tømrer").
-FRAME_STEMS = frozenset({"uddan"})  # stem of "uddannelse"
+FRAME_STEMS = frozenset({"uddan", "erfaring"})  # stems of "uddannelse", "erfaring"
 
 
 def covered(phrase: str, stems: frozenset[str]) -> bool:
@@ -125,8 +125,11 @@ def requirement_phrases(requirements: str) -> tuple[str, ...]:
         lead = _LEAD_INS.match(phrase)
         has_skill_lead = bool(lead and lead.group("skill"))
         phrase = phrase[lead.end() :].strip(" .,:") if lead else phrase
-        if has_skill_lead and re.search(r"uddan", lead.group("skill"), re.IGNORECASE):
+        skill_lead = lead.group("skill").casefold() if has_skill_lead else ""
+        if "uddan" in skill_lead:
             phrase = f"uddannelse som {phrase}"  # "tømrer" alone would not say what is asked
+        elif skill_lead == "erfaring fra":
+            phrase = f"erfaring fra {phrase}"  # an industry or a place, not a skill
         if not (has_tail or has_skill_lead or _CREDENTIAL_RE.search(phrase)):
             continue
         content = [w for w in words(phrase) if w not in STOPWORDS]

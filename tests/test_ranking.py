@@ -380,9 +380,10 @@ def test_requirement_phrases_strip_danish_lead_ins() -> None:
         "Vi forventer, at du kan tage ansvar for den daglige drift af et stort og travlt lager."
     )
     assert list(phrases) == [
-        "lagerstyring", "SAP", "Kørekort kategori B", "byggeri", "uddannelse som tømrer"
+        "lagerstyring", "SAP", "Kørekort kategori B", "erfaring fra byggeri", "uddannelse som tømrer"
     ]  # fmt: skip
     assert textmatch.covered("uddannelse som tømrer", textmatch.stem_set(["Tømrer"]))
+    assert textmatch.covered("erfaring fra byggeri", textmatch.stem_set(["Byggeri"]))
     assert textmatch.covered("Kørekort kategori B", textmatch.stem_set(["kørekort B"]))
     assert textmatch.covered("lagerstyring", textmatch.stem_set(["Lagerstyringen"]))
     assert not textmatch.covered("truckcertifikat", textmatch.stem_set(["certifikat"]))
