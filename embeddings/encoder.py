@@ -51,6 +51,7 @@ CHUNK_OVERLAP_TOKENS = 64
 CACHE_FILE = "embeddings-cache.sqlite3"
 CACHE_BUSY_TIMEOUT_SECONDS = 30.0
 # SQLite's default limit on host parameters per statement is 999 (older builds).
+CACHE_WRITE_BATCH = 1024  # texts encoded and committed at a time
 CACHE_LOOKUP_BATCH = 500
 
 
@@ -276,20 +277,24 @@ class CachedEncoder:
             hits = sum(key in found for key in keys)
             self.hits += hits
             self.misses += len(keys) - hits
-            if missing:
-                vectors = np.asarray(self.inner.encode(list(missing.values()), kind), np.float32)
-                if vectors.shape != (len(missing), dim):
+            # In chunks, each committed: a long fill (a whole taxonomy) keeps its progress if the
+            # process is stopped, and another process filling the same cache sees it.
+            pending = list(missing.items())
+            for start in range(0, len(pending), CACHE_WRITE_BATCH):
+                chunk = dict(pending[start : start + CACHE_WRITE_BATCH])
+                vectors = np.asarray(self.inner.encode(list(chunk.values()), kind), np.float32)
+                if vectors.shape != (len(chunk), dim):
                     raise ValueError(
                         f"inner encoder returned shape {vectors.shape}, expected "
-                        f"{(len(missing), dim)}"
+                        f"{(len(chunk), dim)}"
                     )
                 rows = [
                     (version, kind, key, vector.tobytes())
-                    for key, vector in zip(missing, vectors, strict=True)
+                    for key, vector in zip(chunk, vectors, strict=True)
                 ]
-                with conn:  # one transaction
+                with conn:  # one transaction per chunk
                     conn.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?, ?, ?)", rows)
-                found.update(zip(missing, vectors, strict=True))
+                found.update(zip(chunk, vectors, strict=True))
         return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
 
     def _lookup(

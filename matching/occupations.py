@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from matching.errors import ImportFormatError, ValidationError
 from matching.models import Occupation
+from matching.taxonomy.builtin import BUILTIN_URI_PREFIX
 from matching.taxonomy.parsers import (
     OccupationRecord,
     detect_format,
@@ -319,8 +320,17 @@ def load_taxonomy(path: Any) -> list[OccupationRecord]:
 
 
 def records_from_database(session: Session) -> list[OccupationRecord]:
-    """The occupations and ISCO groups imported into the database, as taxonomy records."""
-    rows = session.scalars(select(Occupation).order_by(Occupation.id))
+    """The occupations and ISCO groups imported into the database, as taxonomy records.
+
+    The small built-in demo taxonomy is a stand-in for machines without ESCO: once another
+    taxonomy is imported its concepts are left out, so suggestions are not doubled.
+    """
+    rows = list(session.scalars(select(Occupation).order_by(Occupation.id)))
+    if any(
+        row.concept_type == "Occupation" and not row.uri.startswith(BUILTIN_URI_PREFIX)
+        for row in rows
+    ):
+        rows = [row for row in rows if not row.uri.startswith(BUILTIN_URI_PREFIX)]
     return [
         OccupationRecord(
             uri=row.uri,

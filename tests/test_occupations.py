@@ -724,3 +724,28 @@ def test_real_model_on_a_slice_of_esco(shared_data: Path, tmp_path: Path) -> Non
     ]
     missed = [title for (title, _), ok in zip(COLLOQUIAL, found, strict=True) if not ok]
     assert len(missed) <= 2, missed
+
+
+def test_builtin_occupations_step_aside_once_esco_is_imported(session) -> None:  # noqa: ANN001
+    from matching.models import Occupation
+    from matching.occupations import records_from_database
+    from matching.taxonomy.builtin import BUILTIN_URI_PREFIX
+    from matching.taxonomy.importer import install_builtin_taxonomy
+
+    install_builtin_taxonomy(session)
+    alone = records_from_database(session)
+    assert any(r.uri.startswith(BUILTIN_URI_PREFIX) for r in alone)
+    session.add(
+        Occupation(
+            uri="http://data.europa.eu/esco/occupation/test-warehouse",
+            concept_type="Occupation",
+            isco_code="9333",
+            preferred_label_en="warehouse worker",
+            preferred_label_da="lagerarbejder",
+        )
+    )
+    session.flush()
+    merged = records_from_database(session)
+    assert not any(r.uri.startswith(BUILTIN_URI_PREFIX) for r in merged)
+    assert any(r.uri.endswith("test-warehouse") for r in merged)
+    assert any(r.concept_type == "ISCOGroup" for r in merged)

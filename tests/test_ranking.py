@@ -380,8 +380,12 @@ def test_requirement_phrases_strip_danish_lead_ins() -> None:
         "Vi forventer, at du kan tage ansvar for den daglige drift af et stort og travlt lager."
     )
     assert list(phrases) == [
-        "lagerstyring", "SAP", "Kørekort kategori B", "erfaring fra byggeri", "uddannelse som tømrer"
-    ]  # fmt: skip
+        "lagerstyring",
+        "SAP",
+        "Kørekort kategori B",
+        "erfaring fra byggeri",
+        "uddannelse som tømrer",
+    ]
     assert textmatch.covered("uddannelse som tømrer", textmatch.stem_set(["Tømrer"]))
     assert textmatch.covered("erfaring fra byggeri", textmatch.stem_set(["Byggeri"]))
     assert textmatch.covered("Kørekort kategori B", textmatch.stem_set(["kørekort B"]))

@@ -380,6 +380,10 @@ def serve(host: str, port: int, web_workers: int, no_worker: bool, no_scheduler:
             embedded.stop()
 
 
+# Encoding a full ESCO taxonomy's ~44,000 labels takes minutes on two cores (longer when busy).
+WARM_OCCUPATIONS_TIMEOUT_SECONDS = 3 * 3600
+
+
 def _enqueue_backfill(redis_url: str) -> None:
     """Bring stored embeddings and match lists up to date in the background (no-ops when
     nothing changed). The worker takes encode jobs before maintenance jobs, so the lists are
@@ -394,7 +398,8 @@ def _enqueue_backfill(redis_url: str) -> None:
     enqueue(connection, QueueName.MAINTENANCE, "workers.jobs.recompute_stale_matches",
             job_id="recompute_stale_matches-startup")  # fmt: skip
     enqueue(connection, QueueName.MAINTENANCE, "workers.jobs.warm_occupation_index",
-            job_id="warm_occupation_index-startup")  # fmt: skip
+            job_id="warm_occupation_index-startup",
+            timeout_seconds=WARM_OCCUPATIONS_TIMEOUT_SECONDS)  # fmt: skip
 
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -45,6 +45,7 @@ def enqueue(
     kwargs: Mapping[str, Any] | None = None,
     retries: int = 0,
     meta: Mapping[str, Any] | None = None,
+    timeout_seconds: int | None = None,
 ) -> Job:
     """Enqueue ``func_path`` (e.g. ``"workers.jobs.ping"``) with a unique ``job_id``.
 
@@ -73,4 +74,5 @@ def enqueue(
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
         meta=dict(meta or {}),
+        job_timeout=timeout_seconds or DEFAULT_JOB_TIMEOUT_SECONDS,
     )

@@ -111,3 +111,24 @@ def test_validation_and_empty_input(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="empty"):
         cached.encode([" "], "query")
     assert inner.calls == []
+
+
+def test_a_stopped_long_fill_keeps_the_chunks_already_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import embeddings.encoder as encoder_module
+
+    monkeypatch.setattr(encoder_module, "CACHE_WRITE_BATCH", 3)
+
+    class CrashesOnSecondChunk(CountingEncoder):
+        def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
+            if self.calls:
+                raise RuntimeError("stopped")
+            return super().encode(texts, kind)
+
+    texts = [f"stilling {i}" for i in range(7)]
+    with pytest.raises(RuntimeError, match="stopped"):
+        CachedEncoder(CrashesOnSecondChunk(), tmp_path).encode(texts, "passage")
+    again = CountingEncoder()
+    CachedEncoder(again, tmp_path).encode(texts, "passage")
+    assert again.calls == [texts[3:6], texts[6:]]  # the first chunk was kept
