@@ -32,6 +32,8 @@ from matching.errors import NotFound, PermissionDenied
 from matching.models import (
     CV,
     Jobseeker,
+    Match,
+    MatchRun,
     Membership,
     ResponsibilityPeriod,
     Role,
@@ -343,6 +345,61 @@ def get_vacancy_for(session: Session, actor: Actor, vacancy_id: int) -> Vacancy:
         found = session.get(Vacancy, vacancy_id) is not None
         raise OutOfScope("vacancy", vacancy_id, exists=found)
     return vacancy
+
+
+# --- Match lists ------------------------------------------------------------------------------
+
+CANDIDATE_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class CandidateList:
+    """The part of a vacancy's stored candidate list the actor may see, and what is hidden."""
+
+    vacancy: Vacancy
+    page: Page[Match]
+    run: MatchRun | None  # None: the list has not been computed yet
+    elsewhere: int  # listed candidates another organisation is responsible for
+
+
+def candidate_list_for(
+    session: Session,
+    actor: Actor,
+    vacancy_id: int,
+    *,
+    page: int = 1,
+    per_page: int = CANDIDATE_PAGE_SIZE,
+    today: date | None = None,
+) -> CandidateList:
+    """A counsellor's view of the stored candidate list: only people their organisation is
+    responsible for today, in list order, with the number of listed people it is not.
+
+    The vacancy must be visible to the actor (404 otherwise). Reads stored rows only: the
+    list is computed by the worker, never while the counsellor waits.
+    """
+    _require_role(actor, JOBSEEKER_ROLES)
+    assert actor.organisation_id is not None
+    vacancy = get_vacancy_for(session, actor, vacancy_id)
+    today = today or today_dk()
+    listed = (
+        select(Match)
+        .join(Jobseeker, Jobseeker.id == Match.jobseeker_id)
+        .where(Match.vacancy_id == vacancy_id, Match.rank.is_not(None))
+    )
+    mine = listed.where(_responsible_now(actor.organisation_id, today))
+    total = session.scalar(select(func.count()).select_from(listed.subquery())) or 0
+    result = _paginate(
+        session,
+        mine.order_by(Match.rank).options(selectinload(Match.jobseeker)),
+        page,
+        per_page,
+    )
+    run = session.scalar(
+        select(MatchRun).where(
+            MatchRun.subject_kind == "vacancy", MatchRun.subject_id == vacancy_id
+        )
+    )
+    return CandidateList(vacancy, result, run, total - result.total)
 
 
 # --- Organisation -----------------------------------------------------------------------------

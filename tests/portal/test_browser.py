@@ -30,6 +30,8 @@ from matching.models import (
     CVLanguage,
     CVSkill,
     Jobseeker,
+    Match,
+    MatchRun,
     Membership,
     Organisation,
     OrgKind,
@@ -152,16 +154,45 @@ def _seed(session: Session) -> int:
         desired_occupations=[CVDesiredOccupation(position=0, title="Lastbilchauffør")],
     )
     session.add_all(people)
-    session.add(
-        Vacancy(
-            kind=VacancyKind.ORDINARY,
-            status=VacancyStatus.OPEN,
-            employer=employer,
-            title="Chauffør til distributionskørsel",
-            description="Kørsel på Fyn.",
-            postal_code="5220",
-        )
+    vacancy = Vacancy(
+        kind=VacancyKind.ORDINARY,
+        status=VacancyStatus.OPEN,
+        employer=employer,
+        title="Chauffør til distributionskørsel",
+        description="Kørsel på Fyn.",
+        postal_code="5220",
     )
+    session.add(vacancy)
+    session.flush()
+    # The candidate list as the worker stores it (computing it needs the model: not here).
+    for rank, person in enumerate(reversed(people[-3:]), start=1):
+        session.add(
+            Match(
+                vacancy_id=vacancy.id,
+                jobseeker_id=person.id,
+                score=0.8 - rank / 20,
+                rank=rank,
+                components={"signals": {"semantic": 0.7}},
+                explanation=[
+                    "Jobmål: Lastbilchauffør" if rank == 1 else "Samme hovedområde (ISCO 83)",
+                    f"{rank * 4} km fra bopæl",
+                    "Brancheskift: fra transport og lager til handel"
+                    if rank == 2
+                    else "Overlap: Truckkørsel",
+                    "Mangler måske: kørekort C/CE",
+                ],
+                cross_industry=rank == 2,
+                distance_km=rank * 4.0,
+                model_version="test",
+                rules_version="test",
+            )
+        )
+    session.add(
+        MatchRun(
+            subject_kind="vacancy", subject_id=vacancy.id, model_version="test",
+            rules_version="test", considered=40, listed=3, excluded={"distance": 37},
+        )
+    )  # fmt: skip
     session.commit()
     return people[-1].id
 
@@ -300,10 +331,20 @@ def test_counsellor_journey_is_accessible(server, browser) -> None:
     _axe(page, "jobseeker detail")
     _shot(page, "04-jobseeker")
 
+    # The open vacancy and its candidate list with the explanation chips.
+    page.goto(f"{base}/stillinger/")
+    page.get_by_role("link", name="Chauffør til distributionskørsel").click()
+    page.get_by_role("link", name="Se kandidater").click()
+    page.wait_for_url("**/kandidater")
+    assert page.get_by_text("Jobmål: Lastbilchauffør").is_visible()
+    assert page.get_by_text("Brancheskift", exact=True).is_visible()
+    _axe(page, "candidate list")
+    _shot(page, "05-candidates")
+
     # Home dashboard and the keyboard: the skip link is the first tab stop.
     page.goto(f"{base}/")
     _axe(page, "home")
-    _shot(page, "05-home")
+    _shot(page, "05b-home")
     page.keyboard.press("Tab")
     page.wait_for_timeout(400)  # dkfds slides the skip link in (0.2 s transition)
     assert page.evaluate("document.activeElement.textContent") == "Gå til sidens indhold"

@@ -1,0 +1,105 @@
+"""The counsellor's candidate list for a vacancy: stored matches, scoped and audited."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from matching.models import AuditAction, Match, MatchRun, OrgKind, Role, VacancyStatus
+
+
+def store_list(session, vacancy, people, *, excluded=None) -> None:  # noqa: ANN001
+    """A computed list as the worker stores it (rank order = order of ``people``)."""
+    for rank, person in enumerate(people, start=1):
+        session.add(
+            Match(
+                vacancy_id=vacancy.id,
+                jobseeker_id=person.id,
+                score=round(0.9 - rank / 100, 4),
+                rank=rank,
+                components={"signals": {"semantic": 0.8}},
+                explanation=["Samme faggruppe (ISCO 9333)", f"{rank} km fra bopæl"],
+                cross_industry=rank == 2,
+                distance_km=float(rank),
+                model_version="test",
+                rules_version="test",
+            )
+        )
+    session.add(
+        MatchRun(
+            subject_kind="vacancy",
+            subject_id=vacancy.id,
+            model_version="test",
+            rules_version="test",
+            considered=len(people) + 5,
+            listed=len(people),
+            excluded=excluded or {"distance": 5},
+        )
+    )
+    session.commit()
+
+
+def test_counsellor_sees_own_candidates_ranked_with_explanations(
+    client: FlaskClient, login, make, session, akasse_counsellor, audit_rows
+) -> None:
+    org, counsellor = akasse_counsellor
+    other = make.organisation(OrgKind.A_KASSE, "A-kasse Anden")
+    employer = make.organisation(OrgKind.EMPLOYER, "Fyns Lager ApS")
+    vacancy = make.vacancy(employer, title="Lagermedarbejder")
+    mine_1 = make.jobseeker(org, first_name="Mette", last_name="Først")
+    theirs = make.jobseeker(other, first_name="Ole", last_name="Andensted")
+    mine_2 = make.jobseeker(org, first_name="Said", last_name="Tredje")
+    store_list(session, vacancy, [mine_1, theirs, mine_2])
+    login(counsellor)
+
+    page = client.get(f"/stillinger/{vacancy.id}/kandidater").get_data(as_text=True)
+    assert page.index("Mette Først") < page.index("Said Tredje")
+    assert "Andensted" not in page  # another organisation's person
+    assert "1 på listen hører til andre organisationer" in page
+    assert "Samme faggruppe (ISCO 9333)" in page and "3 km fra bopæl" in page
+    assert "5 for langt fra bopæl" in page
+    assert 'lang="da"' in page
+    [view] = [e for e in audit_rows(AuditAction.VIEW) if e.object_type == "candidate_list"]
+    assert view.object_id == str(vacancy.id) and view.actor_id == counsellor.id
+    assert view.details["jobseeker_ids"] == [mine_1.id, mine_2.id]
+
+
+def test_list_not_computed_yet_says_so(client: FlaskClient, login, make, akasse_counsellor) -> None:
+    _org, counsellor = akasse_counsellor
+    vacancy = make.vacancy(make.organisation(OrgKind.EMPLOYER), title="Kok")
+    login(counsellor)
+    page = client.get(f"/stillinger/{vacancy.id}/kandidater").get_data(as_text=True)
+    assert "Kandidatlisten er ikke beregnet endnu" in page
+
+
+def test_candidate_list_pages(client: FlaskClient, login, make, session, akasse_counsellor) -> None:
+    org, counsellor = akasse_counsellor
+    vacancy = make.vacancy(make.organisation(OrgKind.EMPLOYER))
+    people = [make.jobseeker(org, last_name=f"Person{i:02d}") for i in range(30)]
+    store_list(session, vacancy, people)
+    login(counsellor)
+    first = client.get(f"/stillinger/{vacancy.id}/kandidater").get_data(as_text=True)
+    second = client.get(f"/stillinger/{vacancy.id}/kandidater?side=2").get_data(as_text=True)
+    assert "Viser 1–25 af 30 kandidater" in first and "Person24" in first
+    assert "Person25" not in first and "Person25" in second
+    assert f"/stillinger/{vacancy.id}/kandidater?side=2" in first
+
+
+def test_candidate_list_is_closed_to_other_roles_and_hidden_vacancies(
+    client: FlaskClient, login, make, session, akasse_counsellor, audit_rows
+) -> None:
+    org, counsellor = akasse_counsellor
+    employer_org = make.organisation(OrgKind.EMPLOYER)
+    employer = make.user((employer_org, Role.EMPLOYER))
+    vacancy = make.vacancy(employer_org)
+    draft = make.vacancy(employer_org, status=VacancyStatus.DRAFT)
+    store_list(session, vacancy, [make.jobseeker(org, last_name="Fortrolig")])
+    login(employer)
+    response = client.get(f"/stillinger/{vacancy.id}/kandidater")
+    assert response.status_code == 403
+    assert "Fortrolig" not in response.get_data(as_text=True)
+    client.post("/logout")
+    login(counsellor)
+    assert client.get(f"/stillinger/{draft.id}/kandidater").status_code == 404
+    assert client.get("/stillinger/999999/kandidater").status_code == 404
+    denied = [e for e in audit_rows(AuditAction.ACCESS_DENIED) if e.object_type == "vacancy"]
+    assert {e.object_id for e in denied} >= {str(draft.id), "999999"}
