@@ -258,3 +258,19 @@ def warm_occupation_index() -> dict[str, object]:
     encoder = CachedEncoder(rt.encoder(), rt.settings.data_dir / CACHE_SUBDIR)
     index = OccupationIndex.build(records, encoder, IndexConfig())
     return {"occupations": len(index), "encoded": encoder.misses}
+
+
+def process_overdue_referrals(*, now: datetime | None = None) -> dict[str, object]:
+    """Daily: remind referrals the employer has not answered by their respond-by date, and
+    expire those still unanswered ``JOBBRO_REFERRAL_REMINDER_DAYS`` after the reminder.
+    Idempotent (a second run the same day changes nothing)."""
+    from matching.referrals import process_overdue
+
+    rt = runtime.get()
+    with rt.session() as session:
+        result = process_overdue(
+            session, now=now or utcnow(), reminder_days=rt.settings.referral_reminder_days
+        )
+    if result.reminded or result.expired:
+        log.info("referrals reminded %s, expired %s", result.reminded, result.expired)
+    return {"reminded": result.reminded, "expired": result.expired}

@@ -23,6 +23,8 @@ PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
 NIGHTLY_JOBS: tuple[tuple[str, QueueName, str], ...] = (
     # Lists made by another model or rule version, or older than their vacancy/CV.
     ("workers.jobs.recompute_stale_matches", QueueName.MAINTENANCE, "30 2 * * *"),
+    # Referrals unanswered by their respond-by date: reminded, later expired.
+    ("workers.jobs.process_overdue_referrals", QueueName.MAINTENANCE, "0 6 * * *"),
 )
 # Jobs with arguments: (dotted path, args, queue, interval in seconds).
 PERIODIC_JOBS_WITH_ARGS: tuple[tuple[str, tuple, QueueName, int], ...] = (

@@ -1,0 +1,157 @@
+"""Referrals (henvisninger) as a state machine written as a transition table.
+
+    proposed → sent → interview → hired
+                 ↘        ↘→ rejected_by_employer / declined_by_jobseeker / withdrawn / expired
+
+Every transition is a row of :data:`TRANSITIONS`: (state, event) → (new state, who may do it,
+whether a reason is required). Each change appends a :class:`ReferralEvent` with the actor and
+the time, so the referral's history is its list of events. A referral left unanswered is
+reminded after ``reminder_days`` and expires after twice that (:func:`process_overdue`, run by
+the scheduler); both are system events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.audit import Actor
+from matching.errors import InvalidTransition, PermissionDenied, ValidationError
+from matching.models import Referral, ReferralEvent, ReferralState, utcnow
+
+SYSTEM = "system"
+COUNSELLOR = "counsellor"
+EMPLOYER = "employer"
+MAX_REASON_CHARS = 2000
+
+S = ReferralState
+
+
+@dataclass(frozen=True)
+class Transition:
+    to: ReferralState
+    roles: frozenset[str]
+    reason_required: bool = False
+
+
+def _t(to: ReferralState, *roles: str, reason: bool = False) -> Transition:
+    return Transition(to, frozenset(roles), reason)
+
+
+# (state, event) → transition. Anything not in the table is refused.
+TRANSITIONS: dict[tuple[ReferralState, str], Transition] = {
+    (S.PROPOSED, "send"): _t(S.SENT, COUNSELLOR),
+    (S.PROPOSED, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
+    (S.SENT, "invite"): _t(S.INTERVIEW, EMPLOYER, COUNSELLOR),
+    (S.SENT, "hire"): _t(S.HIRED, EMPLOYER, COUNSELLOR),
+    (S.SENT, "reject"): _t(S.REJECTED_BY_EMPLOYER, EMPLOYER, reason=True),
+    (S.SENT, "decline"): _t(S.DECLINED_BY_JOBSEEKER, COUNSELLOR, reason=True),
+    (S.SENT, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
+    (S.SENT, "expire"): _t(S.EXPIRED, SYSTEM),
+    (S.INTERVIEW, "hire"): _t(S.HIRED, EMPLOYER, COUNSELLOR),
+    (S.INTERVIEW, "reject"): _t(S.REJECTED_BY_EMPLOYER, EMPLOYER, reason=True),
+    (S.INTERVIEW, "decline"): _t(S.DECLINED_BY_JOBSEEKER, COUNSELLOR, reason=True),
+    (S.INTERVIEW, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
+    (S.INTERVIEW, "expire"): _t(S.EXPIRED, SYSTEM),
+}
+FINAL_STATES = frozenset(s for s in ReferralState if not any(k[0] is s for k in TRANSITIONS))
+WAITING_STATES = (S.SENT, S.INTERVIEW)  # waiting for the employer's answer
+
+EVENT_LABELS_DA = {
+    "send": "Send henvisning",
+    "invite": "Indkaldt til samtale",
+    "hire": "Ansat",
+    "reject": "Afvist af virksomheden",
+    "decline": "Takket nej (den ledige)",
+    "withdraw": "Træk tilbage",
+    "expire": "Udløbet",
+}
+
+
+def allowed_events(referral: Referral, role: str) -> list[str]:
+    """The events ``role`` may apply to the referral now (for the portal's buttons)."""
+    return [
+        event
+        for (state, event), t in TRANSITIONS.items()
+        if state is referral.state and role in t.roles
+    ]
+
+
+def apply(
+    session: Session,
+    referral: Referral,
+    event: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    now: datetime | None = None,
+    respond_days: int = 7,
+) -> ReferralEvent:
+    """Apply ``event`` to the referral as ``actor``; flushes, the caller commits.
+
+    Raises :class:`InvalidTransition` for an event the table does not allow from the current
+    state, :class:`PermissionDenied` for a role it does not allow, and
+    :class:`ValidationError` (Danish message) when a required reason is missing or too long.
+    Sending sets ``respond_by`` to ``respond_days`` days ahead.
+    """
+    transition = TRANSITIONS.get((referral.state, event))
+    if transition is None:
+        raise InvalidTransition("henvisning", referral.state.value, event)
+    role = actor.role or ""
+    if role not in transition.roles:
+        raise PermissionDenied(f"role {role!r} may not {event!r} a referral")
+    reason = reason.strip()
+    if transition.reason_required and not reason:
+        raise ValidationError({"reason": "Skriv en begrundelse."})
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
+    now = now or utcnow()
+    entry = ReferralEvent(
+        from_state=referral.state.value,
+        to_state=transition.to.value,
+        actor_id=actor.user_id,
+        at=now,
+        note=reason,
+    )
+    referral.events.append(entry)
+    referral.state = transition.to
+    if event == "send":
+        referral.respond_by = now.date() + timedelta(days=respond_days)
+        referral.reminded_at = None
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class OverdueResult:
+    reminded: list[int]
+    expired: list[int]
+
+
+def process_overdue(session: Session, *, now: datetime, reminder_days: int) -> OverdueResult:
+    """Remind referrals waiting past their ``respond_by`` and expire those still unanswered
+    ``reminder_days`` after the reminder. Idempotent: a second run the same day does nothing.
+    Flushes; the caller commits (and sends the reminders it returns)."""
+    today = now.date()
+    waiting = session.scalars(
+        select(Referral).where(
+            Referral.state.in_(WAITING_STATES),
+            Referral.respond_by.is_not(None),
+            Referral.respond_by < today,
+        )
+    ).all()
+    reminded: list[int] = []
+    expired: list[int] = []
+    system = Actor.system()
+    for referral in waiting:
+        if referral.reminded_at is None:
+            referral.reminded_at = now
+            reminded.append(referral.id)
+        elif referral.reminded_at.date() + timedelta(days=reminder_days) <= today:
+            apply(session, referral, "expire", system, reason="Ubesvaret efter påmindelse", now=now)
+            expired.append(referral.id)
+    session.flush()
+    return OverdueResult(reminded, expired)
