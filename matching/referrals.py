@@ -18,9 +18,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching import access, audit
 from matching.audit import Actor
 from matching.errors import InvalidTransition, PermissionDenied, ValidationError
-from matching.models import Referral, ReferralEvent, ReferralState, utcnow
+from matching.models import (
+    AuditAction,
+    Match,
+    MatchReview,
+    Referral,
+    ReferralEvent,
+    ReferralState,
+    utcnow,
+)
 
 SYSTEM = "system"
 COUNSELLOR = "counsellor"
@@ -155,3 +164,126 @@ def process_overdue(session: Session, *, now: datetime, reminder_days: int) -> O
             expired.append(referral.id)
     session.flush()
     return OverdueResult(reminded, expired)
+
+
+# --- counsellors' decisions on a candidate list ---------------------------------------------
+
+REVIEW_DECISIONS = ("accept", "reject")
+
+
+def _on_list(session: Session, vacancy_id: int, jobseeker_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Match.id).where(
+                Match.vacancy_id == vacancy_id,
+                Match.jobseeker_id == jobseeker_id,
+                Match.rank.is_not(None),
+            )
+        )
+        is not None
+    )
+
+
+def review_candidate(
+    session: Session,
+    actor: Actor,
+    vacancy_id: int,
+    jobseeker_id: int,
+    decision: str,
+    reason: str = "",
+) -> MatchReview:
+    """A counsellor accepts or rejects a candidate for a vacancy (human oversight).
+
+    Rejecting needs a reason. Accepting someone the matcher did not list is an *override* and
+    needs a reason too; it is stored as such. The person must be in the counsellor's caseload
+    and the vacancy visible (404 otherwise). Flushes; the caller commits.
+    """
+    person = access.get_jobseeker_for(session, actor, jobseeker_id)
+    vacancy = access.get_vacancy_for(session, actor, vacancy_id)
+    if decision not in REVIEW_DECISIONS:
+        raise ValidationError({"decision": "Vælg godkend eller fravælg."})
+    reason = reason.strip()
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
+    if decision == "accept" and not _on_list(session, vacancy.id, person.id):
+        decision = "override"
+        if not reason:
+            raise ValidationError(
+                {"reason": "Skriv hvorfor du foreslår en person, som ikke er på listen."}
+            )
+    if decision == "reject" and not reason:
+        raise ValidationError({"reason": "Skriv hvorfor kandidaten fravælges."})
+    review = MatchReview(
+        vacancy_id=vacancy.id,
+        jobseeker_id=person.id,
+        reviewer_id=actor.user_id,
+        organisation_id=actor.organisation_id,
+        decision=decision,
+        reason=reason,
+    )
+    session.add(review)
+    audit.record(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        "match_review",
+        f"{vacancy.id}:{person.id}",
+        jobseeker_id=person.id,
+        purpose="formidling",
+        details={"decision": decision},
+    )
+    session.flush()
+    return review
+
+
+def refer_candidate(
+    session: Session,
+    actor: Actor,
+    vacancy_id: int,
+    jobseeker_id: int,
+    *,
+    note: str = "",
+    respond_days: int = 7,
+    now: datetime | None = None,
+) -> Referral:
+    """Refer (henvis) a person to a vacancy: a referral is created and sent at once.
+
+    A person not on the matcher's list can be referred with a reason (stored as an override
+    review). A second open referral of the same person to the same vacancy is refused.
+    """
+    person = access.get_jobseeker_for(session, actor, jobseeker_id)
+    vacancy = access.get_vacancy_for(session, actor, vacancy_id)
+    note = note.strip()
+    open_states = (S.PROPOSED, S.SENT, S.INTERVIEW)
+    if session.scalar(
+        select(Referral.id).where(
+            Referral.vacancy_id == vacancy.id,
+            Referral.jobseeker_id == person.id,
+            Referral.state.in_(open_states),
+        )
+    ):
+        raise ValidationError({"": "Personen er allerede henvist til denne stilling."})
+    if not _on_list(session, vacancy.id, person.id):
+        review_candidate(session, actor, vacancy.id, person.id, "accept", note)
+    referral = Referral(
+        vacancy_id=vacancy.id,
+        jobseeker_id=person.id,
+        organisation_id=actor.organisation_id,
+        created_by_id=actor.user_id,
+        note=note,
+    )
+    session.add(referral)
+    session.flush()
+    apply(session, referral, "send", actor, now=now, respond_days=respond_days)
+    audit.record(
+        session,
+        actor,
+        AuditAction.CREATE,
+        "referral",
+        referral.id,
+        jobseeker_id=person.id,
+        purpose="formidling",
+        details={"vacancy_id": vacancy.id},
+    )
+    session.flush()
+    return referral

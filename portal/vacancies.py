@@ -3,10 +3,23 @@ approvers the open ones (approvers also places awaiting approval)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
 
-from matching import access, audit
-from matching.models import AuditAction, Role, VacancyKind, VacancyStatus
+from matching import access, audit, referrals
+from matching.errors import ValidationError
+from matching.models import (
+    AuditAction,
+    MatchReview,
+    Referral,
+    Role,
+    VacancyKind,
+    VacancyStatus,
+)
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
@@ -46,6 +59,72 @@ def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
     return render_template("vacancies/detail.html", vacancy=vacancy)
 
 
+class ReviewForm(FlaskForm):
+    decision = RadioField(
+        "Din vurdering",
+        choices=[SelectChoice("accept", "Godkend"), SelectChoice("reject", "Fravælg")],
+        validators=[DataRequired(message="Vælg godkend eller fravælg.")],
+    )
+    reason = TextAreaField(
+        "Begrundelse",
+        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+    )
+
+
+class ReferForm(FlaskForm):
+    note = TextAreaField(
+        "Besked med henvisningen (valgfri)",
+        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+    )
+
+
+def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
+    db = get_db()
+    actor = current_actor()
+    result = access.candidate_list_for(db, actor, vacancy_id, page=page_arg())
+    shown = [m.jobseeker_id for m in result.page.items]
+    audit.record(
+        db,
+        actor,
+        AuditAction.VIEW,
+        "candidate_list",
+        vacancy_id,
+        purpose=PURPOSE,
+        details={"page": result.page.page, "jobseeker_ids": shown},
+    )
+    reviews = {
+        r.jobseeker_id: r
+        for r in db.scalars(
+            select(MatchReview)
+            .where(MatchReview.vacancy_id == vacancy_id, MatchReview.jobseeker_id.in_(shown))
+            .order_by(MatchReview.id)
+        )
+    }
+    referred = {
+        r.jobseeker_id: r
+        for r in db.scalars(
+            select(Referral)
+            .where(Referral.vacancy_id == vacancy_id, Referral.jobseeker_id.in_(shown))
+            .order_by(Referral.id)
+        )
+    }
+    db.commit()
+    html = render_template(
+        "vacancies/candidates.html",
+        result=result,
+        vacancy=result.vacancy,
+        page=result.page,
+        page_url_args=lambda n: {**page_url_args(n), "vacancy_id": vacancy_id},
+        reviews=reviews,
+        referred=referred,
+        review_form=ReviewForm(formdata=None),
+        refer_form=ReferForm(formdata=None),
+        errors=errors or {},
+        typed=typed or {},
+    )
+    return html, status
+
+
 @bp.get("/<int:vacancy_id>/kandidater")
 @role_required(Role.COUNSELLOR)
 def candidates(vacancy_id: int):  # noqa: ANN201 - Flask view
@@ -54,26 +133,69 @@ def candidates(vacancy_id: int):  # noqa: ANN201 - Flask view
     Only people the counsellor's organisation is responsible for are shown; the others are
     counted. Each page view is written to the audit log with the people shown.
     """
+    return _candidate_page(vacancy_id)
+
+
+@bp.post("/<int:vacancy_id>/kandidater/<int:jobseeker_id>/vurdering")
+@role_required(Role.COUNSELLOR)
+def review(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
+    """Accept or reject a candidate (reason required to reject or to accept off the list)."""
+    form = ReviewForm()
+    typed = {jobseeker_id: {"reason": form.reason.data or "", "decision": form.decision.data}}
+    if not form.validate():
+        messages = [m for field in (form.decision, form.reason) for m in field.errors]
+        return _candidate_page(vacancy_id, errors={jobseeker_id: messages}, typed=typed, status=400)
     db = get_db()
-    actor = current_actor()
-    result = access.candidate_list_for(db, actor, vacancy_id, page=page_arg())
-    audit.record(
-        db,
-        actor,
-        AuditAction.VIEW,
-        "candidate_list",
-        vacancy_id,
-        purpose=PURPOSE,
-        details={
-            "page": result.page.page,
-            "jobseeker_ids": [m.jobseeker_id for m in result.page.items],
-        },
-    )
+    try:
+        referrals.review_candidate(
+            db,
+            current_actor(),
+            vacancy_id,
+            jobseeker_id,
+            form.decision.data,
+            form.reason.data or "",
+        )
+    except ValidationError as exc:
+        db.rollback()
+        return _candidate_page(
+            vacancy_id, errors={jobseeker_id: list(exc.errors.values())}, typed=typed, status=400
+        )
     db.commit()
-    return render_template(
-        "vacancies/candidates.html",
-        result=result,
-        vacancy=result.vacancy,
-        page=result.page,
-        page_url_args=lambda n: {**page_url_args(n), "vacancy_id": vacancy_id},
+    flash("Din vurdering er gemt.", "success")
+    return redirect(
+        url_for("vacancies.candidates", vacancy_id=vacancy_id, **page_url_args(page_arg()))
+        + f"#kandidat-{jobseeker_id}"
+    )
+
+
+@bp.post("/<int:vacancy_id>/kandidater/<int:jobseeker_id>/henvis")
+@role_required(Role.COUNSELLOR)
+def refer(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
+    """Refer (henvis) the person to the vacancy; the referral is sent at once."""
+    form = ReferForm()
+    typed = {jobseeker_id: {"note": form.note.data or ""}}
+    if not form.validate():
+        return _candidate_page(
+            vacancy_id, errors={jobseeker_id: form.note.errors}, typed=typed, status=400
+        )
+    db = get_db()
+    try:
+        referrals.refer_candidate(
+            db,
+            current_actor(),
+            vacancy_id,
+            jobseeker_id,
+            note=form.note.data or "",
+            respond_days=current_app.extensions["jobbro_settings"].referral_reminder_days,
+        )
+    except ValidationError as exc:
+        db.rollback()
+        return _candidate_page(
+            vacancy_id, errors={jobseeker_id: list(exc.errors.values())}, typed=typed, status=400
+        )
+    db.commit()
+    flash("Henvisningen er sendt.", "success")
+    return redirect(
+        url_for("vacancies.candidates", vacancy_id=vacancy_id, **page_url_args(page_arg()))
+        + f"#kandidat-{jobseeker_id}"
     )

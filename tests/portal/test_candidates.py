@@ -103,3 +103,91 @@ def test_candidate_list_is_closed_to_other_roles_and_hidden_vacancies(
     assert client.get("/stillinger/999999/kandidater").status_code == 404
     denied = [e for e in audit_rows(AuditAction.ACCESS_DENIED) if e.object_type == "vacancy"]
     assert {e.object_id for e in denied} >= {str(draft.id), "999999"}
+
+
+def test_review_and_refer_from_the_list(
+    client: FlaskClient, login, make, session, akasse_counsellor, audit_rows
+) -> None:
+    from matching.models import MatchReview, Referral, ReferralState
+
+    org, counsellor = akasse_counsellor
+    vacancy = make.vacancy(make.organisation(OrgKind.EMPLOYER))
+    listed = make.jobseeker(org, last_name="Listet")
+    unlisted = make.jobseeker(org, last_name="Ikkelistet")
+    store_list(session, vacancy, [listed])
+    login(counsellor)
+    base = f"/stillinger/{vacancy.id}/kandidater"
+
+    # Rejecting needs a reason: 400, a Danish message, and the typed text is kept.
+    response = client.post(f"{base}/{listed.id}/vurdering", data={"decision": "reject"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Skriv hvorfor kandidaten fravælges." in page
+    response = client.post(f"{base}/{listed.id}/vurdering", data={"reason": "Mangler kørekort C"})
+    assert response.status_code == 400
+    assert "Vælg godkend eller fravælg." in response.get_data(as_text=True)
+    assert "Mangler kørekort C" in response.get_data(as_text=True)
+    assert session.query(MatchReview).count() == 0
+
+    assert (
+        client.post(
+            f"{base}/{listed.id}/vurdering", data={"decision": "reject", "reason": "Ingen bil"}
+        ).status_code
+        == 302
+    )
+    [review] = session.query(MatchReview).all()
+    assert (review.decision, review.reason, review.reviewer_id) == (
+        "reject",
+        "Ingen bil",
+        counsellor.id,
+    )
+
+    # Referring someone the matcher did not list is an override and needs a reason.
+    response = client.post(f"{base}/{unlisted.id}/henvis", data={"note": ""})
+    assert response.status_code == 400
+    assert "Skriv hvorfor du foreslår en person, som ikke er på listen." in response.get_data(
+        as_text=True
+    )
+    assert (
+        client.post(
+            f"{base}/{unlisted.id}/henvis", data={"note": "Kender branchen godt"}
+        ).status_code
+        == 302
+    )
+    referral = session.query(Referral).one()
+    assert referral.state is ReferralState.SENT and referral.jobseeker_id == unlisted.id
+    assert [e.to_state for e in referral.events] == ["sent"]
+    override = session.query(MatchReview).filter_by(jobseeker_id=unlisted.id).one()
+    assert override.decision == "override" and override.reason == "Kender branchen godt"
+    # A second open referral of the same person is refused.
+    again = client.post(f"{base}/{unlisted.id}/henvis", data={"note": "igen"})
+    assert again.status_code == 400
+    assert "allerede henvist" in again.get_data(as_text=True)
+    assert session.query(Referral).count() == 1
+    assert [e for e in audit_rows(AuditAction.CREATE) if e.object_type == "referral"]
+
+
+def test_review_and_refer_are_scoped_and_need_csrf(
+    client: FlaskClient, csrf_client: FlaskClient, login, make, session, akasse_counsellor
+) -> None:
+    from matching.models import MatchReview, Referral
+
+    org, counsellor = akasse_counsellor
+    other = make.organisation(OrgKind.A_KASSE, "A-kasse B")
+    vacancy = make.vacancy(make.organisation(OrgKind.EMPLOYER))
+    stranger = make.jobseeker(other, last_name="Fremmed")
+    mine = make.jobseeker(org, last_name="Egen")
+    store_list(session, vacancy, [mine, stranger])
+    login(counsellor)
+    base = f"/stillinger/{vacancy.id}/kandidater"
+    assert client.post(f"{base}/{stranger.id}/henvis", data={"note": "x"}).status_code == 404
+    assert (
+        client.post(f"{base}/{stranger.id}/vurdering", data={"decision": "accept"}).status_code
+        == 404
+    )
+    assert session.query(Referral).count() == 0 and session.query(MatchReview).count() == 0
+
+    # Without a CSRF token (a forged cross-site post) nothing happens.
+    csrf_client.post("/login", data={"email": counsellor.email, "password": "x"})
+    forged = csrf_client.post(f"{base}/{mine.id}/henvis", data={"note": ""})
+    assert forged.status_code == 400
+    assert session.query(Referral).count() == 0
