@@ -402,6 +402,32 @@ def candidate_list_for(
     return CandidateList(vacancy, result, run, total - result.total)
 
 
+PERSON_SUGGESTIONS = 10
+
+
+def suggestions_for(
+    session: Session, actor: Actor, jobseeker_id: int, *, limit: int = PERSON_SUGGESTIONS
+) -> Sequence[Match]:
+    """The top of a person's stored list of vacancies and places, for their counsellor.
+
+    Only vacancies the actor may see and that are still matchable are shown; the person must
+    be in the actor's caseload (raises :class:`OutOfScope` otherwise).
+    """
+    get_jobseeker_for(session, actor, jobseeker_id)
+    return session.scalars(
+        select(Match)
+        .join(Vacancy, Vacancy.id == Match.vacancy_id)
+        .where(
+            Match.jobseeker_id == jobseeker_id,
+            Match.person_rank.is_not(None),
+            _vacancy_scope(actor),
+        )
+        .order_by(Match.person_rank)
+        .limit(limit)
+        .options(selectinload(Match.vacancy).selectinload(Vacancy.employer))
+    ).all()
+
+
 # --- Organisation -----------------------------------------------------------------------------
 
 

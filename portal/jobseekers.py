@@ -77,6 +77,7 @@ def detail(jobseeker_id: int):  # noqa: ANN201 - Flask view
     today = access.today_dk()
     return render_template(
         "jobseekers/detail.html",
+        suggestions=access.suggestions_for(db, actor, jobseeker.id),
         jobseeker=jobseeker,
         cv=jobseeker.cv,
         target_group=jobseeker.target_group_on(today),

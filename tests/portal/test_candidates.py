@@ -191,3 +191,32 @@ def test_review_and_refer_are_scoped_and_need_csrf(
     forged = csrf_client.post(f"{base}/{mine.id}/henvis", data={"note": ""})
     assert forged.status_code == 400
     assert session.query(Referral).count() == 0
+
+
+def test_jobseeker_page_shows_their_vacancy_suggestions(
+    client: FlaskClient, login, make, session, akasse_counsellor
+) -> None:
+    org, counsellor = akasse_counsellor
+    person = make.jobseeker(org, with_cv=True)
+    employer = make.organisation(OrgKind.EMPLOYER, "Fyns Lager ApS")
+    first = make.vacancy(employer, title="Truckfører")
+    second = make.vacancy(employer, title="Butiksassistent")
+    hidden = make.vacancy(employer, title="Kladde-stilling", status=VacancyStatus.DRAFT)
+    login(counsellor)
+    empty = client.get(f"/ledige/{person.id}").get_data(as_text=True)
+    assert "Der er ingen forslag endnu" in empty
+    for rank, (vacancy, cross) in enumerate(
+        [(first, False), (hidden, False), (second, True)], start=1
+    ):
+        session.add(
+            Match(
+                vacancy_id=vacancy.id, jobseeker_id=person.id, score=0.9 - rank / 10,
+                person_rank=rank, components={}, explanation=[f"Chip {rank}"],
+                cross_industry=cross, model_version="t", rules_version="t",
+            )
+        )  # fmt: skip
+    session.commit()
+    page = client.get(f"/ledige/{person.id}").get_data(as_text=True)
+    assert page.index("Truckfører") < page.index("Butiksassistent")
+    assert "Kladde-stilling" not in page and "Chip 2" not in page
+    assert "Chip 1" in page and "Brancheskift" in page
