@@ -35,6 +35,8 @@ from matching.models import (
     Match,
     MatchRun,
     Membership,
+    Referral,
+    ReferralState,
     ResponsibilityPeriod,
     Role,
     TargetGroup,
@@ -426,6 +428,43 @@ def suggestions_for(
         .limit(limit)
         .options(selectinload(Match.vacancy).selectinload(Vacancy.employer))
     ).all()
+
+
+def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> list[Referral]:
+    """Referrals sent to the employer's own vacancy (a proposal not yet sent stays internal).
+
+    Raises :class:`OutOfScope` for another employer's vacancy.
+    """
+    role = _require_role(actor, frozenset({Role.EMPLOYER}))
+    assert role is Role.EMPLOYER
+    vacancy = get_vacancy_for(session, actor, vacancy_id)
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.vacancy_id == vacancy.id, Referral.state != ReferralState.PROPOSED)
+            .order_by(Referral.id)
+            .options(selectinload(Referral.jobseeker).selectinload(Jobseeker.cv))
+        )
+    )
+
+
+def get_referral_for_employer(session: Session, actor: Actor, referral_id: int) -> Referral:
+    """One sent referral to the actor's own vacancy; :class:`OutOfScope` otherwise."""
+    _require_role(actor, frozenset({Role.EMPLOYER}))
+    referral = session.scalar(
+        select(Referral)
+        .join(Vacancy, Vacancy.id == Referral.vacancy_id)
+        .where(
+            Referral.id == referral_id,
+            Referral.state != ReferralState.PROPOSED,
+            Vacancy.employer_id == actor.organisation_id,
+        )
+    )
+    if referral is None:
+        raise OutOfScope(
+            "referral", referral_id, exists=session.get(Referral, referral_id) is not None
+        )
+    return referral
 
 
 # --- Organisation -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from matching import access, audit, referrals
-from matching.errors import ValidationError
+from matching.errors import InvalidTransition, ValidationError
 from matching.models import (
     AuditAction,
     MatchReview,
@@ -199,3 +199,82 @@ def refer(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
         url_for("vacancies.candidates", vacancy_id=vacancy_id, **page_url_args(page_arg()))
         + f"#kandidat-{jobseeker_id}"
     )
+
+
+class OutcomeForm(FlaskForm):
+    event = RadioField(
+        "Hvad er status?",
+        choices=[
+            SelectChoice("invite", "Indkaldt til samtale"),
+            SelectChoice("hire", "Ansat"),
+            SelectChoice("reject", "Afvist"),
+        ],
+        validators=[DataRequired(message="Vælg en status.")],
+    )
+    reason = TextAreaField(
+        "Begrundelse (skal udfyldes ved afvisning)",
+        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+    )
+
+
+def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
+    db = get_db()
+    actor = current_actor()
+    vacancy = access.get_vacancy_for(db, actor, vacancy_id)
+    rows = access.referrals_for_employer(db, actor, vacancy_id)
+    # A referral shows the employer who the person is; contact details only with consent.
+    for referral in rows:
+        audit.record(
+            db,
+            actor,
+            AuditAction.DISCLOSE,
+            "referral",
+            referral.id,
+            jobseeker_id=referral.jobseeker_id,
+            purpose="henvisning",
+            details={"contact": referral.jobseeker.consent_share_with_employers},
+        )
+    db.commit()
+    html = render_template(
+        "vacancies/referred.html",
+        vacancy=vacancy,
+        referrals=rows,
+        allowed={r.id: referrals.allowed_events(r, Role.EMPLOYER.value) for r in rows},
+        errors=errors or {},
+        typed=typed or {},
+    )
+    return html, status
+
+
+@bp.get("/<int:vacancy_id>/henvisninger")
+@role_required(Role.EMPLOYER)
+def referred(vacancy_id: int):  # noqa: ANN201 - Flask view
+    """The employer's referred candidates for its own vacancy, with outcome forms."""
+    return _referred_page(vacancy_id)
+
+
+@bp.post("/<int:vacancy_id>/henvisninger/<int:referral_id>")
+@role_required(Role.EMPLOYER)
+def referral_outcome(vacancy_id: int, referral_id: int):  # noqa: ANN201 - Flask view
+    """The employer records an outcome: interview, hired or rejected (with a reason)."""
+    db = get_db()
+    actor = current_actor()
+    referral = access.get_referral_for_employer(db, actor, referral_id)
+    form = OutcomeForm()
+    typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
+    if not form.validate():
+        messages = [m for field in (form.event, form.reason) for m in field.errors]
+        return _referred_page(vacancy_id, errors={referral_id: messages}, typed=typed, status=400)
+    try:
+        referrals.apply(db, referral, form.event.data, actor, reason=form.reason.data or "")
+    except (ValidationError, InvalidTransition) as exc:
+        db.rollback()
+        message = (
+            list(exc.errors.values())
+            if isinstance(exc, ValidationError)
+            else ["Den status kan ikke vælges for henvisningen nu."]
+        )
+        return _referred_page(vacancy_id, errors={referral_id: message}, typed=typed, status=400)
+    db.commit()
+    flash("Status er gemt.", "success")
+    return redirect(url_for("vacancies.referred", vacancy_id=vacancy_id))

@@ -220,3 +220,61 @@ def test_jobseeker_page_shows_their_vacancy_suggestions(
     assert page.index("Truckfører") < page.index("Butiksassistent")
     assert "Kladde-stilling" not in page and "Chip 2" not in page
     assert "Chip 1" in page and "Brancheskift" in page
+
+
+def test_employer_sees_referred_people_and_records_outcomes(
+    client: FlaskClient, login, make, session, akasse_counsellor, audit_rows
+) -> None:
+    from matching import referrals
+    from matching.audit import Actor
+    from matching.models import Referral, ReferralState
+
+    org, counsellor = akasse_counsellor
+    employer_org = make.organisation(OrgKind.EMPLOYER, "Fyns Lager ApS")
+    rival_org = make.organisation(OrgKind.EMPLOYER, "Rival A/S")
+    employer = make.user((employer_org, Role.EMPLOYER))
+    rival = make.user((rival_org, Role.EMPLOYER))
+    vacancy = make.vacancy(employer_org, title="Truckfører")
+    shared = make.jobseeker(org, first_name="Sofie", last_name="Samtykke")
+    shared.consent_share_with_employers = True
+    shared.email = "sofie@eksempel.dk"
+    private = make.jobseeker(org, first_name="Peter", last_name="Privat")
+    private.email = "peter@eksempel.dk"
+    proposed_only = make.jobseeker(org, first_name="Ida", last_name="Intern")
+    store_list(session, vacancy, [shared, private, proposed_only])
+    actor = Actor(user_id=counsellor.id, organisation_id=org.id, role="counsellor")
+    for person in (shared, private):
+        referrals.refer_candidate(session, actor, vacancy.id, person.id)
+    session.add(
+        Referral(vacancy_id=vacancy.id, jobseeker_id=proposed_only.id, organisation_id=org.id)
+    )
+    session.commit()
+
+    login(rival)
+    assert client.get(f"/stillinger/{vacancy.id}/henvisninger").status_code == 404
+    client.post("/logout")
+    login(employer)
+    page = client.get(f"/stillinger/{vacancy.id}/henvisninger").get_data(as_text=True)
+    assert "Sofie Samtykke" in page and "sofie@eksempel.dk" in page
+    assert "Peter Privat" in page and "peter@eksempel.dk" not in page
+    assert "Ida Intern" not in page  # not sent yet
+    disclosed = [e for e in audit_rows(AuditAction.DISCLOSE) if e.object_type == "referral"]
+    assert {e.jobseeker_id for e in disclosed} == {shared.id, private.id}
+
+    ref = session.query(Referral).filter_by(jobseeker_id=private.id).one()
+    url = f"/stillinger/{vacancy.id}/henvisninger/{ref.id}"
+    response = client.post(url, data={"event": "reject", "reason": ""})
+    assert response.status_code == 400 and "Skriv en begrundelse." in response.get_data(
+        as_text=True
+    )
+    assert client.post(url, data={"event": "invite"}).status_code == 302
+    assert client.post(url, data={"event": "hire"}).status_code == 302
+    session.refresh(ref)
+    assert ref.state is ReferralState.HIRED
+    assert [e.to_state for e in ref.events] == ["sent", "interview", "hired"]
+    assert ref.events[-1].actor_id == employer.id
+    again = client.post(url, data={"event": "reject", "reason": "for sent"})
+    assert again.status_code == 400  # hired is final
+    client.post("/logout")
+    login(rival)
+    assert client.post(url, data={"event": "hire"}).status_code == 404
