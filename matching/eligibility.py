@@ -929,6 +929,48 @@ def rimelighedskrav_capacity(ordinary_staff: float, day: date) -> int:
     return first + beyond
 
 
+@dataclass(frozen=True)
+class Rimelighedskrav:
+    """The rimelighedskrav for one company place, as shown to employers and approvers."""
+
+    ordinary_staff: float
+    unit: str  # heads | fte
+    capacity: int
+    current: int  # subsidised places already at the P-nr
+    source: str
+
+    @property
+    def fulfilled(self) -> bool:
+        """True if one more place fits: the current places plus this one ≤ capacity."""
+        return self.current + 1 <= self.capacity
+
+    @property
+    def summary_da(self) -> str:
+        unit = "årsværk" if self.unit == "fte" else "ansatte"
+        staff = f"{self.ordinary_staff:g}".replace(".", ",")
+        verdict = "opfyldt" if self.fulfilled else "ikke opfyldt"
+        return (
+            f"{staff} ordinære {unit} giver plads til {self.capacity} virksomhedsrettede "
+            f"tilbud; der er {self.current} i forvejen, så med denne plads er kravet {verdict}."
+        )
+
+
+def rimelighedskrav_for(
+    ordinary_staff: float | None, current: int | None, day: date
+) -> Rimelighedskrav | None:
+    """The rimelighedskrav computed for a place (None while the staff count is unknown)."""
+    if ordinary_staff is None:
+        return None
+    basis = staff_count_basis(day)
+    return Rimelighedskrav(
+        ordinary_staff=float(ordinary_staff),
+        unit=basis.unit,
+        capacity=rimelighedskrav_capacity(float(ordinary_staff), day),
+        current=current or 0,
+        source=basis.source,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Table checks and version
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching import access, audit, referrals
+from matching import access, audit, eligibility, referrals
 from matching.errors import InvalidTransition, ValidationError
 from matching.models import (
     AuditAction,
@@ -56,7 +56,14 @@ def vacancy_list():  # noqa: ANN201 - Flask view
 def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
     """One vacancy or company place (404 and an audit entry outside the user's scope)."""
     vacancy = access.get_vacancy_for(get_db(), current_actor(), vacancy_id)
-    return render_template("vacancies/detail.html", vacancy=vacancy)
+    rimelighed = None
+    if vacancy.is_company_place:
+        rimelighed = eligibility.rimelighedskrav_for(
+            vacancy.ordinary_staff_fte,
+            vacancy.current_subsidised_count,
+            vacancy.start_date or access.today_dk(),
+        )
+    return render_template("vacancies/detail.html", vacancy=vacancy, rimelighed=rimelighed)
 
 
 class ReviewForm(FlaskForm):

@@ -27,6 +27,7 @@ from matching.eligibility import (
     evaluate,
     normalise_employer,
     rimelighedskrav_capacity,
+    rimelighedskrav_for,
     rules_in_force,
     same_employer,
     staff_count_basis,
@@ -865,3 +866,30 @@ def test_validate_rules_rejects_a_broken_table(rules: tuple[Rule, ...], message:
     validate_rules(RULES)  # the real table is consistent
     with pytest.raises(ValueError, match=message):
         validate_rules(rules)
+
+
+@pytest.mark.parametrize(
+    ("staff", "current", "capacity", "fulfilled"),
+    [
+        (4, 0, 1, True),
+        (4, 1, 1, False),
+        (23.5, 3, 4, True),
+        (23.5, 4, 4, False),
+        (60, 10, 11, True),
+    ],
+)
+def test_rimelighedskrav_for_a_place(staff, current, capacity, fulfilled) -> None:  # noqa: ANN001
+    result = rimelighedskrav_for(staff, current, date(2026, 12, 1))
+    assert (result.capacity, result.fulfilled, result.unit) == (capacity, fulfilled, "fte")
+    assert ("ikke opfyldt" in result.summary_da) is not fulfilled
+    assert f"plads til {capacity} " in result.summary_da
+
+
+def test_rimelighedskrav_needs_a_staff_count_and_counts_heads_before_2020() -> None:
+    assert rimelighedskrav_for(None, 2, date(2026, 12, 1)) is None
+    before = rimelighedskrav_for(12, None, date(2019, 12, 31))
+    assert (
+        before.unit == "heads"
+        and before.current == 0
+        and "12 ordinære ansatte" in before.summary_da
+    )

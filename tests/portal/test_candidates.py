@@ -278,3 +278,25 @@ def test_employer_sees_referred_people_and_records_outcomes(
     client.post("/logout")
     login(rival)
     assert client.post(url, data={"event": "hire"}).status_code == 404
+
+
+def test_place_page_shows_the_rimelighedskrav(client: FlaskClient, login, make, session) -> None:
+    from matching.models import VacancyKind
+
+    employer_org = make.organisation(OrgKind.EMPLOYER, "Lille Værksted ApS")
+    employer = make.user((employer_org, Role.EMPLOYER))
+    place = make.vacancy(
+        employer_org, title="Praktik i værkstedet", kind=VacancyKind.VIRKSOMHEDSPRAKTIK
+    )
+    unknown = make.vacancy(
+        employer_org, title="Praktik uden tal", kind=VacancyKind.VIRKSOMHEDSPRAKTIK
+    )
+    place.ordinary_staff_fte = 9
+    place.current_subsidised_count = 1
+    session.commit()
+    login(employer)
+    page = client.get(f"/stillinger/{place.id}").get_data(as_text=True)
+    assert "9 ordinære årsværk giver plads til 1 virksomhedsrettede tilbud" in page
+    assert "kravet ikke opfyldt" in page
+    other = client.get(f"/stillinger/{unknown.id}").get_data(as_text=True)
+    assert "Kan ikke beregnes: antal ordinært ansatte mangler." in other
