@@ -28,7 +28,6 @@ from matching.models import (
     MatchRun,
     Organisation,
     Referral,
-    ReferralState,
     TargetGroupPeriod,
     Vacancy,
     VacancyStatus,
@@ -42,8 +41,8 @@ from matching.ranking import (
     RankedList,
     VacancyFeatures,
 )
+from matching.referrals import OPEN_STATES
 
-OPEN_REFERRAL_STATES = (ReferralState.PROPOSED, ReferralState.SENT, ReferralState.INTERVIEW)
 IN_CLAUSE_BATCH = 5_000
 
 
@@ -286,7 +285,7 @@ def load_rule_facts(
         referrals.update(
             session.execute(
                 select(Referral.jobseeker_id, func.count())
-                .where(Referral.jobseeker_id.in_(chunk), Referral.state.in_(OPEN_REFERRAL_STATES))
+                .where(Referral.jobseeker_id.in_(chunk), Referral.state.in_(OPEN_STATES))
                 .group_by(Referral.jobseeker_id)
             ).all()
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -527,8 +527,3 @@ def rank_vacancies(
 def rules_version() -> str:
     """Version of everything that decides a list besides the model: rules and scoring."""
     return f"{eligibility.RULES_VERSION}+{RANKING_VERSION}"
-
-
-def explanation_complete(matches: Sequence[ScoredMatch]) -> bool:
-    """True if every match has at least one explanation chip and its components."""
-    return all(m.explanation and m.components.get("signals") for m in matches)

@@ -66,8 +66,8 @@ TRANSITIONS: dict[tuple[ReferralState, str], Transition] = {
     (S.INTERVIEW, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
     (S.INTERVIEW, "expire"): _t(S.EXPIRED, SYSTEM),
 }
-FINAL_STATES = frozenset(s for s in ReferralState if not any(k[0] is s for k in TRANSITIONS))
 WAITING_STATES = (S.SENT, S.INTERVIEW)  # waiting for the employer's answer
+OPEN_STATES = (S.PROPOSED, *WAITING_STATES)  # not yet decided
 
 EVENT_LABELS_DA = {
     "send": "Send henvisning",
@@ -254,12 +254,11 @@ def refer_candidate(
     person = access.get_jobseeker_for(session, actor, jobseeker_id)
     vacancy = access.get_vacancy_for(session, actor, vacancy_id)
     note = note.strip()
-    open_states = (S.PROPOSED, S.SENT, S.INTERVIEW)
     if session.scalar(
         select(Referral.id).where(
             Referral.vacancy_id == vacancy.id,
             Referral.jobseeker_id == person.id,
-            Referral.state.in_(open_states),
+            Referral.state.in_(OPEN_STATES),
         )
     ):
         raise ValidationError({"": "Personen er allerede henvist til denne stilling."})

@@ -124,12 +124,21 @@ def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 2
         page_url_args=lambda n: {**page_url_args(n), "vacancy_id": vacancy_id},
         reviews=reviews,
         referred=referred,
+        open_referral_states=referrals.OPEN_STATES,
         review_form=ReviewForm(formdata=None),
         refer_form=ReferForm(formdata=None),
         errors=errors or {},
         typed=typed or {},
     )
     return html, status
+
+
+def _back_to_candidate(vacancy_id: int, jobseeker_id: int):  # noqa: ANN202 - a redirect
+    """After a decision: the same page of the list, scrolled to the person's card."""
+    return redirect(
+        url_for("vacancies.candidates", vacancy_id=vacancy_id, **page_url_args(page_arg()))
+        + f"#kandidat-{jobseeker_id}"
+    )
 
 
 @bp.get("/<int:vacancy_id>/kandidater")
@@ -169,10 +178,7 @@ def review(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
         )
     db.commit()
     flash("Din vurdering er gemt.", "success")
-    return redirect(
-        url_for("vacancies.candidates", vacancy_id=vacancy_id, **page_url_args(page_arg()))
-        + f"#kandidat-{jobseeker_id}"
-    )
+    return _back_to_candidate(vacancy_id, jobseeker_id)
 
 
 @bp.post("/<int:vacancy_id>/kandidater/<int:jobseeker_id>/henvis")
@@ -202,10 +208,7 @@ def refer(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
         )
     db.commit()
     flash("Henvisningen er sendt.", "success")
-    return redirect(
-        url_for("vacancies.candidates", vacancy_id=vacancy_id, **page_url_args(page_arg()))
-        + f"#kandidat-{jobseeker_id}"
-    )
+    return _back_to_candidate(vacancy_id, jobseeker_id)
 
 
 class OutcomeForm(FlaskForm):

@@ -150,27 +150,21 @@ def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
             .order_by(Match.person_rank)
             .limit(REFRESH_VACANCY_LISTS)
         ).all()
-        floors = dict(
-            session.execute(
-                select(Match.vacancy_id, func.min(Match.score))
+        # Per vacancy: how long its list is and the lowest score on it.
+        lists = {
+            vacancy_id: (count, floor)
+            for vacancy_id, count, floor in session.execute(
+                select(Match.vacancy_id, func.count(), func.min(Match.score))
                 .where(Match.vacancy_id.in_([m.vacancy_id for m in mine]), Match.rank.is_not(None))
                 .group_by(Match.vacancy_id)
-            ).all()
-        )
-        counts = dict(
-            session.execute(
-                select(Match.vacancy_id, func.count())
-                .where(Match.vacancy_id.in_([m.vacancy_id for m in mine]), Match.rank.is_not(None))
-                .group_by(Match.vacancy_id)
-            ).all()
-        )
-    size = service.config.list_size
-    refresh = [
-        m.vacancy_id
-        for m in mine
-        if m.rank is None
-        and (counts.get(m.vacancy_id, 0) < size or m.score > floors.get(m.vacancy_id, 0.0))
-    ]
+            )
+        }
+
+    def belongs(m) -> bool:  # noqa: ANN001 - the person now belongs in the vacancy's list
+        count, floor = lists.get(m.vacancy_id, (0, 0.0))
+        return m.rank is None and (count < service.config.list_size or m.score > floor)
+
+    refresh = [m.vacancy_id for m in mine if belongs(m)]
     connection = _job_connection()
     if connection is None:  # run outside a worker without Redis: the nightly run catches up
         refresh = []

@@ -27,8 +27,9 @@ def _runtime():  # noqa: ANN202 - a workers.runtime.Runtime
 
 def _show(kind: str, subject_id: int, as_json: bool, top: int) -> None:
     from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
 
-    from matching.models import Jobseeker, Match, MatchRun, Vacancy
+    from matching.models import Match, MatchRun
     from workers import runtime
 
     rt = runtime.get()
@@ -41,7 +42,11 @@ def _show(kind: str, subject_id: int, as_json: bool, top: int) -> None:
             query = select(Match).where(
                 Match.jobseeker_id == subject_id, Match.person_rank.is_not(None)
             )
-        rows = session.scalars(query.order_by(order).limit(top)).all()
+        rows = session.scalars(
+            query.order_by(order)
+            .limit(top)
+            .options(selectinload(Match.jobseeker), selectinload(Match.vacancy))
+        ).all()
         run = session.scalar(
             select(MatchRun).where(MatchRun.subject_kind == kind, MatchRun.subject_id == subject_id)
         )
@@ -49,8 +54,8 @@ def _show(kind: str, subject_id: int, as_json: bool, top: int) -> None:
             {
                 "rank": m.rank if kind == "vacancy" else m.person_rank,
                 "vacancy_id": m.vacancy_id,
-                "jobseeker": session.get(Jobseeker, m.jobseeker_id).pseudonym,
-                "vacancy": session.get(Vacancy, m.vacancy_id).title,
+                "jobseeker": m.jobseeker.pseudonym,
+                "vacancy": m.vacancy.title,
                 "score": round(m.score, 4),
                 "cross_industry": m.cross_industry,
                 "promoted": m.promoted,

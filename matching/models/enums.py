@@ -165,6 +165,19 @@ class ReferralState(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
 
+    @property
+    def label_da(self) -> str:
+        return {
+            "proposed": "Foreslået",
+            "sent": "Henvist",
+            "interview": "Indkaldt til samtale",
+            "hired": "Ansat",
+            "rejected_by_employer": "Afvist af virksomheden",
+            "declined_by_jobseeker": "Takket nej",
+            "withdrawn": "Trukket tilbage",
+            "expired": "Udløbet",
+        }[self.value]
+
 
 class ForwardingState(StrEnum):
     OPEN = "open"
