@@ -443,7 +443,19 @@ def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> l
             select(Referral)
             .where(Referral.vacancy_id == vacancy.id, Referral.state != ReferralState.PROPOSED)
             .order_by(Referral.id)
-            .options(selectinload(Referral.jobseeker).selectinload(Jobseeker.cv))
+            .options(
+                selectinload(Referral.organisation),
+                *(
+                    selectinload(Referral.jobseeker).selectinload(Jobseeker.cv).selectinload(rel)
+                    for rel in (
+                        CV.experiences,
+                        CV.educations,
+                        CV.skills,
+                        CV.languages,
+                        CV.driving_licences,
+                    )
+                ),
+            )
         )
     )
 
@@ -463,6 +475,45 @@ def get_referral_for_employer(session: Session, actor: Actor, referral_id: int) 
     if referral is None:
         raise OutOfScope(
             "referral", referral_id, exists=session.get(Referral, referral_id) is not None
+        )
+    return referral
+
+
+def referrals_for_jobseeker(session: Session, actor: Actor, jobseeker_id: int) -> list[Referral]:
+    """A person's referrals, newest first, for a counsellor whose organisation is responsible
+    for the person now (referrals follow the person, not the organisation that made them).
+
+    Raises :class:`OutOfScope` for a person outside the caseload.
+    """
+    person = get_jobseeker_for(session, actor, jobseeker_id)
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.jobseeker_id == person.id)
+            .order_by(Referral.id.desc())
+            .options(
+                selectinload(Referral.vacancy).selectinload(Vacancy.employer),
+                selectinload(Referral.organisation),
+                selectinload(Referral.events),
+            )
+        )
+    )
+
+
+def get_referral_for_counsellor(
+    session: Session, actor: Actor, jobseeker_id: int, referral_id: int
+) -> Referral:
+    """One referral of a person in the actor's caseload; :class:`OutOfScope` otherwise."""
+    person = get_jobseeker_for(session, actor, jobseeker_id)
+    referral = session.scalar(
+        select(Referral).where(Referral.id == referral_id, Referral.jobseeker_id == person.id)
+    )
+    if referral is None:
+        raise OutOfScope(
+            "referral",
+            referral_id,
+            exists=session.get(Referral, referral_id) is not None,
+            jobseeker_id=person.id,
         )
     return referral
 

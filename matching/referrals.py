@@ -66,6 +66,10 @@ TRANSITIONS: dict[tuple[ReferralState, str], Transition] = {
     (S.INTERVIEW, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
     (S.INTERVIEW, "expire"): _t(S.EXPIRED, SYSTEM),
 }
+# Events a counsellor may record in the portal (in the order they are offered).
+COUNSELLOR_EVENTS = tuple(
+    dict.fromkeys(e for (_, e), t in TRANSITIONS.items() if COUNSELLOR in t.roles)
+)
 WAITING_STATES = (S.SENT, S.INTERVIEW)  # waiting for the employer's answer
 OPEN_STATES = (S.PROPOSED, *WAITING_STATES)  # not yet decided
 

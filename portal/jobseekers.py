@@ -6,10 +6,15 @@ who saw which person's data, and when.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
 
-from matching import access, audit
-from matching.models import AuditAction, Role, TargetGroup
+from matching import access, audit, referrals
+from matching.errors import InvalidTransition, ValidationError
+from matching.models import AuditAction, ReferralState, Role, TargetGroup
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
@@ -57,10 +62,21 @@ def caseload():  # noqa: ANN201 - Flask view
     )
 
 
-@bp.get("/<int:jobseeker_id>")
-@role_required(Role.COUNSELLOR)
-def detail(jobseeker_id: int):  # noqa: ANN201 - Flask view
-    """One jobseeker with CV, current target group and responsibility (404 outside scope)."""
+class ReferralUpdateForm(FlaskForm):
+    event = RadioField(
+        "Hvad er sket?",
+        choices=[
+            SelectChoice(e, referrals.EVENT_LABELS_DA[e]) for e in referrals.COUNSELLOR_EVENTS
+        ],
+        validators=[DataRequired(message="Vælg hvad der er sket.")],
+    )
+    reason = TextAreaField(
+        "Begrundelse (skal udfyldes ved nej tak og tilbagetrækning)",
+        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+    )
+
+
+def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
     db = get_db()
     actor = current_actor()
     jobseeker = access.get_jobseeker_for(db, actor, jobseeker_id)
@@ -73,14 +89,71 @@ def detail(jobseeker_id: int):  # noqa: ANN201 - Flask view
         jobseeker_id=jobseeker.id,
         purpose=PURPOSE,
     )
+    person_referrals = access.referrals_for_jobseeker(db, actor, jobseeker.id)
     db.commit()
     today = access.today_dk()
-    return render_template(
+    html = render_template(
         "jobseekers/detail.html",
         suggestions=access.suggestions_for(db, actor, jobseeker.id),
+        referrals=person_referrals,
+        allowed={
+            r.id: referrals.allowed_events(r, Role.COUNSELLOR.value) for r in person_referrals
+        },
+        event_labels=referrals.EVENT_LABELS_DA,
+        state_labels={s.value: s.label_da for s in ReferralState},
         jobseeker=jobseeker,
         cv=jobseeker.cv,
         target_group=jobseeker.target_group_on(today),
         responsibility=jobseeker.responsible_on(today),
         today=today,
+        errors=errors or {},
+        typed=typed or {},
+    )
+    return html, status
+
+
+@bp.get("/<int:jobseeker_id>")
+@role_required(Role.COUNSELLOR)
+def detail(jobseeker_id: int):  # noqa: ANN201 - Flask view
+    """One jobseeker with CV, suggestions and referrals (404 outside scope)."""
+    return _detail_page(jobseeker_id)
+
+
+@bp.post("/<int:jobseeker_id>/henvisninger/<int:referral_id>")
+@role_required(Role.COUNSELLOR)
+def referral_update(jobseeker_id: int, referral_id: int):  # noqa: ANN201 - Flask view
+    """The counsellor records what happened to a referral: interview, hired, the person
+    declined, or the referral is withdrawn (a reason for the last two)."""
+    db = get_db()
+    actor = current_actor()
+    referral = access.get_referral_for_counsellor(db, actor, jobseeker_id, referral_id)
+    form = ReferralUpdateForm()
+    typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
+    if not form.validate():
+        messages = [m for field in (form.event, form.reason) for m in field.errors]
+        return _detail_page(jobseeker_id, errors={referral_id: messages}, typed=typed, status=400)
+    try:
+        referrals.apply(db, referral, form.event.data, actor, reason=form.reason.data or "")
+    except (ValidationError, InvalidTransition) as exc:
+        db.rollback()
+        messages = (
+            list(exc.errors.values())
+            if isinstance(exc, ValidationError)
+            else ["Det kan ikke vælges for henvisningen nu."]
+        )
+        return _detail_page(jobseeker_id, errors={referral_id: messages}, typed=typed, status=400)
+    audit.record(
+        db,
+        actor,
+        AuditAction.UPDATE,
+        "referral",
+        referral.id,
+        jobseeker_id=jobseeker_id,
+        purpose=PURPOSE,
+        details={"event": form.event.data},
+    )
+    db.commit()
+    flash("Henvisningen er opdateret.", "success")
+    return redirect(
+        url_for("jobseekers.detail", jobseeker_id=jobseeker_id) + f"#henvisning-{referral_id}"
     )

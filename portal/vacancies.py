@@ -10,7 +10,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching import access, audit, eligibility, referrals
+from matching import access, audit, disclosure, eligibility, referrals
 from matching.errors import InvalidTransition, ValidationError
 from matching.models import (
     AuditAction,
@@ -249,6 +249,7 @@ def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 20
         "vacancies/referred.html",
         vacancy=vacancy,
         referrals=rows,
+        profiles={r.id: disclosure.employer_profile(r) for r in rows},
         allowed={r.id: referrals.allowed_events(r, Role.EMPLOYER.value) for r in rows},
         errors=errors or {},
         typed=typed or {},

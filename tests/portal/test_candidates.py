@@ -235,10 +235,10 @@ def test_employer_sees_referred_people_and_records_outcomes(
     employer = make.user((employer_org, Role.EMPLOYER))
     rival = make.user((rival_org, Role.EMPLOYER))
     vacancy = make.vacancy(employer_org, title="Truckfører")
-    shared = make.jobseeker(org, first_name="Sofie", last_name="Samtykke")
+    shared = make.jobseeker(org, first_name="Sofie", last_name="Samtykke", with_cv=True)
     shared.consent_share_with_employers = True
     shared.email = "sofie@eksempel.dk"
-    private = make.jobseeker(org, first_name="Peter", last_name="Privat")
+    private = make.jobseeker(org, first_name="Peter", last_name="Privat", with_cv=True)
     private.email = "peter@eksempel.dk"
     proposed_only = make.jobseeker(org, first_name="Ida", last_name="Intern")
     store_list(session, vacancy, [shared, private, proposed_only])
@@ -256,7 +256,13 @@ def test_employer_sees_referred_people_and_records_outcomes(
     login(employer)
     page = client.get(f"/stillinger/{vacancy.id}/henvisninger").get_data(as_text=True)
     assert "Sofie Samtykke" in page and "sofie@eksempel.dk" in page
-    assert "Peter Privat" in page and "peter@eksempel.dk" not in page
+    # Without consent: the CV's working content under the pseudonym, nothing that identifies.
+    assert "Peter" not in page and "Privat" not in page and "peter@eksempel.dk" not in page
+    assert f"Kandidat {private.pseudonym}" in page and "Vist anonymt" in page
+    assert page.count("Lagermedarbejder (2015–2024)") == 1  # the anonymous one: no employer
+    assert page.count("Lagermedarbejder, Fynsk Logistik A/S (2015–2024)") == 1  # Sofie's
+    assert page.count("Mødestabil og glad") == 1  # free text only with consent
+    assert page.count("Truckcertifikat") == 2 and "1985" not in page
     assert "Ida Intern" not in page  # not sent yet
     disclosed = [e for e in audit_rows(AuditAction.DISCLOSE) if e.object_type == "referral"]
     assert {e.jobseeker_id for e in disclosed} == {shared.id, private.id}
@@ -300,3 +306,62 @@ def test_place_page_shows_the_rimelighedskrav(client: FlaskClient, login, make, 
     assert "kravet ikke opfyldt" in page
     other = client.get(f"/stillinger/{unknown.id}").get_data(as_text=True)
     assert "Kan ikke beregnes: antal ordinært ansatte mangler." in other
+
+
+def test_counsellor_follows_up_referrals_on_the_persons_page(
+    client: FlaskClient, login, make, session, akasse_counsellor, audit_rows
+) -> None:
+    from matching import referrals
+    from matching.audit import Actor
+    from matching.models import Referral, ReferralState
+
+    org, counsellor = akasse_counsellor
+    employer_org = make.organisation(OrgKind.EMPLOYER, "Fyns Lager ApS")
+    vacancy = make.vacancy(employer_org, title="Truckfører")
+    person = make.jobseeker(org, first_name="Sofie", last_name="Opfølgning")
+    store_list(session, vacancy, [person])
+    actor = Actor(user_id=counsellor.id, organisation_id=org.id, role="counsellor")
+    referral = referrals.refer_candidate(session, actor, vacancy.id, person.id)
+    session.commit()
+    login(counsellor)
+
+    page = client.get(f"/ledige/{person.id}").get_data(as_text=True)
+    assert "Truckfører" in page and "Fyns Lager ApS" in page and "Henvist" in page
+    assert 'value="decline"' in page and 'value="withdraw"' in page
+    assert 'value="reject"' not in page  # the employer's event, not the counsellor's
+
+    url = f"/ledige/{person.id}/henvisninger/{referral.id}"
+    missing = client.post(url, data={"event": "decline", "reason": "  "})
+    assert missing.status_code == 400
+    body = missing.get_data(as_text=True)
+    assert "Skriv en begrundelse." in body and 'value="decline" id="event-decline' in body
+    assert "checked" in body.split('value="decline"')[1].split(">")[0]
+    bogus = client.post(url, data={"event": "expire", "reason": "x"})
+    assert bogus.status_code == 400  # the system's event is not offered to people
+    ok = client.post(url, data={"event": "decline", "reason": "Har fået andet job"})
+    assert ok.status_code == 302 and ok.headers["Location"].endswith(f"#henvisning-{referral.id}")
+    session.refresh(referral)
+    assert referral.state is ReferralState.DECLINED_BY_JOBSEEKER
+    assert referral.events[-1].note == "Har fået andet job"
+    assert referral.events[-1].actor_id == counsellor.id
+    updates = [e for e in audit_rows(AuditAction.UPDATE) if e.object_type == "referral"]
+    assert updates[-1].details == {"event": "decline"}
+    final = client.post(url, data={"event": "withdraw", "reason": "for sent"})
+    assert final.status_code == 400 and "kan ikke vælges" in final.get_data(as_text=True)
+
+    # Another organisation's counsellor: the person and the referral do not exist for them.
+    rival_org = make.organisation(OrgKind.A_KASSE, "A-kasse Rival")
+    rival = make.user((rival_org, Role.COUNSELLOR))
+    client.post("/logout")
+    login(rival)
+    assert client.post(url, data={"event": "hire"}).status_code == 404
+    other = make.jobseeker(rival_org)
+    assert (
+        client.post(
+            f"/ledige/{other.id}/henvisninger/{referral.id}", data={"event": "hire"}
+        ).status_code
+        == 404
+    )
+    session.refresh(referral)
+    assert referral.state is ReferralState.DECLINED_BY_JOBSEEKER
+    assert session.query(Referral).count() == 1
