@@ -24,6 +24,7 @@ def make_engine(settings: Settings, **kwargs: object) -> Engine:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url,
@@ -40,6 +41,18 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see _sqlite_begin).
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _sqlite_begin(connection: object) -> None:
+    """Emit BEGIN when SQLAlchemy begins a transaction.
+
+    The sqlite3 module otherwise starts transactions only before writes, so a SAVEPOINT could
+    become the outermost transaction and its RELEASE a commit: savepoints (``begin_nested``)
+    and rolling back a whole unit of work would not do what they say.
+    """
+    connection.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
 
 
 def check_database(engine: Engine) -> None:
