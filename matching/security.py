@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from matching.errors import ValidationError
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-MIN_PASSWORD_CHARS = 10
+MIN_PASSWORD_CHARS = 12
 CPR_RE = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
 _NONCE_BYTES = 12
 

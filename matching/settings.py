@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,10 @@ DEV_SECRET_KEY = "jobbro-development-secret-not-for-production"
 MIN_SECRET_KEY_CHARS = 32
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 ENCODERS = ("auto", "torch", "onnx", "fake")
+MAIL_BACKENDS = ("outbox", "smtp")
+SMTP_SCHEMES = ("smtp", "smtps")
+DEFAULT_MAIL_FROM = "Jobbro <noreply@jobbro.local>"
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,12 @@ class Settings:
     encoder: str = "auto"
     # Share (0–1) of every match list kept for the best brancheskift suggestions.
     cross_industry_share: float = 0.2
+    # Where mail goes: "outbox" (.eml files in outbox_dir) or "smtp" (smtp_url).
+    mail_backend: str = "outbox"
+    smtp_url: str | None = field(default=None, repr=False)  # may carry a password
+    mail_from: str = DEFAULT_MAIL_FROM
+    # Public address of the portal, without a trailing slash: links in e-mails are absolute.
+    base_url: str = DEFAULT_BASE_URL
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -176,6 +187,34 @@ class Settings:
         elif encoder == "fake" and mode != "test":
             problems.append("JOBBRO_ENCODER=fake is only allowed with JOBBRO_ENV=test")
 
+        mail_backend = (get("JOBBRO_MAIL_BACKEND") or "outbox").lower()
+        smtp_url = get("JOBBRO_SMTP_URL")
+        if mail_backend not in MAIL_BACKENDS:
+            problems.append(
+                f"JOBBRO_MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, "
+                f"got {mail_backend!r}"
+            )
+        elif mail_backend == "smtp" and smtp_url is None:
+            problems.append("JOBBRO_SMTP_URL is required when JOBBRO_MAIL_BACKEND=smtp")
+        if smtp_url is not None:
+            problem = _check_smtp_url(smtp_url)
+            if problem:
+                problems.append(f"JOBBRO_SMTP_URL {problem}")
+
+        mail_from = get("JOBBRO_MAIL_FROM") or DEFAULT_MAIL_FROM
+        if "@" not in parseaddr(mail_from)[1]:
+            problems.append(
+                f"JOBBRO_MAIL_FROM must be an address such as {DEFAULT_MAIL_FROM!r}, "
+                f"got {mail_from!r}"
+            )
+
+        base_url = (get("JOBBRO_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        base_parts = urlsplit(base_url)
+        if base_parts.scheme not in ("http", "https") or not base_parts.hostname:
+            problems.append(
+                f"JOBBRO_BASE_URL must be an http:// or https:// address, got {base_url!r}"
+            )
+
         if problems:
             raise ConfigError(problems)
 
@@ -195,6 +234,10 @@ class Settings:
             referral_reminder_days=reminder_days,
             encoder=encoder,
             cross_industry_share=cross_industry_share,
+            mail_backend=mail_backend,
+            smtp_url=smtp_url,
+            mail_from=mail_from,
+            base_url=base_url,
         )
 
 
@@ -230,6 +273,19 @@ def _check_redis_url(url: str) -> str | None:
     if parts.scheme not in REDIS_SCHEMES:
         return f"must start with redis://, rediss:// or unix://, got {_redact(url)!r}"
     if parts.scheme != "unix" and not parts.hostname:
+        return "names no host"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return "has an invalid port"
+    return None
+
+
+def _check_smtp_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in SMTP_SCHEMES:
+        return f"must start with smtp:// (STARTTLS) or smtps:// (TLS), got {_redact(url)!r}"
+    if not parts.hostname:
         return "names no host"
     try:
         parts.port  # noqa: B018 - raises ValueError on a malformed port

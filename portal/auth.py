@@ -235,13 +235,35 @@ def _authenticate(email: str, password: str) -> User | None:
 
 
 def _start_session(user: User, memberships: list[Membership], next_url: str | None):  # noqa: ANN202
-    db = get_db()
     # The login form has the password in hand: the only moment a hash can be upgraded.
     password = request.form.get("password", "")
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return start_session(user, memberships, next_url)
+
+
+def start_session(
+    user: User,
+    memberships: list[Membership] | None = None,
+    next_url: str | None = None,
+    *,
+    active: Membership | None = None,
+):  # noqa: ANN201 - a redirect
+    """Log ``user`` in (audited, in a fresh session) and redirect.
+
+    Used by the login form and by pages that have just proved who the user is (sign-up,
+    invitation). ``memberships`` default to the user's active ones; ``active`` picks the role to
+    start in, otherwise a user with several roles is asked to choose one.
+    """
+    db = get_db()
+    if memberships is None:
+        memberships = _active_memberships(user)
+    if not memberships:
+        session.clear()
+        flash(NO_ACCESS_MESSAGE, "error")
+        return redirect(url_for("auth.login"))
     user.last_login_at = utcnow()
-    single = memberships[0] if len(memberships) == 1 else None
+    single = active or (memberships[0] if len(memberships) == 1 else None)
     audit.record(
         db,
         Actor(

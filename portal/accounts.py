@@ -1,0 +1,493 @@
+"""Accounts in the portal: employer sign-up, colleagues, invitations and forgotten passwords.
+
+The rules live in :mod:`matching.accounts`; this module turns forms into calls and domain errors
+back into field errors, and sends the e-mails through the configured sender (after the commit,
+so a mail never points at something that was rolled back). Forms keep what was typed when
+they are shown again with errors, except passwords, which are never echoed back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import Field, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, StopValidation
+
+from matching import accounts
+from matching.accounts import TokenPurpose
+from matching.errors import ValidationError
+from matching.mail import Message, Sender, sender_from_settings
+from matching.models import Role, User
+from matching.settings import Settings
+from portal import outbox
+from portal.app import get_db
+from portal.auth import role_required, start_session
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("accounts", __name__)
+bp.register_blueprint(outbox.bp)
+
+MAIL_SENDER_KEY = "jobbro_mail_sender"  # app.extensions key of the Sender
+PASSWORD_HINT = (
+    f"Mindst {accounts.MIN_PASSWORD_CHARS} tegn. Brug gerne flere ord, som du kan huske."
+)
+EMAIL_VALIDATORS = [
+    DataRequired("Indtast en e-mail."),
+    Length(max=accounts.EMAIL_MAX_CHARS, message="E-mailen er for lang."),
+    Email("Indtast en gyldig e-mail, fx navn@eksempel.dk.", check_deliverability=False),
+]
+
+
+@bp.record_once
+def _install_sender(state: BlueprintSetupState) -> None:
+    """One sender per app, chosen by the settings (tests may put their own in its place)."""
+    settings: Settings = state.app.extensions["jobbro_settings"]
+    state.app.extensions.setdefault(MAIL_SENDER_KEY, sender_from_settings(settings))
+
+
+@bp.context_processor
+def _inject_hints() -> dict[str, str]:
+    return {"password_hint": PASSWORD_HINT}
+
+
+def _settings() -> Settings:
+    return current_app.extensions["jobbro_settings"]
+
+
+def send_mail(message: Message) -> bool:
+    """Send ``message``; False (and a log entry) if the mail server could not take it."""
+    sender: Sender = current_app.extensions[MAIL_SENDER_KEY]
+    try:
+        sender.send(message)
+    except OSError:  # includes smtplib.SMTPException and socket timeouts
+        log.exception("could not send e-mail %r", message.subject)
+        return False
+    return True
+
+
+def _absolute_url(endpoint: str, **values: Any) -> str:
+    """A link for an e-mail: JOBBRO_BASE_URL, not the Host header of whoever asked."""
+    return _settings().base_url + url_for(endpoint, **values)
+
+
+def _strip(value: object) -> object:
+    """WTForms filter: surrounding spaces are never meant (also applied to missing data)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _domain_check(check: Callable[[str], object]) -> Callable[[FlaskForm, Field], None]:
+    """A WTForms validator running a :mod:`matching.accounts` check, with its Danish message."""
+
+    def validator(_form: FlaskForm, field: Field) -> None:
+        try:
+            check(field.data or "")
+        except ValidationError as exc:
+            raise StopValidation(next(iter(exc.errors.values()))) from None
+
+    return validator
+
+
+def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> str | None:
+    """Put domain errors on the form's fields; return those without a field as one text."""
+    general = []
+    for key, message in errors.items():
+        field = form._fields.get(key) if key and key != "csrf_token" else None
+        if field is None:
+            general.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    return " ".join(general) or None
+
+
+def _status(form: FlaskForm, general_error: str | None) -> int:
+    return 400 if general_error or any(field.errors for field in form) else 200
+
+
+def _password_field(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired("Vælg en adgangskode."),
+            Length(max=accounts.MAX_PASSWORD_CHARS, message="Adgangskoden er for lang."),
+        ],
+    )
+
+
+def _password_repeat_field() -> PasswordField:
+    return PasswordField(
+        "Gentag adgangskoden",
+        validators=[
+            DataRequired("Gentag adgangskoden."),
+            EqualTo("password", message="De to adgangskoder er ikke ens."),
+        ],
+    )
+
+
+def _check_password_policy(field: Field, email: str) -> None:
+    problem = accounts.password_problem(field.data or "", email)
+    if problem:
+        raise StopValidation(problem)
+
+
+class SignupForm(FlaskForm):
+    company_name = StringField(
+        "Virksomhedens navn",
+        filters=[_strip],
+        validators=[
+            DataRequired("Indtast virksomhedens navn."),
+            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+        ],
+    )
+    cvr = StringField(
+        "CVR-nummer",
+        filters=[_strip],
+        validators=[DataRequired("Indtast CVR-nummeret."), _domain_check(accounts.validate_cvr)],
+        render_kw={"inputmode": "numeric", "spellcheck": "false"},
+    )
+    industry = StringField(
+        "Branche (valgfri)",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=accounts.INDUSTRY_MAX_CHARS, message="Højst 120 tegn."),
+        ],
+    )
+    p_numbers = TextAreaField(
+        "P-numre",
+        validators=[
+            DataRequired("Angiv mindst ét P-nummer."),
+            _domain_check(lambda text: accounts.parse_p_numbers(accounts.split_p_numbers(text))),
+        ],
+        render_kw={"rows": 3, "inputmode": "numeric", "spellcheck": "false"},
+    )
+    address = StringField(
+        "Adresse",
+        filters=[_strip],
+        validators=[
+            DataRequired("Indtast adressen."),
+            Length(max=accounts.ADDRESS_MAX_CHARS, message="Højst 200 tegn."),
+        ],
+    )
+    postal_code = StringField(
+        "Postnummer",
+        filters=[_strip],
+        validators=[DataRequired("Indtast postnummeret.")],
+        render_kw={"inputmode": "numeric", "maxlength": 4},
+    )
+    admin_name = StringField(
+        "Dit navn",
+        filters=[_strip],
+        validators=[
+            DataRequired("Indtast dit navn."),
+            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+        ],
+    )
+    admin_email = StringField("Din e-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
+    password = _password_field("Adgangskode")
+    password_repeat = _password_repeat_field()
+
+    def validate_postal_code(self, field: Field) -> None:
+        if not accounts.POSTAL_CODE_RE.fullmatch(field.data or ""):
+            raise StopValidation("Postnummeret skal være 4 cifre, fx 5000.")
+
+    def validate_password(self, field: Field) -> None:
+        _check_password_policy(field, self.admin_email.data or "")
+
+
+class InviteForm(FlaskForm):
+    email = StringField("E-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
+    name = StringField(
+        "Navn",
+        filters=[_strip],
+        validators=[
+            DataRequired("Indtast kollegaens navn."),
+            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+        ],
+    )
+    # Choices are set per organisation kind; checked here with a Danish message.
+    role = SelectField("Rolle", validators=[DataRequired("Vælg en rolle.")], validate_choice=False)
+
+    def validate_role(self, field: Field) -> None:
+        if field.data not in {value for value, _label in field.choices}:
+            raise StopValidation("Vælg en af rollerne på listen.")
+
+
+class ResetPasswordForm(FlaskForm):
+    """New password + repeat. The view sets ``policy_email``: the password must differ."""
+
+    policy_email = ""
+    password = _password_field("Ny adgangskode")
+    password_repeat = _password_repeat_field()
+
+    def validate_password(self, field: Field) -> None:
+        _check_password_policy(field, self.policy_email)
+
+
+class InvitationForm(ResetPasswordForm):
+    name = StringField(
+        "Dit navn",
+        filters=[_strip],
+        validators=[
+            DataRequired("Indtast dit navn."),
+            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+        ],
+    )
+    password = _password_field("Adgangskode")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField("E-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
+
+
+# --- Sign-up ------------------------------------------------------------------------------------
+
+
+@bp.route("/opret-virksomhed", methods=["GET", "POST"])
+def signup():  # noqa: ANN201 - Flask view
+    """Register an employer with its first user, then log that user in as employer user."""
+    form = SignupForm()
+    general_error = None
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            result = accounts.signup_employer(
+                db,
+                company_name=form.company_name.data or "",
+                cvr=form.cvr.data or "",
+                industry=form.industry.data,
+                address=form.address.data or "",
+                postal_code=form.postal_code.data or "",
+                p_numbers=accounts.split_p_numbers(form.p_numbers.data or ""),
+                admin_name=form.admin_name.data or "",
+                admin_email=form.admin_email.data or "",
+                password=form.password.data or "",
+                ip_address=request.remote_addr,
+            )
+        except ValidationError as exc:
+            db.rollback()
+            general_error = _apply_errors(form, exc.errors)
+        else:
+            db.commit()
+            response = start_session(result.user, active=result.employer_membership)
+            flash(
+                f"Velkommen til Jobbro. {result.organisation.name} er oprettet, og du er logget "
+                "ind. Vælg »Skift organisation« og rollen Administrator for at invitere kolleger.",
+                "success",
+            )
+            return response
+    return render_template("accounts/signup.html", form=form, general_error=general_error), _status(
+        form, general_error
+    )
+
+
+# --- Colleagues ---------------------------------------------------------------------------------
+
+
+def _invite_form() -> InviteForm:
+    form = InviteForm()
+    roles = accounts.roles_for(g.membership.organisation.kind)
+    form.role.choices = [(role.value, role.label_da) for role in roles]
+    if not form.is_submitted():
+        # Most invitations are for colleagues doing the daily work, not administrators.
+        form.role.data = next((r.value for r in roles if r is not Role.ADMIN), roles[0].value)
+    return form
+
+
+def _members_page(form: InviteForm, general_error: str | None = None):  # noqa: ANN202
+    members = accounts.organisation_members(get_db(), g.membership.organisation_id)
+    return render_template(
+        "accounts/members.html",
+        form=form,
+        general_error=general_error,
+        members=members,
+        organisation=g.membership.organisation,
+    ), _status(form, general_error)
+
+
+@bp.route("/organisation/brugere", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def members():  # noqa: ANN201 - Flask view
+    """The organisation's users and roles, and the form inviting a colleague."""
+    form = _invite_form()
+    if not form.validate_on_submit():
+        return _members_page(form)
+    db = get_db()
+    try:
+        invitation = accounts.invite_member(
+            db,
+            g.membership,
+            form.email.data or "",
+            form.name.data or "",
+            form.role.data or "",
+            ip_address=request.remote_addr,
+        )
+    except ValidationError as exc:
+        db.rollback()
+        return _members_page(form, _apply_errors(form, exc.errors))
+    if invitation.new_user:
+        token = accounts.make_token(_settings().secret_key, accounts.INVITATION, invitation.user)
+        message = accounts.invitation_message(
+            invitation,
+            _absolute_url("accounts.accept_invitation", token=token),
+            invited_by=g.user.name,
+        )
+    else:
+        message = accounts.membership_added_message(
+            invitation, _absolute_url("auth.login"), invited_by=g.user.name
+        )
+    user, role = invitation.user, invitation.membership.role
+    db.commit()
+    if send_mail(message):
+        flash(
+            f"{user.name} ({user.email}) har fået rollen {role.label_da.lower()}, "
+            "og der er sendt en e-mail.",
+            "success",
+        )
+    else:
+        flash(
+            f"{user.name} ({user.email}) har fået rollen {role.label_da.lower()}, men e-mailen "
+            "kunne ikke sendes. Bed kollegaen bruge »Glemt adgangskode?« på login-siden.",
+            "error",
+        )
+    return redirect(url_for("accounts.members"))
+
+
+@bp.post("/organisation/brugere/<int:membership_id>/fjern")
+@role_required(Role.ADMIN)
+def remove_member(membership_id: int):  # noqa: ANN201 - Flask view
+    """Remove one role of one user from the organisation (CSRF-checked POST)."""
+    db = get_db()
+    own_membership_id = g.membership.id
+    try:
+        removed = accounts.remove_member(
+            db, g.membership, membership_id, ip_address=request.remote_addr
+        )
+    except ValidationError as exc:
+        db.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+        return redirect(url_for("accounts.members"))
+    text = f"{removed.user.name} har ikke længere rollen {removed.role.label_da.lower()}."
+    db.commit()
+    flash(text, "success")
+    if removed.id == own_membership_id:
+        return redirect(url_for("main.home"))
+    return redirect(url_for("accounts.members"))
+
+
+# --- Links from e-mails -------------------------------------------------------------------------
+
+
+def _link_error(message: str, purpose: TokenPurpose):  # noqa: ANN202
+    return render_template(
+        "accounts/link_error.html", message=message, invitation=purpose is accounts.INVITATION
+    ), 400
+
+
+def _use_password_link(
+    token: str, purpose: TokenPurpose, form: ResetPasswordForm, template: str
+) -> User | ResponseReturnValue:
+    """Shared by the invitation and the reset page: check the link first (so nobody types a
+    password into a dead link), then the form. Returns the user once the password is set."""
+    db = get_db()
+    secret_key = _settings().secret_key
+    try:
+        user = accounts.user_for_token(db, secret_key, purpose, token)
+    except ValidationError as exc:
+        db.rollback()
+        return _link_error(exc.errors.get("token", accounts.TOKEN_INVALID_MESSAGE), purpose)
+    form.policy_email = user.email
+    name_field = form._fields.get("name")
+    if name_field is not None and not form.is_submitted():
+        name_field.data = user.name
+    general_error = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.set_password_with_token(
+                db,
+                secret_key,
+                purpose,
+                token,
+                form.password.data or "",
+                name=name_field.data if name_field is not None else None,
+                ip_address=request.remote_addr,
+            )
+        except ValidationError as exc:
+            db.rollback()
+            if "token" in exc.errors:
+                return _link_error(exc.errors["token"], purpose)
+            general_error = _apply_errors(form, exc.errors)
+        else:
+            db.commit()
+            return user
+    page = render_template(template, form=form, token=token, user=user, general_error=general_error)
+    return page, _status(form, general_error)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):  # noqa: ANN201 - Flask view
+    """A new user from an invitation chooses name and password, and is logged in."""
+    result = _use_password_link(
+        token, accounts.INVITATION, InvitationForm(), "accounts/invitation.html"
+    )
+    if not isinstance(result, User):
+        return result
+    response = start_session(result)
+    flash("Din adgangskode er gemt. Velkommen til Jobbro.", "success")
+    return response
+
+
+@bp.route("/glemt-adgangskode", methods=["GET", "POST"])
+def forgot_password():  # noqa: ANN201 - Flask view
+    """Ask for a reset link. The answer is the same whether or not the e-mail has a user."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/forgot.html", form=form), _status(form, None)
+    db = get_db()
+    user = accounts.request_password_reset(
+        db, form.email.data or "", ip_address=request.remote_addr
+    )
+    message = None
+    if user is not None:
+        token = accounts.make_token(_settings().secret_key, accounts.PASSWORD_RESET, user)
+        message = accounts.password_reset_message(
+            user, _absolute_url("accounts.reset_password", token=token)
+        )
+    db.commit()
+    if message is not None:
+        send_mail(message)  # a failure is logged; telling the visitor would reveal the account
+    return render_template(
+        "accounts/forgot_sent.html",
+        email=form.email.data,
+        outbox_available=outbox.outbox_available(_settings()),
+    )
+
+
+@bp.route("/nulstil-adgangskode/<token>", methods=["GET", "POST"])
+def reset_password(token: str):  # noqa: ANN201 - Flask view
+    """Choose a new password from a reset link; then log in with it."""
+    result = _use_password_link(
+        token, accounts.PASSWORD_RESET, ResetPasswordForm(), "accounts/reset.html"
+    )
+    if not isinstance(result, User):
+        return result
+    # Whoever was logged in in this browser is logged out: the next login uses the new password.
+    session.clear()
+    flash("Din adgangskode er ændret. Log ind med den nye adgangskode.", "success")
+    return redirect(url_for("auth.login"))

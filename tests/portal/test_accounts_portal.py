@@ -1,0 +1,682 @@
+"""Employer sign-up, colleagues, invitations, forgotten passwords and the development outbox,
+including what an attacker would try: other organisations, forged fields, bad links, CSRF."""
+
+from __future__ import annotations
+
+import re
+import time
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous.timed import TimestampSigner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching import accounts
+from matching.mail import Message, OutboxSender
+from matching.models import AuditAction, Membership, Organisation, OrgKind, Role, User
+from matching.security import verify_password
+from matching.settings import Settings
+from portal.accounts import MAIL_SENDER_KEY
+from tests.portal.conftest import PASSWORD, csrf_token
+
+NEW_PASSWORD = "sommer-paa-fyn-er-dejlig"
+SIGNUP = {
+    "company_name": "Fynsk Byg ApS",
+    "cvr": "12345678",
+    "industry": "Byggeri",
+    "p_numbers": "1012345678\n1012345679",
+    "address": "Vestergade 12",
+    "postal_code": "5000",
+    "admin_name": "Bente Bygherre",
+    "admin_email": "bente@fynskbyg.dk",
+    "password": NEW_PASSWORD,
+    "password_repeat": NEW_PASSWORD,
+}
+
+
+def _use_outbox(app: Flask, directory: Path) -> None:
+    """Send this app's mail to ``directory`` and show that directory in the viewer."""
+    settings: Settings = app.extensions["jobbro_settings"]
+    app.extensions["jobbro_settings"] = settings.with_overrides(outbox_dir=directory)
+    app.extensions[MAIL_SENDER_KEY] = OutboxSender(directory, settings.mail_from)
+
+
+@pytest.fixture
+def outbox(app: Flask, tmp_path: Path) -> Path:
+    directory = tmp_path / "outbox"
+    _use_outbox(app, directory)
+    return directory
+
+
+@pytest.fixture
+def csrf_outbox(csrf_app: Flask, tmp_path: Path) -> Path:
+    directory = tmp_path / "outbox"
+    _use_outbox(csrf_app, directory)
+    return directory
+
+
+def _mails(directory: Path) -> list[EmailMessage]:
+    """Every .eml in the outbox, oldest first, parsed with the standard library."""
+    if not directory.is_dir():
+        return []
+    parsed = []
+    for path in sorted(directory.glob("*.eml")):
+        with path.open("rb") as handle:
+            parsed.append(BytesParser(policy=policy.default).parse(handle))
+    return parsed
+
+
+def _link(mail: EmailMessage, path: str) -> str:
+    """The path of the one absolute link to ``path`` in the mail's body."""
+    body = mail.get_body(("plain",)).get_content()
+    [url] = re.findall(r"http://127\.0\.0\.1:5000(" + re.escape(path) + r"[^\s]+)", body)
+    return url
+
+
+def _html(response) -> str:  # noqa: ANN001
+    return response.get_data(as_text=True)
+
+
+def _employer_with_admin(make, name: str = "Fynsk Byg ApS") -> tuple[Organisation, User]:
+    org = make.organisation(OrgKind.EMPLOYER, name)
+    admin = make.user((org, Role.ADMIN), name=f"Admin i {name}")
+    return org, admin
+
+
+# --- Links on the login page --------------------------------------------------------------------
+
+
+def test_login_page_links_to_forgotten_password_and_sign_up(client: FlaskClient) -> None:
+    html = _html(client.get("/login"))
+    assert '<a href="/glemt-adgangskode">Glemt adgangskode?</a>' in html
+    assert '<a href="/opret-virksomhed">Opret virksomhed</a>' in html
+
+
+# --- Sign-up ------------------------------------------------------------------------------------
+
+
+def test_signup_page_is_accessible(client: FlaskClient) -> None:
+    html = _html(client.get("/opret-virksomhed"))
+    assert '<html lang="da">' in html and "<h1>Opret virksomhed</h1>" in html
+    for field_id, label in [
+        ("company_name", "Virksomhedens navn"),
+        ("cvr", "CVR-nummer"),
+        ("p_numbers", "P-numre"),
+        ("postal_code", "Postnummer"),
+        ("admin_email", "Din e-mail"),
+        ("password_repeat", "Gentag adgangskoden"),
+    ]:
+        assert f'<label class="form-label" for="{field_id}">{label}</label>' in html
+    assert 'aria-describedby="cvr-hint"' in html
+    assert re.search(r'<textarea[^>]+id="p_numbers"', html)
+    assert 'type="False"' not in html
+
+
+def test_signup_creates_the_employer_and_logs_in(
+    client: FlaskClient, session: Session, audit_rows
+) -> None:
+    response = client.post("/opret-virksomhed", data=SIGNUP)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    org = session.scalar(select(Organisation).where(Organisation.cvr == "12345678"))
+    assert org.kind is OrgKind.EMPLOYER and [p.pnr for p in org.p_numbers] == [
+        "1012345678",
+        "1012345679",
+    ]
+    home = _html(client.get("/"))
+    assert "Fynsk Byg ApS er oprettet" in home
+    assert "Virksomhedsbruger" in home and "Skift organisation" in home
+    created = {(e.object_type, e.action) for e in audit_rows(AuditAction.CREATE)}
+    assert created == {
+        ("organisation", AuditAction.CREATE),
+        ("user", AuditAction.CREATE),
+        ("membership", AuditAction.CREATE),
+    }
+    [login] = audit_rows(AuditAction.LOGIN)
+    assert login.actor_organisation_id == org.id
+    # The new administrator can switch to the admin role and manage colleagues.
+    admin = session.scalar(
+        select(Membership).where(
+            Membership.organisation_id == org.id, Membership.role == Role.ADMIN
+        )
+    )
+    client.post("/vaelg-organisation", data={"membership": str(admin.id)})
+    assert client.get("/organisation/brugere").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("cvr", "message"),
+    [
+        ("1234567", "CVR-nummeret skal være 8 cifre, fx 12345678."),
+        ("123456789", "CVR-nummeret skal være 8 cifre, fx 12345678."),
+        ("01234567", "Et CVR-nummer kan ikke begynde med 0."),
+    ],
+)
+def test_signup_refuses_a_bad_cvr_and_keeps_what_was_typed(
+    client: FlaskClient, session: Session, cvr: str, message: str
+) -> None:
+    response = client.post("/opret-virksomhed", data={**SIGNUP, "cvr": cvr})
+    assert response.status_code == 400
+    html = _html(response)
+    assert message in html
+    assert f'<a href="#cvr">{message}</a>' in html  # in the error summary, linked to the field
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="cvr"', html)
+    assert f'value="{cvr}"' in html
+    assert 'value="Fynsk Byg ApS"' in html and 'value="bente@fynskbyg.dk"' in html
+    assert 'value="Vestergade 12"' in html and 'value="5000"' in html
+    assert "1012345678\n1012345679</textarea>" in html
+    assert NEW_PASSWORD not in html  # passwords are never echoed
+    assert session.scalars(select(Organisation)).all() == []
+
+
+def test_signup_reports_field_errors_in_danish(client: FlaskClient) -> None:
+    data = {
+        **SIGNUP,
+        "p_numbers": "1012345678\n12345",
+        "postal_code": "50000",
+        "password": "kort",
+        "password_repeat": "andet",
+    }
+    html = _html(client.post("/opret-virksomhed", data=data))
+    assert "»12345« er ikke et P-nummer. Et P-nummer er 10 cifre." in html
+    assert html.count("Postnummeret skal være 4 cifre, fx 5000.") == 2  # summary + field
+    assert "Adgangskoden skal være mindst 12 tegn." in html
+    assert "De to adgangskoder er ikke ens." in html
+    assert 'id="error-summary"' in html
+
+
+def test_signup_of_a_registered_cvr_asks_for_an_invitation(
+    client: FlaskClient, make, session: Session
+) -> None:
+    client.post("/opret-virksomhed", data=SIGNUP)
+    client.post("/logout")
+    again = client.post(
+        "/opret-virksomhed",
+        data={**SIGNUP, "p_numbers": "1099999999", "admin_email": "ny@fynskbyg.dk"},
+    )
+    assert again.status_code == 400
+    assert accounts.CVR_TAKEN_MESSAGE in _html(again)
+    taken = client.post(
+        "/opret-virksomhed",
+        data={**SIGNUP, "cvr": "87654321", "admin_email": "BENTE@fynskbyg.dk"},
+    )
+    html = _html(taken)
+    assert accounts.EMAIL_TAKEN_MESSAGE in html
+    assert "P-nummeret 1012345678, 1012345679 er allerede oprettet" in html
+    assert len(session.scalars(select(Organisation)).all()) == 1
+
+
+def test_csrf_is_enforced_on_signup(csrf_client: FlaskClient, session: Session) -> None:
+    rejected = csrf_client.post("/opret-virksomhed", data=SIGNUP)
+    assert rejected.status_code == 400 and "sikkerhedsfelt" in _html(rejected)
+    assert session.scalars(select(Organisation)).all() == []
+    token = csrf_token(_html(csrf_client.get("/opret-virksomhed")))
+    accepted = csrf_client.post("/opret-virksomhed", data={**SIGNUP, "csrf_token": token})
+    assert accepted.status_code == 302
+
+
+# --- Colleagues ---------------------------------------------------------------------------------
+
+
+def test_admin_sees_members_and_an_invite_form_limited_to_the_kind(
+    client: FlaskClient, make, login, session: Session
+) -> None:
+    org, admin = _employer_with_admin(make)
+    make.user((org, Role.EMPLOYER), name="Kim Kollega", email="kim@fynskbyg.dk")
+    login(admin)
+    html = _html(client.get("/organisation/brugere"))
+    assert "<h1>Brugere i Fynsk Byg ApS</h1>" in html
+    assert "Kim Kollega" in html and "kim@fynskbyg.dk" in html and "Virksomhedsbruger" in html
+    assert "Aldrig" in html  # Kim has not logged in; the admin just did
+    options = re.findall(r'<option[^>]*value="([a-z_]+)"', html)
+    assert options == ["admin", "employer"]
+    assert '<option selected value="employer">' in html
+    assert 'aria-current="page"><span>Brugere</span>' in html  # the menu item
+
+
+def test_jobcentre_admin_may_give_the_jobcentre_roles(client: FlaskClient, make, login) -> None:
+    org = make.organisation(OrgKind.JOBCENTRE)
+    login(make.user((org, Role.ADMIN)))
+    options = re.findall(
+        r'<option[^>]*value="([a-z_]+)"', _html(client.get("/organisation/brugere"))
+    )
+    assert options == ["admin", "counsellor", "approver", "organiser"]
+
+
+def test_invite_a_new_colleague_who_then_sets_a_password(
+    client: FlaskClient, make, login, session: Session, outbox: Path, audit_rows
+) -> None:
+    org, admin = _employer_with_admin(make)
+    login(admin)
+    response = client.post(
+        "/organisation/brugere",
+        data={"email": "Kim@FynskByg.dk", "name": "Kim Kollega", "role": "employer"},
+    )
+    assert response.status_code == 302
+    assert "har fået rollen virksomhedsbruger" in _html(client.get("/organisation/brugere"))
+    [mail] = _mails(outbox)
+    assert mail["To"] == "kim@fynskbyg.dk"
+    assert mail["Subject"] == "Invitation til Jobbro fra Fynsk Byg ApS"
+    assert "Admin i Fynsk Byg ApS har inviteret dig" in mail.get_body(("plain",)).get_content()
+    link = _link(mail, "/invitation/")
+    kim = session.scalar(select(User).where(User.email == "kim@fynskbyg.dk"))
+    assert [(m.organisation_id, m.role) for m in kim.memberships] == [(org.id, Role.EMPLOYER)]
+
+    client.post("/logout")
+    form = _html(client.get(link))
+    assert 'value="Kim Kollega"' in form and "kim@fynskbyg.dk" in form
+    done = client.post(
+        link,
+        data={"name": "Kim K. Hansen", "password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD},
+    )
+    assert done.status_code == 302 and done.headers["Location"] == "/"
+    assert "Din adgangskode er gemt." in _html(client.get("/"))
+    session.refresh(kim)
+    assert kim.name == "Kim K. Hansen" and verify_password(kim.password_hash, NEW_PASSWORD)
+    events = [e.details.get("event") for e in audit_rows(AuditAction.UPDATE)]
+    assert events == ["invitation_accepted"]
+    creations = {(e.object_type, e.details.get("event")) for e in audit_rows(AuditAction.CREATE)}
+    assert ("user", "invited") in creations and ("membership", None) in creations
+
+    # The link worked once.
+    client.post("/logout")
+    reused = client.get(link)
+    assert reused.status_code == 400 and "Linket er allerede brugt." in _html(reused)
+
+
+def test_inviting_an_existing_user_adds_the_role_without_a_password_link(
+    client: FlaskClient, make, login, session: Session, outbox: Path
+) -> None:
+    org, admin = _employer_with_admin(make)
+    elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
+    ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
+    login(admin)
+    client.post(
+        "/organisation/brugere",
+        data={"email": "ole@anden.dk", "name": "Forkert Navn", "role": "employer"},
+    )
+    session.refresh(ole)
+    assert ole.name == "Ole Olsen" and len(ole.memberships) == 2
+    [mail] = _mails(outbox)
+    assert mail["Subject"] == "Du har fået adgang til Fynsk Byg ApS i Jobbro"
+    assert "/invitation/" not in mail.get_body(("plain",)).get_content()
+
+    duplicate = client.post(
+        "/organisation/brugere",
+        data={"email": "ole@anden.dk", "name": "Ole", "role": "employer"},
+    )
+    assert duplicate.status_code == 400
+    assert "ole@anden.dk har allerede rollen Virksomhedsbruger i Fynsk Byg ApS." in _html(duplicate)
+    assert 'value="ole@anden.dk"' in _html(duplicate)
+
+
+def test_invite_errors_keep_what_was_typed(client: FlaskClient, make, login) -> None:
+    _org, admin = _employer_with_admin(make)
+    login(admin)
+    response = client.post(
+        "/organisation/brugere", data={"email": "ikke-en-email", "name": "Kim", "role": "admin"}
+    )
+    assert response.status_code == 400
+    html = _html(response)
+    assert "Indtast en gyldig e-mail, fx navn@eksempel.dk." in html
+    assert 'value="ikke-en-email"' in html and 'value="Kim"' in html
+    assert '<option selected value="admin">' in html
+
+
+def test_admin_cannot_invite_into_another_organisation(
+    client: FlaskClient, make, login, session: Session, outbox: Path
+) -> None:
+    org_a, admin_a = _employer_with_admin(make, "Virksomhed A")
+    org_b, admin_b = _employer_with_admin(make, "Virksomhed B")
+    login(admin_a)
+    response = client.post(
+        "/organisation/brugere",
+        data={
+            "email": "spion@eksempel.dk",
+            "name": "Spion",
+            "role": "admin",
+            # Forged fields are ignored: the organisation comes from the login.
+            "organisation_id": str(org_b.id),
+            "organisation": str(org_b.id),
+        },
+    )
+    assert response.status_code == 302
+    spy = session.scalar(select(User).where(User.email == "spion@eksempel.dk"))
+    assert [m.organisation_id for m in spy.memberships] == [org_a.id]
+    in_b = session.scalars(select(Membership).where(Membership.organisation_id == org_b.id))
+    assert [m.user_id for m in in_b] == [admin_b.id]
+
+
+def test_a_role_outside_the_organisation_kind_is_refused(
+    client: FlaskClient, make, login, session: Session
+) -> None:
+    _org, admin = _employer_with_admin(make)
+    login(admin)
+    response = client.post(
+        "/organisation/brugere",
+        data={"email": "x@eksempel.dk", "name": "X", "role": "counsellor"},
+    )
+    assert response.status_code == 400
+    assert "Vælg en af rollerne på listen." in _html(response)
+    assert session.scalar(select(User).where(User.email == "x@eksempel.dk")) is None
+
+
+def test_non_admins_get_403(client: FlaskClient, make, login, audit_rows) -> None:
+    org, admin = _employer_with_admin(make)
+    employee = make.user((org, Role.EMPLOYER))
+    login(employee)
+    assert "Brugere</span>" not in _html(client.get("/"))
+    assert client.get("/organisation/brugere").status_code == 403
+    invite = client.post(
+        "/organisation/brugere", data={"email": "x@eksempel.dk", "name": "X", "role": "employer"}
+    )
+    assert invite.status_code == 403
+    admin_membership = admin.memberships[0]
+    remove = client.post(f"/organisation/brugere/{admin_membership.id}/fjern")
+    assert remove.status_code == 403
+    assert len(audit_rows(AuditAction.ACCESS_DENIED)) == 3
+
+
+def test_counsellor_cannot_see_another_organisations_users(
+    client: FlaskClient, make, login
+) -> None:
+    _employer, _admin = _employer_with_admin(make)
+    jobcentre = make.organisation(OrgKind.JOBCENTRE, "Jobcenter Odense")
+    counsellor = make.user((jobcentre, Role.COUNSELLOR))
+    login(counsellor)
+    response = client.get("/organisation/brugere")
+    assert response.status_code == 403
+    assert "Admin i Fynsk Byg ApS" not in _html(response)
+
+
+def test_admin_sees_only_their_own_organisations_users(client: FlaskClient, make, login) -> None:
+    _employer, _admin = _employer_with_admin(make)
+    jobcentre = make.organisation(OrgKind.JOBCENTRE, "Jobcenter Odense")
+    login(make.user((jobcentre, Role.ADMIN), name="Jobcenterchef"))
+    html = _html(client.get("/organisation/brugere"))
+    assert "Jobcenterchef" in html and "Admin i Fynsk Byg ApS" not in html
+
+
+def test_remove_a_colleague_and_not_the_last_admin(
+    client: FlaskClient, make, login, session: Session, audit_rows
+) -> None:
+    org, admin = _employer_with_admin(make)
+    kim = make.user((org, Role.EMPLOYER), name="Kim Kollega")
+    login(admin)
+    kim_membership = kim.memberships[0].id
+    response = client.post(f"/organisation/brugere/{kim_membership}/fjern")
+    assert response.status_code == 302
+    assert "Kim Kollega har ikke længere rollen virksomhedsbruger." in _html(
+        client.get("/organisation/brugere")
+    )
+    session.expire_all()
+    assert session.get(Membership, kim_membership) is None
+    assert session.get(User, kim.id) is not None  # the user may work elsewhere
+    [deleted] = audit_rows(AuditAction.DELETE)
+    assert deleted.object_type == "membership" and deleted.object_id == str(kim_membership)
+
+    own = admin.memberships[0].id
+    refused = client.post(f"/organisation/brugere/{own}/fjern")
+    assert refused.status_code == 302
+    assert accounts.LAST_ADMIN_MESSAGE in _html(client.get("/organisation/brugere"))
+    assert session.get(Membership, own) is not None
+
+
+def test_admin_cannot_remove_a_membership_of_another_organisation(
+    client: FlaskClient, make, login, session: Session, audit_rows
+) -> None:
+    _org_a, admin_a = _employer_with_admin(make, "Virksomhed A")
+    _org_b, admin_b = _employer_with_admin(make, "Virksomhed B")
+    login(admin_a)
+    target = admin_b.memberships[0].id
+    response = client.post(f"/organisation/brugere/{target}/fjern")
+    assert response.status_code == 404
+    assert session.get(Membership, target) is not None
+    [denied] = audit_rows(AuditAction.ACCESS_DENIED)
+    assert denied.object_type == "membership" and denied.object_id == str(target)
+
+
+def test_csrf_is_enforced_on_invite_and_remove(csrf_client: FlaskClient, make, session) -> None:
+    org, admin = _employer_with_admin(make)
+    kim = make.user((org, Role.EMPLOYER))
+    token = csrf_token(_html(csrf_client.get("/login")))
+    csrf_client.post(
+        "/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token}
+    )
+    invite = {"email": "x@eksempel.dk", "name": "X", "role": "employer"}
+    assert csrf_client.post("/organisation/brugere", data=invite).status_code == 400
+    assert (
+        csrf_client.post(f"/organisation/brugere/{kim.memberships[0].id}/fjern").status_code == 400
+    )
+    assert session.scalar(select(User).where(User.email == "x@eksempel.dk")) is None
+    assert session.get(Membership, kim.memberships[0].id) is not None
+
+    token = csrf_token(_html(csrf_client.get("/organisation/brugere")))
+    removed = csrf_client.post(
+        f"/organisation/brugere/{kim.memberships[0].id}/fjern", data={"csrf_token": token}
+    )
+    assert removed.status_code == 302
+
+
+# --- Forgotten password -------------------------------------------------------------------------
+
+
+def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
+    client: FlaskClient, make, outbox: Path, audit_rows
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
+    assert "<h1>Glemt adgangskode</h1>" in _html(client.get("/glemt-adgangskode"))
+    known = client.post("/glemt-adgangskode", data={"email": "rikke@akasse.dk"})
+    unknown = client.post("/glemt-adgangskode", data={"email": "ukendt@akasse.dk"})
+    assert known.status_code == unknown.status_code == 200
+    normalise = lambda r: _html(r).replace("rikke@akasse.dk", "E").replace("ukendt@akasse.dk", "E")  # noqa: E731
+    assert normalise(known) == normalise(unknown)
+    assert "Hvis der findes en bruger med e-mailen" in _html(known)
+    assert ("Set-Cookie" in known.headers) == ("Set-Cookie" in unknown.headers)
+    [mail] = _mails(outbox)
+    assert mail["To"] == "rikke@akasse.dk"
+    assert mail["Subject"] == "Nulstil din adgangskode til Jobbro"
+    assert _link(mail, "/nulstil-adgangskode/")
+    requested = audit_rows(AuditAction.UPDATE)
+    assert [e.details["email"] for e in requested] == ["rikke@akasse.dk", "ukendt@akasse.dk"]
+    assert {e.details["event"] for e in requested} == {"password_reset_requested"}
+
+
+def test_no_reset_mail_for_a_deactivated_user(client: FlaskClient, make, outbox: Path) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    make.user((org, Role.COUNSELLOR), email="stoppet@akasse.dk", active=False)
+    assert client.post("/glemt-adgangskode", data={"email": "stoppet@akasse.dk"}).status_code == 200
+    assert _mails(outbox) == []
+
+
+def test_forgot_password_validates_the_email(client: FlaskClient) -> None:
+    response = client.post("/glemt-adgangskode", data={"email": "ikke-en-email"})
+    assert response.status_code == 400
+    assert "Indtast en gyldig e-mail" in _html(response)
+    assert 'value="ikke-en-email"' in _html(response)
+
+
+def test_reset_password_through_the_mailed_link(
+    client: FlaskClient, make, session: Session, outbox: Path, audit_rows
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
+    client.post("/glemt-adgangskode", data={"email": "rikke@akasse.dk"})
+    link = _link(_mails(outbox)[0], "/nulstil-adgangskode/")
+    assert "Vælg en ny adgangskode til rikke@akasse.dk" in _html(client.get(link))
+
+    mismatch = client.post(link, data={"password": NEW_PASSWORD, "password_repeat": "noget-andet"})
+    assert mismatch.status_code == 400 and "De to adgangskoder er ikke ens." in _html(mismatch)
+    same_as_email = client.post(
+        link, data={"password": "rikke@akasse.dk", "password_repeat": "rikke@akasse.dk"}
+    )
+    assert "Adgangskoden må ikke være din e-mail." in _html(same_as_email)
+
+    done = client.post(link, data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD})
+    assert done.status_code == 302 and done.headers["Location"] == "/login"
+    assert "Din adgangskode er ændret." in _html(client.get("/login"))
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 400
+    )
+    assert (
+        client.post("/login", data={"email": user.email, "password": NEW_PASSWORD}).status_code
+        == 302
+    )
+    events = [e.details["event"] for e in audit_rows(AuditAction.UPDATE)]
+    assert events == ["password_reset_requested", "password_reset_completed"]
+
+    client.post("/logout")
+    reused = client.post(link, data={"password": "tredje-adgangskode!", "password_repeat": "x"})
+    assert reused.status_code == 400 and "Linket er allerede brugt." in _html(reused)
+
+
+def _reset_token(app: Flask, user: User) -> str:
+    return accounts.make_token(
+        app.extensions["jobbro_settings"].secret_key, accounts.PASSWORD_RESET, user
+    )
+
+
+def test_bad_links_are_refused(
+    app: Flask, client: FlaskClient, make, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    secret = app.extensions["jobbro_settings"].secret_key
+    good = _reset_token(app, user)
+    tampered = good[:-3] + ("xyz" if not good.endswith("xyz") else "abc")
+    invitation = accounts.make_token(secret, accounts.INVITATION, user)
+    other_user = make.user((org, Role.COUNSELLOR))
+    forged_payload = accounts.make_token(
+        "a-different-secret-key-0123456789abcdef", accounts.PASSWORD_RESET, other_user
+    )
+    for token in (tampered, invitation, forged_payload, "x" * 600):
+        for method in (client.get, client.post):
+            response = method(
+                f"/nulstil-adgangskode/{token}",
+                data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD},
+            )
+            assert response.status_code == 400, token
+            assert "Linket er ugyldigt." in _html(response)
+    # A reset link is no invitation either.
+    assert client.get(f"/invitation/{good}").status_code == 400
+
+    issued = int(time.time()) - accounts.PASSWORD_RESET.max_age_seconds - 1
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
+    expired = _reset_token(app, user)
+    monkeypatch.undo()
+    response = client.post(
+        f"/nulstil-adgangskode/{expired}",
+        data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD},
+    )
+    assert response.status_code == 400 and "Linket er udløbet." in _html(response)
+    session.refresh(user)
+    assert verify_password(user.password_hash, PASSWORD)  # nothing changed
+    assert client.get(f"/nulstil-adgangskode/{good}").status_code == 200
+
+
+def test_csrf_is_enforced_on_password_forms(
+    csrf_app: Flask, csrf_client: FlaskClient, make, session: Session, csrf_outbox: Path
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
+    assert csrf_client.post("/glemt-adgangskode", data={"email": user.email}).status_code == 400
+    assert _mails(csrf_outbox) == []
+    for path in (
+        f"/nulstil-adgangskode/{_reset_token(csrf_app, user)}",
+        "/invitation/"
+        + accounts.make_token(csrf_app.config["SECRET_KEY"], accounts.INVITATION, user),
+    ):
+        data = {"name": "X", "password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}
+        assert csrf_client.post(path, data=data).status_code == 400
+    session.refresh(user)
+    assert verify_password(user.password_hash, PASSWORD)
+
+    token = csrf_token(_html(csrf_client.get("/glemt-adgangskode")))
+    sent = csrf_client.post("/glemt-adgangskode", data={"email": user.email, "csrf_token": token})
+    assert sent.status_code == 200 and len(_mails(csrf_outbox)) == 1
+
+
+# --- The development outbox ---------------------------------------------------------------------
+
+
+def _fill(outbox: Path, count: int) -> None:
+    sender = OutboxSender(outbox, "Jobbro <noreply@jobbro.local>")
+    for n in range(count):
+        sender.send(Message(to=f"p{n}@eksempel.dk", subject=f"Besked {n:02d}", body=f"Tekst {n}"))
+
+
+def test_outbox_lists_newest_first_in_pages_without_login(
+    client: FlaskClient, outbox: Path
+) -> None:
+    assert "Udbakken er tom" in _html(client.get("/udbakke"))
+    _fill(outbox, 26)
+    first = _html(client.get("/udbakke"))
+    subjects = re.findall(r">(Besked \d\d)</a>", first)
+    assert len(subjects) == 25 and subjects[0] == "Besked 25" and subjects[-1] == "Besked 01"
+    assert "Side 1 af 2" in first
+    second = _html(client.get("/udbakke?side=2"))
+    assert re.findall(r">(Besked \d\d)</a>", second) == ["Besked 00"]
+
+    name = re.search(r'href="/udbakke/([^"]+)">Besked 25<', first).group(1)
+    detail = client.get(f"/udbakke/{name}")
+    assert detail.status_code == 200
+    assert '<pre class="jb-pre">Tekst 25\n</pre>' in _html(detail)
+    assert "p25@eksempel.dk" in _html(detail)
+
+
+def test_outbox_shows_the_reset_mail_of_the_demo(client: FlaskClient, make, outbox: Path) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
+    sent = _html(client.post("/glemt-adgangskode", data={"email": "rikke@akasse.dk"}))
+    assert 'href="/udbakke"' in sent
+    listing = _html(client.get("/udbakke"))
+    name = re.search(r'href="/udbakke/([^"]+)">Nulstil din adgangskode til Jobbro<', listing)
+    detail = _html(client.get(f"/udbakke/{name.group(1)}"))
+    assert "http://127.0.0.1:5000/nulstil-adgangskode/" in detail
+
+
+def test_outbox_refuses_path_traversal(client: FlaskClient, outbox: Path, tmp_path: Path) -> None:
+    _fill(outbox, 1)
+    [inside] = [p.name for p in outbox.iterdir()]
+    # A file that looks like a message, one directory up.
+    outside = tmp_path / "20250101T000000000000Z-deadbeef.eml"
+    outside.write_bytes((outbox / inside).read_bytes())
+    for path in (
+        f"/udbakke/..%2F{outside.name}",
+        f"/udbakke/..%2f{outside.name}",
+        f"/udbakke/%2e%2e%2F{outside.name}",
+        f"/udbakke/..%5C{outside.name}",
+        f"/udbakke/{outside.name}",
+        "/udbakke/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/udbakke/.",
+        "/udbakke/%00",
+        f"/udbakke/{inside}%00",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Besked 00" not in _html(response)
+    assert client.get(f"/udbakke/{inside}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"env": "production"}, {"mail_backend": "smtp", "smtp_url": "smtp://mail.x.dk"}]
+)
+def test_outbox_is_404_in_production_and_with_smtp(
+    app: Flask, client: FlaskClient, outbox: Path, overrides: dict
+) -> None:
+    _fill(outbox, 1)
+    [name] = [p.name for p in outbox.iterdir()]
+    app.extensions["jobbro_settings"] = app.extensions["jobbro_settings"].with_overrides(
+        **overrides
+    )
+    assert client.get("/udbakke").status_code == 404
+    assert client.get(f"/udbakke/{name}").status_code == 404
+    app.extensions[MAIL_SENDER_KEY] = OutboxSender(outbox, "x@y.dk")  # still writes, never shown
+    sent = _html(client.post("/glemt-adgangskode", data={"email": "a@b.dk"}))
+    assert "udbakken" not in sent
