@@ -349,6 +349,42 @@ def get_vacancy_for(session: Session, actor: Actor, vacancy_id: int) -> Vacancy:
     return vacancy
 
 
+def pending_places(
+    session: Session, actor: Actor, *, page: int = 1, per_page: int = DEFAULT_PAGE_SIZE
+) -> Page[Vacancy]:
+    """Company places waiting for a jobcentre's approval, oldest first (approvers only)."""
+    _require_role(actor, frozenset({Role.APPROVER}))
+    query = (
+        select(Vacancy)
+        .where(
+            Vacancy.status == VacancyStatus.PENDING_APPROVAL,
+            Vacancy.kind != VacancyKind.ORDINARY,
+        )
+        .order_by(Vacancy.created_at, Vacancy.id)
+        .options(selectinload(Vacancy.employer), selectinload(Vacancy.p_number))
+    )
+    return _paginate(session, query, page, per_page)
+
+
+def referred_counts(session: Session, actor: Actor, vacancy_ids: Sequence[int]) -> dict[int, int]:
+    """Referrals sent to each of the employer's own vacancies, in one grouped query (a
+    proposal not yet sent stays internal; other employers' vacancies count nothing)."""
+    _require_role(actor, frozenset({Role.EMPLOYER}))
+    if not vacancy_ids:
+        return {}
+    rows = session.execute(
+        select(Referral.vacancy_id, func.count())
+        .join(Vacancy, Vacancy.id == Referral.vacancy_id)
+        .where(
+            Referral.vacancy_id.in_(vacancy_ids),
+            Referral.state != ReferralState.PROPOSED,
+            Vacancy.employer_id == actor.organisation_id,
+        )
+        .group_by(Referral.vacancy_id)
+    )
+    return {vacancy_id: count for vacancy_id, count in rows}
+
+
 # --- Match lists ------------------------------------------------------------------------------
 
 CANDIDATE_PAGE_SIZE = 25

@@ -1065,3 +1065,48 @@ def evaluate(person: PersonFacts, place: PlaceFacts, day: date) -> Eligibility:
         notes=notes,
         max_weeks=min(limits) if limits else None,
     )
+
+
+# Stand-ins for "anyone" when a place is checked on its own: every target group, with and
+# without work experience and higher education, aged 30 and a year unemployed at the start,
+# a year in Denmark. Between them they reach every limit the rules set for some person.
+_PLACE_CHECK_AGE_YEARS = 30
+_PLACE_CHECK_UNEMPLOYED_MONTHS = 12
+
+
+def _anyone(start: date) -> list[PersonFacts]:
+    return [
+        PersonFacts(
+            birth_date=add_months(start, -12 * _PLACE_CHECK_AGE_YEARS),
+            target_group=group,
+            unemployment_start=add_months(start, -_PLACE_CHECK_UNEMPLOYED_MONTHS),
+            education_level=education,
+            has_work_experience=experienced,
+            residence_years=1,
+        )
+        for group in TargetGroup
+        for education in (EducationLevel.GRUNDSKOLE, EducationLevel.KVU)
+        for experienced in (True, False)
+    ]
+
+
+def place_refusals(place: PlaceFacts, day: date) -> tuple[RuleOutcome, ...]:
+    """The rule outcomes that refuse the place for *every* person: what the place itself breaks
+    (a duration no target group may have, too few IGU hours, a start date without rules).
+
+    Employers are told at once instead of learning from an empty candidate list. Of each
+    refusing rule the most permissive outcome is returned (the largest ``max_weeks``), so a
+    14-week virksomhedspraktik is refused with the 13-week limit's reason.
+    """
+    refused: dict[str, RuleOutcome] | None = None
+    for person in _anyone(place.start_date or day):
+        failed = {o.rule_id: o for o in evaluate(person, place, day).outcomes if not o.ok}
+        if refused is None:
+            refused = failed
+            continue
+        refused = {
+            rule_id: max(outcome, failed[rule_id], key=lambda o: o.max_weeks or 0)
+            for rule_id, outcome in refused.items()
+            if rule_id in failed
+        }
+    return tuple((refused or {}).values())

@@ -100,13 +100,15 @@ def create_app(
     app.after_request(_security_headers)
     _register_template_helpers(app)
 
-    from portal import accounts, auth, errors, jobseekers, main, vacancies
+    from portal import accounts, approvals, auth, errors, jobseekers, main, vacancies, vacancy_forms
 
     errors.register_error_handlers(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(jobseekers.bp)
     app.register_blueprint(vacancies.bp)
+    app.register_blueprint(vacancy_forms.bp)
+    app.register_blueprint(approvals.bp)
     app.register_blueprint(accounts.bp)
     app.before_request(auth.load_logged_in_user)
 

@@ -10,7 +10,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching import access, audit, disclosure, eligibility, referrals
+from matching import access, audit, disclosure, referrals, vacancy_service
 from matching.errors import InvalidTransition, ValidationError
 from matching.models import (
     AuditAction,
@@ -40,9 +40,15 @@ def vacancy_list():  # noqa: ANN201 - Flask view
     kind = enum_arg("type", VacancyKind)
     status = enum_arg("status", VacancyStatus, statuses)
     page = access.visible_vacancies(db, actor, kind=kind, status=status, page=page_arg())
+    referred = (
+        access.referred_counts(db, actor, [v.id for v in page.items])
+        if actor.role == Role.EMPLOYER.value
+        else {}
+    )
     return render_template(
         "vacancies/list.html",
         page=page,
+        referred=referred,
         kind=kind,
         status=status,
         kinds=list(VacancyKind),
@@ -55,15 +61,28 @@ def vacancy_list():  # noqa: ANN201 - Flask view
 @role_required(*VACANCY_ROLES)
 def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
     """One vacancy or company place (404 and an audit entry outside the user's scope)."""
-    vacancy = access.get_vacancy_for(get_db(), current_actor(), vacancy_id)
-    rimelighed = None
-    if vacancy.is_company_place:
-        rimelighed = eligibility.rimelighedskrav_for(
-            vacancy.ordinary_staff_fte,
-            vacancy.current_subsidised_count,
-            vacancy.start_date or access.today_dk(),
-        )
-    return render_template("vacancies/detail.html", vacancy=vacancy, rimelighed=rimelighed)
+    return detail_page(vacancy_id)
+
+
+def detail_page(vacancy_id: int, *, errors: list[str] | None = None, status: int = 200):  # noqa: ANN201
+    """The detail page, with the lifecycle buttons the employer may use in the current state
+    (and the errors of a refused status change)."""
+    actor = current_actor()
+    vacancy = access.get_vacancy_for(get_db(), actor, vacancy_id)
+    events = (
+        vacancy_service.allowed_events(vacancy, Role.EMPLOYER.value)
+        if actor.role == Role.EMPLOYER.value
+        else []
+    )
+    html = render_template(
+        "vacancies/detail.html",
+        vacancy=vacancy,
+        rimelighed=vacancy_service.rimelighedskrav(vacancy),
+        events=events,
+        event_labels=vacancy_service.EVENT_LABELS_DA,
+        errors=errors or [],
+    )
+    return html, status
 
 
 class ReviewForm(FlaskForm):

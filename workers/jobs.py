@@ -120,12 +120,77 @@ REFRESH_VACANCY_LISTS = 10  # a changed CV refreshes at most this many vacancies
 def match_vacancy(vacancy_id: int) -> dict[str, object]:
     """(Re)compute and store a vacancy's or place's candidate list (after it was saved).
 
-    Encodes the vacancy first if its text changed. A vacancy that is not open (or a place not
-    yet approved) gets an empty list. Idempotent: running it twice stores the same list.
+    A vacancy saved without an occupation gets the hybrid normaliser's best one for its title
+    first (the portal suggests with the lexical side only). Encodes the vacancy if its text
+    changed. A vacancy that is not open (or a place not yet approved) gets an empty list.
+    Idempotent: running it twice stores the same list.
     """
     from workers.match_service import get_service
 
-    return get_service().compute_vacancy(vacancy_id).to_dict()
+    filled = fill_vacancy_occupation(vacancy_id)
+    result = get_service().compute_vacancy(vacancy_id).to_dict()
+    return {**result, "occupation_filled": filled} if filled else result
+
+
+def fill_vacancy_occupation(vacancy_id: int) -> str | None:
+    """Store the best ESCO occupation (hybrid normaliser) for a vacancy that has none.
+
+    Returns the occupation's URI, or None when the vacancy has one already, the title is
+    unusable or no taxonomy is imported. Idempotent: a filled vacancy is left alone.
+    """
+    from matching import audit
+    from matching.audit import Actor
+    from matching.errors import ValidationError
+    from matching.models import AuditAction, Vacancy
+
+    rt = runtime.get()
+    with rt.session() as session:
+        vacancy = session.get(Vacancy, vacancy_id)
+        if vacancy is None or vacancy.isco_code or vacancy.esco_uri:
+            return None
+        index = _occupation_index(session)
+        if index is None:
+            return None
+        try:
+            [best] = index.suggest(vacancy.title, top=1, variant="hybrid")
+        except ValidationError:
+            return None
+        vacancy.esco_uri, vacancy.isco_code = best.uri, best.isco_code
+        audit.record(
+            session,
+            Actor.system(),
+            AuditAction.UPDATE,
+            "vacancy",
+            vacancy.id,
+            details={"fields": ["esco_uri", "isco_code"], "occupation": best.uri},
+        )
+        return best.uri
+
+
+# (runtime, taxonomy fingerprint, OccupationIndex or None), one per worker process
+_occupations: tuple[object, object, object] | None = None
+
+
+def _occupation_index(session):  # noqa: ANN001, ANN202 - an OccupationIndex or None
+    """This worker's hybrid occupation index, rebuilt when the taxonomy changes (label vectors
+    come from the embedding cache, so a rebuild encodes only new labels)."""
+    global _occupations
+    from embeddings.encoder import CachedEncoder
+    from matching.occupation_suggestions import taxonomy_fingerprint
+    from matching.occupations import IndexConfig, OccupationIndex, records_from_database
+    from workers.occupation_commands import CACHE_SUBDIR
+
+    rt = runtime.get()
+    fingerprint = taxonomy_fingerprint(session)
+    if _occupations is not None and _occupations[0] is rt and _occupations[1] == fingerprint:
+        return _occupations[2]
+    records = records_from_database(session)
+    index = None
+    if any(r.concept_type == "Occupation" for r in records):
+        encoder = CachedEncoder(rt.encoder(), rt.settings.data_dir / CACHE_SUBDIR)
+        index = OccupationIndex.build(records, encoder, IndexConfig())
+    _occupations = (rt, fingerprint, index)
+    return index
 
 
 def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
@@ -268,3 +333,4 @@ def process_overdue_referrals(*, now: datetime | None = None) -> dict[str, objec
     if result.reminded or result.expired:
         log.info("referrals reminded %s, expired %s", result.reminded, result.expired)
     return {"reminded": result.reminded, "expired": result.expired}
+

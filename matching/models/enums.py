@@ -148,6 +148,17 @@ class WorkingTime(StrEnum):
     WEEKEND = "weekend"
     SHIFTING = "skiftende"
 
+    @property
+    def label_da(self) -> str:
+        return {
+            "normal": "Dagarbejde",
+            "morgen": "Morgenarbejde",
+            "aften": "Aftenarbejde",
+            "nat": "Natarbejde",
+            "weekend": "Weekendarbejde",
+            "skiftende": "Skiftende arbejdstider",
+        }[self.value]
+
 
 class ReferralType(StrEnum):
     HENVISNING = "henvisning"

@@ -1,0 +1,63 @@
+"""Asking the worker to recompute a vacancy's match list after a change (after the commit).
+
+The database is the source of truth and Redis only carries work: when Redis cannot be reached
+the change is saved all the same, the user is told that the list follows later, and the nightly
+``recompute_stale_matches`` picks the vacancy up (its ``updated_at`` is newer than its list).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import current_app, flash
+
+from workers.queues import QueueName, enqueue
+
+log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT_SECONDS = 2  # a page must not hang on an unreachable Redis
+MATCH_LATER_MESSAGE = (
+    "Ændringen er gemt. Kandidatlisten kunne ikke opdateres lige nu; "
+    "den opdateres automatisk senere."
+)
+
+
+def _connection() -> redis.Redis | None:
+    """The app's Redis client (one per app, made on first use), or None without Redis."""
+    url = current_app.extensions["jobbro_settings"].redis_url
+    if url is None:
+        return None
+    client = current_app.extensions.get("jobbro_redis")
+    if client is None:
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        current_app.extensions["jobbro_redis"] = client
+    return client
+
+
+def request_match(vacancy_id: int) -> bool:
+    """Enqueue ``workers.jobs.match_vacancy`` for the vacancy (one waiting job per vacancy).
+
+    Returns False, after flashing a Danish notice, when Redis is configured but unreachable.
+    Without a configured Redis (a test or a one-off script) there is nothing to do.
+    """
+    connection = _connection()
+    if connection is None:
+        return True
+    try:
+        enqueue(
+            connection,
+            QueueName.MATCH,
+            "workers.jobs.match_vacancy",
+            vacancy_id,
+            job_id=f"match-vacancy-{vacancy_id}",
+        )
+    except (redis.RedisError, OSError):
+        log.warning("could not enqueue the match list of vacancy %s", vacancy_id, exc_info=True)
+        flash(MATCH_LATER_MESSAGE, "warning")
+        return False
+    return True
