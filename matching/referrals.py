@@ -13,21 +13,25 @@ the scheduler); both are system events.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import access, audit
+from matching import access, audit, notifications
 from matching.audit import Actor
 from matching.errors import InvalidTransition, PermissionDenied, ValidationError
 from matching.models import (
     AuditAction,
     Match,
     MatchReview,
+    Membership,
     Referral,
     ReferralEvent,
     ReferralState,
+    Role,
+    User,
+    Vacancy,
     utcnow,
 )
 
@@ -144,17 +148,25 @@ class OverdueResult:
     expired: list[int]
 
 
-def process_overdue(session: Session, *, now: datetime, reminder_days: int) -> OverdueResult:
+def process_overdue(
+    session: Session, *, now: datetime, reminder_days: int, base_url: str = ""
+) -> OverdueResult:
     """Remind referrals waiting past their ``respond_by`` and expire those still unanswered
     ``reminder_days`` after the reminder. Idempotent: a second run the same day does nothing.
-    Flushes; the caller commits (and sends the reminders it returns)."""
+
+    The e-mails go into the notification queue in the same transaction: a reminder to the
+    employer (the vacancy's contact, else its employer users) and, on expiry, a note to the
+    counsellor who referred. Neither names the person. Flushes; the caller commits.
+    """
     today = now.date()
     waiting = session.scalars(
-        select(Referral).where(
+        select(Referral)
+        .where(
             Referral.state.in_(WAITING_STATES),
             Referral.respond_by.is_not(None),
             Referral.respond_by < today,
         )
+        .order_by(Referral.id)
     ).all()
     reminded: list[int] = []
     expired: list[int] = []
@@ -163,11 +175,79 @@ def process_overdue(session: Session, *, now: datetime, reminder_days: int) -> O
         if referral.reminded_at is None:
             referral.reminded_at = now
             reminded.append(referral.id)
+            _notify_reminder(session, referral, today + timedelta(days=reminder_days), base_url)
         elif referral.reminded_at.date() + timedelta(days=reminder_days) <= today:
             apply(session, referral, "expire", system, reason="Ubesvaret efter påmindelse", now=now)
             expired.append(referral.id)
+            _notify_expired(session, referral, base_url)
     session.flush()
     return OverdueResult(reminded, expired)
+
+
+def _employer_recipients(session: Session, vacancy: Vacancy) -> list[str]:
+    if vacancy.contact_email:
+        return [vacancy.contact_email]
+    users = session.scalars(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id == vacancy.employer_id,
+            Membership.role == Role.EMPLOYER,
+            User.active.is_(True),
+        )
+        .order_by(User.email)
+        .distinct()
+    ).all()
+    return list(users) or ([vacancy.employer.email] if vacancy.employer.email else [])
+
+
+def _notify_reminder(session: Session, referral: Referral, expires: date, base_url: str) -> None:
+    vacancy = referral.vacancy
+    sent = referral.events[0].at.date() if referral.events else None
+    body = (
+        "Hej\n\n"
+        f"{referral.organisation.name} har henvist en kandidat til stillingen »{vacancy.title}«"
+        + (f" den {sent:%d.%m.%Y}" if sent else "")
+        + f". Svarfristen var {referral.respond_by:%d.%m.%Y}, og vi har ikke fået svar.\n\n"
+        "Se kandidaten og giv besked om samtale, ansættelse eller afslag her:\n"
+        f"{base_url}/stillinger/{vacancy.id}/henvisninger\n\n"
+        f"Uden svar udløber henvisningen den {expires:%d.%m.%Y}.\n\n"
+        "Venlig hilsen\nJobbro"
+    )
+    for recipient in _employer_recipients(session, vacancy):
+        notifications.notify(
+            session,
+            kind="referral_reminder",
+            recipient=recipient,
+            subject=f"Påmindelse: henvisning til {vacancy.title} venter på svar",
+            body=body,
+            object_type="referral",
+            object_id=referral.id,
+            dedupe_key=f"referral-reminder:{referral.id}:{recipient.lower()}",
+        )
+
+
+def _notify_expired(session: Session, referral: Referral, base_url: str) -> None:
+    creator = session.get(User, referral.created_by_id) if referral.created_by_id else None
+    if creator is None or not creator.active:
+        return
+    vacancy = referral.vacancy
+    notifications.notify(
+        session,
+        kind="referral_expired",
+        recipient=creator.email,
+        subject=f"Henvisning udløbet: {vacancy.title}",
+        body=(
+            "Hej\n\n"
+            f"En henvisning til stillingen »{vacancy.title}« hos {vacancy.employer.name} er "
+            "udløbet, fordi virksomheden ikke svarede efter påmindelsen.\n\n"
+            f"Se den ledige og henvisningen her:\n{base_url}/ledige/{referral.jobseeker_id}\n\n"
+            "Venlig hilsen\nJobbro"
+        ),
+        object_type="referral",
+        object_id=referral.id,
+        dedupe_key=f"referral-expired:{referral.id}",
+    )
 
 
 # --- counsellors' decisions on a candidate list ---------------------------------------------

@@ -328,9 +328,25 @@ def process_overdue_referrals(*, now: datetime | None = None) -> dict[str, objec
     rt = runtime.get()
     with rt.session() as session:
         result = process_overdue(
-            session, now=now or utcnow(), reminder_days=rt.settings.referral_reminder_days
+            session,
+            now=now or utcnow(),
+            reminder_days=rt.settings.referral_reminder_days,
+            base_url=rt.settings.base_url,
         )
     if result.reminded or result.expired:
         log.info("referrals reminded %s, expired %s", result.reminded, result.expired)
     return {"reminded": result.reminded, "expired": result.expired}
 
+
+def deliver_notifications(*, now: datetime | None = None) -> dict[str, int]:
+    """Every minute: send the queued e-mail notifications that are due (see
+    matching.notifications; at least once, with back-off on failure)."""
+    from matching.mail import sender_from_settings
+    from matching.notifications import deliver_pending
+
+    rt = runtime.get()
+    with rt.session() as session:
+        result = deliver_pending(session, sender_from_settings(rt.settings), now=now)
+    if result.retrying or result.failed:
+        log.warning("notifications: %s", result)
+    return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed}

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 # Periodic jobs: (dotted path, queue, interval in seconds). Each is idempotent.
 PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
     ("workers.jobs.purge_expired_exports", QueueName.MAINTENANCE, 3600),
+    ("workers.jobs.deliver_notifications", QueueName.MAINTENANCE, 60),
 )
 # Jobs run at a time of day (cron expression, the scheduler's local time).
 NIGHTLY_JOBS: tuple[tuple[str, QueueName, str], ...] = (

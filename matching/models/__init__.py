@@ -22,6 +22,7 @@ from matching.models.enums import (
     WorkingTime,
 )
 from matching.models.fairs import Export, JobFair, JobFairEmployer, JobFairVacancy, ShortlistEntry
+from matching.models.notifications import Notification
 from matching.models.organisations import Membership, Organisation, PNumber, User
 from matching.models.people import (
     CV,
@@ -80,6 +81,7 @@ __all__ = [
     "MatchReview",
     "MatchRun",
     "Membership",
+    "Notification",
     "Occupation",
     "OrgKind",
     "Organisation",
