@@ -36,6 +36,7 @@ from matching.models.people import (
     ResponsibilityPeriod,
     TargetGroupPeriod,
 )
+from matching.models.routing import ForwardingPolicy, Handover, MunicipalityRouting
 from matching.models.taxonomy import DiscoGroup, Occupation, TaxonomyVersion
 from matching.models.vacancies import Vacancy
 from matching.models.workflow import (
@@ -71,8 +72,10 @@ __all__ = [
     "ExportStatus",
     "Forwarding",
     "ForwardingEvent",
+    "ForwardingPolicy",
     "ForwardingRule",
     "ForwardingState",
+    "Handover",
     "JobFair",
     "JobFairEmployer",
     "JobFairVacancy",
@@ -81,6 +84,7 @@ __all__ = [
     "MatchReview",
     "MatchRun",
     "Membership",
+    "MunicipalityRouting",
     "Notification",
     "Occupation",
     "OrgKind",
