@@ -9,7 +9,12 @@ Rules kept here rather than in the portal, so every way in (web, CLI, tests) obe
 - Invitation and password-reset links are signed tokens (``itsdangerous``) carrying the user id
   and a fingerprint of the current password hash. Setting a password changes the hash, so a
   link works once; a separate salt per purpose stops an invitation link from resetting a
-  password and vice versa.
+  password and vice versa. The same fingerprint is kept in the portal's login session, so a
+  new password also ends every other session of the user.
+- A user who already exists is never added to an organisation without consent: inviting their
+  e-mail sends a link (user, organisation, role; 7 days) that the user confirms while logged
+  in, and the administrator gets the same answer as for a new e-mail without learning the
+  stored name or whether the e-mail was known.
 
 Functions flush; callers commit. Every change is written to the audit log.
 """
@@ -22,13 +27,14 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from matching import audit
 from matching.access import OutOfScope
@@ -38,12 +44,14 @@ from matching.mail import Message
 from matching.models import (
     ROLES_BY_ORG_KIND,
     AuditAction,
+    AuditEntry,
     Membership,
     Organisation,
     OrgKind,
     PNumber,
     Role,
     User,
+    utcnow,
 )
 from matching.security import MIN_PASSWORD_CHARS, hash_password
 
@@ -65,9 +73,8 @@ R = TypeVar("R")
 CVR_TAKEN_MESSAGE = (
     "Virksomheden med dette CVR-nummer er allerede oprettet. Bed en kollega om en invitation."
 )
-EMAIL_TAKEN_MESSAGE = (
-    "Der findes allerede en bruger med denne e-mail. Log ind, eller brug »Glemt adgangskode?«."
-)
+# Says no more than the login page would: the e-mail cannot be used for a new sign-up.
+EMAIL_TAKEN_MESSAGE = "Brug en anden e-mail, eller log ind, hvis du allerede har en bruger."
 LAST_ADMIN_MESSAGE = (
     "Organisationen skal have mindst én administrator. Giv en kollega rollen som "
     "administrator, før du fjerner denne."
@@ -80,6 +87,14 @@ TOKEN_USED_MESSAGE = (
     "Linket er allerede brugt. Log ind med din adgangskode, eller bed om et nyt link under "
     "»Glemt adgangskode?«."
 )
+MEMBERSHIP_EXPIRED_MESSAGE = (
+    "Invitationen er udløbet. Bed den administrator, der inviterede dig, om en ny invitation."
+)
+MEMBERSHIP_USED_MESSAGE = "Invitationen er allerede bekræftet: du har rollen i organisationen."
+# Refusing a role the e-mail already has is only done for members the administrator can see
+# on their own members page anyway; the wording reveals nothing beyond that list.
+ALREADY_LISTED_MESSAGE = "Denne e-mail står allerede på listen over brugere med den valgte rolle."
+PASSWORD_RESETS_PER_HOUR = 5
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,7 @@ class TokenPurpose:
 
 INVITATION = TokenPurpose("invitation", 7 * 24 * 3600, "invitation_accepted")
 PASSWORD_RESET = TokenPurpose("password-reset", 3600, "password_reset_completed")
+MEMBERSHIP = TokenPurpose("membership", 7 * 24 * 3600, "membership_invitation_accepted")
 
 
 @dataclass(frozen=True)
@@ -106,12 +122,31 @@ class SignupResult:
 
 @dataclass(frozen=True)
 class Invitation:
-    """The outcome of :func:`invite_member`. ``new_user`` users need an invitation link to set
-    their password; existing users only need to be told they have a new role."""
+    """The outcome of :func:`invite_member`.
+
+    ``new_user``: a user was created with the membership; they get a link to choose a password.
+    Otherwise ``membership`` is None: an existing, active ``user`` gets a link to confirm the
+    role (:func:`make_membership_token`), and for a deactivated one ``user`` is None and
+    nothing is sent. ``name`` is what the administrator typed; the stored name of an existing
+    user is never shown to them.
+    """
+
+    email: str
+    name: str
+    organisation: Organisation
+    role: Role
+    user: User | None
+    membership: Membership | None
+    new_user: bool
+
+
+@dataclass(frozen=True)
+class MembershipOffer:
+    """A checked membership link: ``user`` may confirm ``role`` in ``organisation``."""
 
     user: User
-    membership: Membership
-    new_user: bool
+    organisation: Organisation
+    role: Role
 
 
 # --- Validating input ---------------------------------------------------------------------------
@@ -302,6 +337,9 @@ def signup_employer(
     employer = Membership(user=user, organisation=organisation, role=Role.EMPLOYER)
     session.add_all([organisation, user, admin, employer])
     _flush_or_taken(session)
+    # Not confirmed until the jobcentre has checked the CVR (matching.verification). Set after
+    # the insert: the column's default confirms every organisation created any other way.
+    organisation.verified_at = None
 
     actor = Actor(
         user_id=user.id,
@@ -381,12 +419,14 @@ def invite_member(
     *,
     ip_address: str | None = None,
 ) -> Invitation:
-    """Give ``email`` the ``role`` in the acting administrator's organisation.
+    """Invite ``email`` to the ``role`` in the acting administrator's organisation.
 
-    An unknown e-mail becomes a new user whose password nobody knows (the hash of a random
-    secret) until they follow the invitation link. A known user keeps their name and password
-    and only gains the membership: an administrator of one organisation must not be able to
-    change a user who also works elsewhere.
+    An unknown e-mail becomes a new user with the membership, whose password nobody knows (the
+    hash of a random secret) until they follow the invitation link. A known e-mail gets no
+    membership now: the user must confirm it (:func:`accept_membership`), and their name and
+    password are left alone, since an administrator of one organisation must not change a user
+    who also works elsewhere. The administrator learns neither whether the e-mail was known nor
+    the stored name; only a role that their own members page already lists is refused.
     """
     actor = _admin_actor(actor_membership, ip_address)
     organisation = actor_membership.organisation
@@ -403,36 +443,23 @@ def invite_member(
         raise ValidationError(errors)
     assert address is not None and chosen is not None
 
+    # Hashed whether or not it is needed, so the answer takes as long for a known e-mail.
+    placeholder_hash = hash_password(secrets.token_urlsafe(32))
     user = _user_by_email(session, address)
-    new_user = user is None
+    if user is not None and session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == user.id,
+            Membership.organisation_id == organisation.id,
+            Membership.role == chosen,
+        )
+    ):
+        raise ValidationError({"email": ALREADY_LISTED_MESSAGE})
+
     if user is None:
-        user = User(
-            email=address,
-            name=person,
-            password_hash=hash_password(secrets.token_urlsafe(32)),
-            active=True,
-        )
-        session.add(user)
-    else:
-        if not user.active:
-            raise ValidationError(
-                {"email": "Brugeren med denne e-mail er deaktiveret og kan ikke inviteres."}
-            )
-        duplicate = session.scalar(
-            select(Membership.id).where(
-                Membership.user_id == user.id,
-                Membership.organisation_id == organisation.id,
-                Membership.role == chosen,
-            )
-        )
-        if duplicate is not None:
-            raise ValidationError(
-                {"email": f"{address} har allerede rollen {chosen.label_da} i {organisation.name}."}
-            )
-    membership = Membership(user=user, organisation=organisation, role=chosen)
-    session.add(membership)
-    _flush_or_taken(session)
-    if new_user:
+        user = User(email=address, name=person, password_hash=placeholder_hash, active=True)
+        membership = Membership(user=user, organisation=organisation, role=chosen)
+        session.add_all([user, membership])
+        _flush_or_taken(session)
         audit.record(
             session,
             actor,
@@ -441,16 +468,35 @@ def invite_member(
             user.id,
             details={"event": "invited", "email": address},
         )
-    _record_membership(session, actor, AuditAction.CREATE, membership)
-    return Invitation(user, membership, new_user)
+        _record_membership(session, actor, AuditAction.CREATE, membership)
+        return Invitation(address, person, organisation, chosen, user, membership, new_user=True)
+
+    invited = user if user.active else None
+    audit.record(
+        session,
+        actor,
+        AuditAction.CREATE,
+        "membership_invitation",
+        None,
+        details={
+            "user_id": user.id,
+            "organisation_id": organisation.id,
+            "role": chosen.value,
+            "email": address,
+            "sent": invited is not None,
+        },
+    )
+    session.flush()
+    return Invitation(address, person, organisation, chosen, invited, None, new_user=False)
 
 
 def organisation_members(session: Session, organisation_id: int) -> list[Membership]:
-    """The organisation's memberships with their users, by name then role."""
+    """The organisation's memberships with their users (one query), by name then role."""
     return list(
         session.scalars(
             select(Membership)
             .join(Membership.user)
+            .options(contains_eager(Membership.user))
             .where(Membership.organisation_id == organisation_id)
             .order_by(func.lower(User.name), User.id, Membership.role)
         )
@@ -502,15 +548,20 @@ def _serializer(secret_key: str, purpose: TokenPurpose) -> URLSafeTimedSerialize
     return URLSafeTimedSerializer(secret_key, salt=purpose.salt)
 
 
-def _fingerprint(password_hash: str) -> str:
-    """A short digest of the password hash: changes whenever the password does."""
+def password_fingerprint(password_hash: str) -> str:
+    """A short digest of the password hash: changes whenever the password does.
+
+    Signed links carry it, and so does the portal's login session: a new password ends both.
+    """
     return hashlib.sha256(password_hash.encode()).hexdigest()[:_FINGERPRINT_CHARS]
 
 
 def make_token(secret_key: str, purpose: TokenPurpose, user: User) -> str:
     """A URL-safe signed token for ``user`` and ``purpose``, valid until the password changes
     or ``purpose.max_age_seconds`` have passed."""
-    return _serializer(secret_key, purpose).dumps([user.id, _fingerprint(user.password_hash)])
+    return _serializer(secret_key, purpose).dumps(
+        [user.id, password_fingerprint(user.password_hash)]
+    )
 
 
 def user_for_token(
@@ -544,9 +595,123 @@ def user_for_token(
     user = session.get(User, payload[0], with_for_update=for_update or None)
     if user is None or not user.active:
         raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
-    if not hmac.compare_digest(payload[1], _fingerprint(user.password_hash)):
+    if not hmac.compare_digest(payload[1], password_fingerprint(user.password_hash)):
         raise ValidationError({"token": TOKEN_USED_MESSAGE})
     return user
+
+
+def make_membership_token(secret_key: str, invitation: Invitation) -> str:
+    """A signed link for an existing user to confirm ``invitation``'s role (7 days).
+
+    It stops working once the user has the membership.
+    """
+    assert invitation.user is not None
+    payload = [invitation.user.id, invitation.organisation.id, invitation.role.value]
+    return _serializer(secret_key, MEMBERSHIP).dumps(payload)
+
+
+def membership_token_user_id(secret_key: str, token: str) -> int:
+    """The id of the user a membership link was sent to, or ValidationError (key ``token``).
+
+    Checks only the signature and age; :func:`membership_offer` checks the rest.
+    """
+    return _membership_payload(secret_key, token)[0]
+
+
+def _membership_payload(secret_key: str, token: str) -> tuple[int, int, str]:
+    if not token or len(token) > TOKEN_MAX_CHARS:
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
+    try:
+        payload = _serializer(secret_key, MEMBERSHIP).loads(
+            token, max_age=MEMBERSHIP.max_age_seconds
+        )
+    except SignatureExpired:
+        raise ValidationError({"token": MEMBERSHIP_EXPIRED_MESSAGE}) from None
+    except BadData:
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE}) from None
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 3
+        and all(isinstance(value, int) and not isinstance(value, bool) for value in payload[:2])
+        and isinstance(payload[2], str)
+    ):
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
+    return payload[0], payload[1], payload[2]
+
+
+def membership_offer(
+    session: Session, secret_key: str, token: str, user: User, *, for_update: bool = False
+) -> MembershipOffer:
+    """What a membership link offers the logged-in ``user``, or ValidationError (key ``token``:
+    invalid, expired or already used). A link sent to someone else is PermissionDenied."""
+    user_id, organisation_id, role_value = _membership_payload(secret_key, token)
+    if user_id != user.id:
+        raise PermissionDenied("membership link of another user")
+    # FOR UPDATE when about to use the link: two requests with one link must not both pass.
+    locked = session.get(User, user.id, with_for_update=for_update or None)
+    organisation = session.get(Organisation, organisation_id)
+    try:
+        role = Role(role_value)
+    except ValueError:
+        role = None
+    if (
+        locked is None
+        or not locked.active
+        or organisation is None
+        or not organisation.active
+        or role is None
+        or role not in ROLES_BY_ORG_KIND[organisation.kind]
+    ):
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
+    if session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == locked.id,
+            Membership.organisation_id == organisation.id,
+            Membership.role == role,
+        )
+    ):
+        raise ValidationError({"token": MEMBERSHIP_USED_MESSAGE})
+    return MembershipOffer(locked, organisation, role)
+
+
+def accept_membership(
+    session: Session,
+    secret_key: str,
+    token: str,
+    user: User,
+    *,
+    ip_address: str | None = None,
+) -> Membership:
+    """The logged-in ``user`` confirms a membership link: the membership is created (once)."""
+    offer = membership_offer(session, secret_key, token, user, for_update=True)
+    membership = Membership(user=offer.user, organisation=offer.organisation, role=offer.role)
+    session.add(membership)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same link confirmed twice at once
+        raise ValidationError({"token": MEMBERSHIP_USED_MESSAGE}) from None
+    actor = Actor(
+        user_id=offer.user.id,
+        organisation_id=offer.organisation.id,
+        role=offer.role.value,
+        ip_address=ip_address,
+    )
+    audit.record(
+        session,
+        actor,
+        AuditAction.CREATE,
+        "membership",
+        membership.id,
+        details={
+            "event": MEMBERSHIP.audit_event,
+            "user_id": offer.user.id,
+            "organisation_id": offer.organisation.id,
+            "role": offer.role.value,
+        },
+    )
+    session.flush()
+    return membership
 
 
 def set_password_with_token(
@@ -594,24 +759,45 @@ def set_password_with_token(
 def request_password_reset(
     session: Session, email: str, *, ip_address: str | None = None
 ) -> User | None:
-    """Audit a reset request; return the user to mail a link to (None if unknown or inactive).
+    """Audit a reset request; return the user to mail a link to (None if unknown, inactive, or
+    asked for more than :data:`PASSWORD_RESETS_PER_HOUR` times in the last hour).
 
     Callers must answer the same either way, so the page does not reveal who has an account.
+    The limit is counted from the audit entries of earlier requests.
     """
     normalised = (email or "").strip().lower()[:EMAIL_MAX_CHARS]
     user = _user_by_email(session, normalised) if normalised else None
     if user is not None and not user.active:
         user = None
+    # The same query for unknown e-mails (matching nothing), so both take as long.
+    earlier = _recent_reset_requests(session, str(user.id) if user else "")
+    throttled = user is not None and earlier >= PASSWORD_RESETS_PER_HOUR
+    details: dict[str, object] = {"event": "password_reset_requested", "email": normalised}
+    if throttled:
+        details["throttled"] = True
     audit.record(
         session,
         Actor(user_id=None, organisation_id=None, ip_address=ip_address),
         AuditAction.UPDATE,
         "user",
         user.id if user else None,
-        details={"event": "password_reset_requested", "email": normalised},
+        details=details,
     )
     session.flush()
-    return user
+    return None if throttled else user
+
+
+def _recent_reset_requests(session: Session, user_id: str) -> int:
+    """Reset requests for the user in the last hour, from the audit log."""
+    entries = session.scalars(
+        select(AuditEntry.details).where(
+            AuditEntry.object_type == "user",
+            AuditEntry.object_id == user_id,
+            AuditEntry.action == AuditAction.UPDATE,
+            AuditEntry.at >= utcnow() - timedelta(hours=1),
+        )
+    )
+    return sum(1 for details in entries if details.get("event") == "password_reset_requested")
 
 
 # --- The e-mails --------------------------------------------------------------------------------
@@ -619,41 +805,54 @@ def request_password_reset(
 
 def invitation_message(invitation: Invitation, link: str, *, invited_by: str) -> Message:
     """The e-mail with the link that lets a new user choose a password."""
-    organisation = invitation.membership.organisation
-    role = invitation.membership.role
     days = INVITATION.max_age_seconds // 86400
     body = (
-        f"Hej {invitation.user.name}\n\n"
-        f"{invited_by} har inviteret dig til Jobbro som {role.label_da.lower()} "
-        f"i {organisation.name}.\n\n"
+        f"Hej {invitation.name}\n\n"
+        f"{invited_by} har inviteret dig til Jobbro som {invitation.role.label_da.lower()} "
+        f"i {invitation.organisation.name}.\n\n"
         f"Vælg din adgangskode her. Linket virker i {days} dage og kan kun bruges én gang:\n"
         f"{link}\n\n"
         "Kender du ikke til invitationen, kan du se bort fra denne e-mail.\n\n"
         "Venlig hilsen\nJobbro\n"
     )
     return Message(
-        to=invitation.user.email,
-        subject=f"Invitation til Jobbro fra {organisation.name}",
+        to=invitation.email,
+        subject=f"Invitation til Jobbro fra {invitation.organisation.name}",
         body=body,
     )
 
 
-def membership_added_message(
-    invitation: Invitation, login_link: str, *, invited_by: str
+def membership_invitation_message(
+    invitation: Invitation, link: str, forgot_password_link: str, *, invited_by: str
 ) -> Message:
-    """The e-mail telling an existing user about a new role (they already have a password)."""
-    organisation = invitation.membership.organisation
-    role = invitation.membership.role
+    """The e-mail asking an existing user to confirm a new role.
+
+    A user who has never logged in may have no password of their own yet (an earlier
+    invitation not yet accepted), and is told how to choose one first.
+    """
+    user = invitation.user
+    assert user is not None
+    days = MEMBERSHIP.max_age_seconds // 86400
+    if user.last_login_at is None:
+        how = (
+            "Har du ikke valgt en adgangskode til Jobbro endnu, så vælg en her først:\n"
+            f"{forgot_password_link}\n\n"
+            f"Åbn derefter dette link, og bekræft invitationen. Linket virker i {days} dage:\n"
+        )
+    else:
+        how = f"Log ind, og bekræft invitationen her. Linket virker i {days} dage:\n"
     body = (
-        f"Hej {invitation.user.name}\n\n"
-        f"{invited_by} har givet dig adgang til Jobbro som {role.label_da.lower()} "
-        f"i {organisation.name}.\n\n"
-        f"Log ind med din sædvanlige adgangskode:\n{login_link}\n\n"
+        f"Hej {user.name}\n\n"
+        f"{invited_by} har inviteret dig til at få rollen "
+        f"{invitation.role.label_da.lower()} i {invitation.organisation.name} i Jobbro. "
+        "Du får først rollen, når du har bekræftet invitationen.\n\n"
+        f"{how}{link}\n\n"
+        "Kender du ikke til invitationen, kan du se bort fra denne e-mail.\n\n"
         "Venlig hilsen\nJobbro\n"
     )
     return Message(
-        to=invitation.user.email,
-        subject=f"Du har fået adgang til {organisation.name} i Jobbro",
+        to=user.email,
+        subject=f"Invitation til {invitation.organisation.name} i Jobbro",
         body=body,
     )
 

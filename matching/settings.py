@@ -79,7 +79,11 @@ class Settings:
         """Build settings from ``environ`` (default: the process environment).
 
         Unset database URL → SQLite under ``var/``; unset Redis URL → embedded Redis server.
-        In production the database, Redis, secret key and CPR key must be given explicitly.
+        In production the database, Redis, secret key and CPR key must be given explicitly, and
+        so must mail that is really delivered (``JOBBRO_MAIL_BACKEND=smtp`` with
+        ``JOBBRO_SMTP_URL``) and the public https:// address used in its links
+        (``JOBBRO_BASE_URL``): without them invitation and password-reset mails never arrive,
+        or point at a wrong or unencrypted address.
         """
         env = os.environ if environ is None else environ
         problems: list[str] = []
@@ -194,6 +198,12 @@ class Settings:
                 f"JOBBRO_MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, "
                 f"got {mail_backend!r}"
             )
+        elif production and mail_backend != "smtp":
+            problems.append(
+                "JOBBRO_MAIL_BACKEND=smtp (with JOBBRO_SMTP_URL) is required when "
+                "JOBBRO_ENV=production: the outbox only writes files, so invitation and "
+                "password-reset mails would never be delivered"
+            )
         elif mail_backend == "smtp" and smtp_url is None:
             problems.append("JOBBRO_SMTP_URL is required when JOBBRO_MAIL_BACKEND=smtp")
         if smtp_url is not None:
@@ -208,11 +218,22 @@ class Settings:
                 f"got {mail_from!r}"
             )
 
-        base_url = (get("JOBBRO_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        base_url_env = get("JOBBRO_BASE_URL")
+        base_url = (base_url_env or DEFAULT_BASE_URL).rstrip("/")
         base_parts = urlsplit(base_url)
-        if base_parts.scheme not in ("http", "https") or not base_parts.hostname:
+        if base_url_env is None and production:
+            problems.append(
+                "JOBBRO_BASE_URL is required when JOBBRO_ENV=production: the public https:// "
+                "address of the portal, used for the links in e-mails"
+            )
+        elif base_parts.scheme not in ("http", "https") or not base_parts.hostname:
             problems.append(
                 f"JOBBRO_BASE_URL must be an http:// or https:// address, got {base_url!r}"
+            )
+        elif production and base_parts.scheme != "https":
+            problems.append(
+                "JOBBRO_BASE_URL must be an https:// address when JOBBRO_ENV=production "
+                f"(links in e-mails carry sign-in tokens), got {base_url!r}"
             )
 
         if problems:

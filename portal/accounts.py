@@ -2,8 +2,10 @@
 
 The rules live in :mod:`matching.accounts`; this module turns forms into calls and domain errors
 back into field errors, and sends the e-mails through the configured sender (after the commit,
-so a mail never points at something that was rolled back). Forms keep what was typed when
-they are shown again with errors, except passwords, which are never echoed back.
+so a mail never points at something that was rolled back). Password-reset mails are queued as
+notifications instead and sent by the periodic delivery job, so the answer to »Glemt
+adgangskode?« takes as long whether or not the e-mail has a user. Forms keep what was typed
+when they are shown again with errors, except passwords, which are never echoed back.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, StopValidation
 
-from matching import accounts
+from matching import accounts, notifications
 from matching.accounts import TokenPurpose
 from matching.errors import ValidationError
 from matching.mail import Message, Sender, sender_from_settings
@@ -256,6 +258,10 @@ class ForgotPasswordForm(FlaskForm):
     email = StringField("E-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
 
 
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: confirming a membership invitation is a POST."""
+
+
 # --- Sign-up ------------------------------------------------------------------------------------
 
 
@@ -288,7 +294,7 @@ def signup():  # noqa: ANN201 - Flask view
             response = start_session(result.user, active=result.employer_membership)
             flash(
                 f"Velkommen til Jobbro. {result.organisation.name} er oprettet, og du er logget "
-                "ind. Vælg »Skift organisation« og rollen Administrator for at invitere kolleger.",
+                "ind. Vælg »Skift rolle« og rollen Administrator for at invitere kolleger.",
                 "success",
             )
             return response
@@ -341,29 +347,34 @@ def members():  # noqa: ANN201 - Flask view
     except ValidationError as exc:
         db.rollback()
         return _members_page(form, _apply_errors(form, exc.errors))
+    secret_key = _settings().secret_key
+    message = None
     if invitation.new_user:
-        token = accounts.make_token(_settings().secret_key, accounts.INVITATION, invitation.user)
+        assert invitation.user is not None
+        token = accounts.make_token(secret_key, accounts.INVITATION, invitation.user)
         message = accounts.invitation_message(
             invitation,
             _absolute_url("accounts.accept_invitation", token=token),
             invited_by=g.user.name,
         )
-    else:
-        message = accounts.membership_added_message(
-            invitation, _absolute_url("auth.login"), invited_by=g.user.name
+    elif invitation.user is not None:
+        token = accounts.make_membership_token(secret_key, invitation)
+        message = accounts.membership_invitation_message(
+            invitation,
+            _absolute_url("accounts.confirm_membership", token=token),
+            _absolute_url("accounts.forgot_password"),
+            invited_by=g.user.name,
         )
-    user, role = invitation.user, invitation.membership.role
+    # else: the e-mail belongs to a deactivated user; nothing is sent, and the answer is the same.
     db.commit()
-    if send_mail(message):
-        flash(
-            f"{user.name} ({user.email}) har fået rollen {role.label_da.lower()}, "
-            "og der er sendt en e-mail.",
-            "success",
-        )
+    # The same answer for a new, an existing and a deactivated user, with the name as typed.
+    if message is None or send_mail(message):
+        flash(f"Invitationen er sendt til {invitation.name} ({invitation.email}).", "success")
     else:
         flash(
-            f"{user.name} ({user.email}) har fået rollen {role.label_da.lower()}, men e-mailen "
-            "kunne ikke sendes. Bed kollegaen bruge »Glemt adgangskode?« på login-siden.",
+            f"Invitationen til {invitation.name} ({invitation.email}) kunne ikke sendes lige nu. "
+            "Prøv igen senere. Står kollegaen allerede på listen, kan kollegaen også bruge "
+            "»Glemt adgangskode?« på login-siden.",
             "error",
         )
     return redirect(url_for("accounts.members"))
@@ -396,7 +407,10 @@ def remove_member(membership_id: int):  # noqa: ANN201 - Flask view
 
 def _link_error(message: str, purpose: TokenPurpose):  # noqa: ANN202
     return render_template(
-        "accounts/link_error.html", message=message, invitation=purpose is accounts.INVITATION
+        "accounts/link_error.html",
+        message=message,
+        invitation=purpose is accounts.INVITATION,
+        membership=purpose is accounts.MEMBERSHIP,
     ), 400
 
 
@@ -453,6 +467,46 @@ def accept_invitation(token: str):  # noqa: ANN201 - Flask view
     return response
 
 
+@bp.route("/invitation/rolle/<token>", methods=["GET", "POST"])
+def confirm_membership(token: str):  # noqa: ANN201 - Flask view
+    """An existing user confirms a role they were invited to; only that user, logged in."""
+    db = get_db()
+    secret_key = _settings().secret_key
+    try:
+        invited_user_id = accounts.membership_token_user_id(secret_key, token)
+    except ValidationError as exc:
+        return _link_error(exc.errors["token"], accounts.MEMBERSHIP)
+    if g.get("user") is None:
+        flash("Log ind for at se og bekræfte invitationen.", "info")
+        return redirect(url_for("auth.login", next=request.path))
+    if g.user.id != invited_user_id:
+        # Say nothing about the invitation: the link was sent to someone else.
+        return render_template("accounts/membership_wrong_user.html", next_url=request.path), 403
+    form = ConfirmForm()
+    try:
+        offer = accounts.membership_offer(db, secret_key, token, g.user)
+        if not form.validate_on_submit():
+            page = render_template("accounts/membership.html", form=form, offer=offer, token=token)
+            return page, 400 if form.errors else 200
+        membership = accounts.accept_membership(
+            db, secret_key, token, g.user, ip_address=request.remote_addr
+        )
+    except ValidationError as exc:
+        db.rollback()
+        return _link_error(
+            exc.errors.get("token", accounts.TOKEN_INVALID_MESSAGE), accounts.MEMBERSHIP
+        )
+    text = (
+        f"Du har nu rollen {membership.role.label_da.lower()} i {membership.organisation.name} "
+        "og arbejder i den rolle."
+    )
+    membership_id = membership.id
+    db.commit()
+    session["membership_id"] = membership_id
+    flash(text, "success")
+    return redirect(url_for("main.home"))
+
+
 @bp.route("/glemt-adgangskode", methods=["GET", "POST"])
 def forgot_password():  # noqa: ANN201 - Flask view
     """Ask for a reset link. The answer is the same whether or not the e-mail has a user."""
@@ -463,19 +517,26 @@ def forgot_password():  # noqa: ANN201 - Flask view
     user = accounts.request_password_reset(
         db, form.email.data or "", ip_address=request.remote_addr
     )
-    message = None
     if user is not None:
+        # Queued, not sent here: the mail server's time must not tell who has an account.
         token = accounts.make_token(_settings().secret_key, accounts.PASSWORD_RESET, user)
         message = accounts.password_reset_message(
             user, _absolute_url("accounts.reset_password", token=token)
         )
+        notifications.notify(
+            db,
+            kind="password_reset",
+            recipient=message.to,
+            subject=message.subject,
+            body=message.body,
+            object_type="user",
+            object_id=user.id,
+        )
     db.commit()
-    if message is not None:
-        send_mail(message)  # a failure is logged; telling the visitor would reveal the account
     return render_template(
         "accounts/forgot_sent.html",
         email=form.email.data,
-        outbox_available=outbox.outbox_available(_settings()),
+        outbox_available=outbox.outbox_reachable(),
     )
 
 

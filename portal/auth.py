@@ -1,14 +1,18 @@
 """Log in, log out, choosing the active organisation, and the access decorators.
 
-The Flask session holds only ``user_id`` and ``membership_id``; both are re-checked against the
-database on every request, so deactivating a user or removing a membership takes effect at once.
+The Flask session holds only ``user_id``, ``membership_id`` and a fingerprint of the user's
+password hash; all are re-checked against the database on every request, so deactivating a
+user, removing a membership or changing the password (e.g. by a reset link) takes effect at once
+in every browser where the user is logged in.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,6 +31,7 @@ from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from matching import audit
+from matching.accounts import password_fingerprint
 from matching.audit import Actor
 from matching.errors import PermissionDenied
 from matching.models import AuditAction, Membership, Role, User, utcnow
@@ -46,6 +51,7 @@ NO_ACCESS_MESSAGE = (
 )
 EMAIL_MAX_CHARS = 254
 PASSWORD_MAX_CHARS = 1024  # argon2 hashes anything, but do not invite megabyte passwords
+PASSWORD_FINGERPRINT_KEY = "password_fp"  # session key: ends the session when the password changes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,7 +104,7 @@ def load_logged_in_user() -> None:
         .where(User.id == user_id, User.active.is_(True))
         .options(selectinload(User.memberships).selectinload(Membership.organisation))
     )
-    if user is None:
+    if user is None or not _same_password(user):
         session.clear()
         return
     g.user = user
@@ -107,6 +113,13 @@ def load_logged_in_user() -> None:
     g.membership = next((m for m in g.memberships if m.id == membership_id), None)
     if membership_id is not None and g.membership is None:
         session.pop("membership_id", None)
+
+
+def _same_password(user: User) -> bool:
+    """Whether the session was started with the user's current password."""
+    stored = session.get(PASSWORD_FINGERPRINT_KEY)
+    current = password_fingerprint(user.password_hash)
+    return isinstance(stored, str) and hmac.compare_digest(stored, current)
 
 
 def _active_memberships(user: User) -> list[Membership]:
@@ -166,9 +179,25 @@ def _current_path() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only local paths: an open redirect after login is a phishing tool."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: an open redirect after login is a phishing tool.
+
+    Control characters are refused before parsing: browsers drop a tab or line break inside a
+    URL, so ``/<TAB>/evil.example`` would become ``//evil.example``, and a line break cannot go
+    into a header at all. Backslashes are refused because browsers read them as slashes.
+    """
+    if not target or "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc:
+        return None
+    # Exactly one slash first, in the text as sent too: "///host" parses as a path but a
+    # browser goes to the host.
+    for path in (parts.path, target):
+        if not path.startswith("/") or path.startswith("//"):
+            return None
     return target
 
 
@@ -282,6 +311,7 @@ def start_session(
     session.clear()
     session.permanent = True
     session["user_id"] = user.id
+    session[PASSWORD_FINGERPRINT_KEY] = password_fingerprint(user.password_hash)
     if single is not None:
         session["membership_id"] = single.id
         return redirect(next_url or url_for("main.home"))
@@ -316,14 +346,18 @@ def choose_organisation():  # noqa: ANN201 - Flask view
 
 @bp.post("/logout")
 def logout():  # noqa: ANN201 - Flask view
-    """Log out (POST with a CSRF token, so another site cannot log a user out)."""
+    """Log out (POST with a CSRF token, so another site cannot log a user out).
+
+    A local ``next`` is passed on to the login page, e.g. to log in as the user a link was
+    meant for and return to it.
+    """
     if g.get("user") is not None:
         db = get_db()
         audit.record(db, current_actor(), AuditAction.LOGOUT, "user", g.user.id)
         db.commit()
     session.clear()
     flash("Du er nu logget ud.", "success")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login", next=_safe_next(request.args.get("next"))))
 
 
 @bp.app_context_processor

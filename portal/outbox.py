@@ -2,15 +2,16 @@
 
 With ``JOBBRO_MAIL_BACKEND=outbox`` mail is written to files instead of sent; these pages show
 them, so password-reset and invitation links of a demo can be followed without a mail server.
-They need no login for the same reason, and therefore exist only outside production and only
-with the outbox backend: anywhere else every URL here is a 404.
+They need no login for the same reason, and therefore exist only in development and test, only
+with the outbox backend, and only for requests from this machine (a loopback address): for
+anyone else every URL here is a 404, since the links in those mails log their reader in.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 
 from matching.access import Page
 from matching.mail import outbox_names, read_outbox, read_outbox_message
@@ -20,17 +21,25 @@ from portal.listing import page_arg, page_url_args
 bp = Blueprint("outbox", __name__)
 
 PER_PAGE = 25
+OUTBOX_ENVIRONMENTS = ("development", "test")
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1")
 
 
 def outbox_available(settings: Settings) -> bool:
     """Whether the viewer is switched on for these settings."""
-    return settings.mail_backend == "outbox" and settings.env != "production"
+    return settings.mail_backend == "outbox" and settings.env in OUTBOX_ENVIRONMENTS
+
+
+def outbox_reachable() -> bool:
+    """Whether the current request may see the viewer: switched on, and from this machine."""
+    settings: Settings = current_app.extensions["jobbro_settings"]
+    return outbox_available(settings) and request.remote_addr in LOOPBACK_ADDRESSES
 
 
 def _outbox_dir() -> Path:
-    settings: Settings = current_app.extensions["jobbro_settings"]
-    if not outbox_available(settings):
+    if not outbox_reachable():
         abort(404)
+    settings: Settings = current_app.extensions["jobbro_settings"]
     return settings.outbox_dir
 
 

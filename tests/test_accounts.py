@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import pytest
 from itsdangerous.timed import TimestampSigner
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from matching import accounts
 from matching.access import OutOfScope
-from matching.accounts import INVITATION, PASSWORD_RESET
+from matching.accounts import INVITATION, MEMBERSHIP, PASSWORD_RESET
 from matching.errors import PermissionDenied, ValidationError
 from matching.models import (
     AuditAction,
@@ -135,6 +135,9 @@ def test_signup_creates_employer_p_units_and_admin(session: Session) -> None:
         "Byggeri",
     )
     assert org.email == "bente@fynskbyg.dk"
+    session.flush()
+    session.expire(org)
+    assert org.verified_at is None  # waits for the jobcentre (matching.verification)
     assert [(p.pnr, p.address, p.postal_code) for p in org.p_numbers] == [
         ("1012345678", "Vestergade 12", "5000"),
         ("1012345679", None, None),
@@ -199,6 +202,10 @@ def test_signup_refuses_what_is_already_registered(session: Session) -> None:
     assert accounts.CVR_TAKEN_MESSAGE == (
         "Virksomheden med dette CVR-nummer er allerede oprettet. Bed en kollega om en invitation."
     )
+    # No more than the login page says: it does not state that the user exists.
+    assert accounts.EMAIL_TAKEN_MESSAGE == (
+        "Brug en anden e-mail, eller log ind, hvis du allerede har en bruger."
+    )
     assert len(session.scalars(select(Organisation)).all()) == 1
 
 
@@ -226,6 +233,7 @@ def test_admin_invites_a_new_user_into_their_own_organisation(session: Session) 
         session, _admin_of(result), " Kim@FynskByg.dk", "Kim Kollega", "employer"
     )
     assert invitation.new_user
+    assert (invitation.email, invitation.name) == ("kim@fynskbyg.dk", "Kim Kollega")
     user, membership = invitation.user, invitation.membership
     assert user.email == "kim@fynskbyg.dk" and user.name == "Kim Kollega"
     assert membership.organisation_id == result.organisation.id
@@ -239,29 +247,166 @@ def test_admin_invites_a_new_user_into_their_own_organisation(session: Session) 
     assert entry.action is AuditAction.CREATE and entry.actor_id == result.user.id
 
 
-def test_inviting_an_existing_user_adds_only_the_membership(session: Session) -> None:
+def _second_company(session: Session, **overrides: object) -> accounts.SignupResult:
+    data: dict = {
+        "company_name": "Anden ApS",
+        "cvr": "87654321",
+        "p_numbers": ["2012345678"],
+        "admin_name": "Ole Anden",
+        "admin_email": "ole@anden.dk",
+    }
+    data.update(overrides)
+    return _signup(session, **data)
+
+
+def test_inviting_an_existing_user_adds_nothing_until_they_confirm(session: Session) -> None:
     first = _signup(session)
-    other = _signup(
-        session,
-        company_name="Anden ApS",
-        cvr="87654321",
-        p_numbers=["2012345678"],
-        admin_name="Ole Anden",
-        admin_email="ole@anden.dk",
-    )
+    other = _second_company(session)
     invitation = accounts.invite_member(
         session, _admin_of(first), "OLE@anden.dk", "Omdøbt Navn", Role.EMPLOYER
     )
-    assert not invitation.new_user and invitation.user.id == other.user.id
+    assert not invitation.new_user and invitation.membership is None
+    assert invitation.user.id == other.user.id
+    # The administrator's side holds what they typed, not the stored name.
+    assert (invitation.email, invitation.name) == ("ole@anden.dk", "Omdøbt Navn")
     assert invitation.user.name == "Ole Anden"  # one organisation does not rename a user
     assert verify_password(invitation.user.password_hash, PASSWORD)
+    in_first = session.scalars(
+        select(Membership).where(
+            Membership.user_id == other.user.id,
+            Membership.organisation_id == first.organisation.id,
+        )
+    ).all()
+    assert in_first == []
+    [entry] = _audit(session, "membership_invitation")
+    assert entry.details == {
+        "user_id": other.user.id,
+        "organisation_id": first.organisation.id,
+        "role": "employer",
+        "email": "ole@anden.dk",
+        "sent": True,
+    }
 
-    errors = _errors(
+    token = accounts.make_membership_token(SECRET, invitation)
+    assert accounts.membership_token_user_id(SECRET, token) == other.user.id
+    offer = accounts.membership_offer(session, SECRET, token, other.user)
+    assert (offer.organisation.id, offer.role) == (first.organisation.id, Role.EMPLOYER)
+    # Only the invited user can confirm.
+    with pytest.raises(PermissionDenied):
+        accounts.accept_membership(session, SECRET, token, first.user)
+    membership = accounts.accept_membership(session, SECRET, token, other.user, ip_address="::1")
+    assert (membership.organisation_id, membership.role) == (first.organisation.id, Role.EMPLOYER)
+    [accepted] = [
+        e
+        for e in _audit(session, "membership")
+        if e.details.get("event") == "membership_invitation_accepted"
+    ]
+    assert accepted.actor_id == other.user.id and accepted.object_id == str(membership.id)
+    # Single use: once the membership exists the link is dead.
+    used = _errors(lambda: accounts.accept_membership(session, SECRET, token, other.user))
+    assert used == {"token": accounts.MEMBERSHIP_USED_MESSAGE}
+    # The role is now on the members page, so refusing it again reveals nothing.
+    again = _errors(
         lambda: accounts.invite_member(session, _admin_of(first), "ole@anden.dk", "Ole", "employer")
     )
-    assert errors == {
-        "email": "ole@anden.dk har allerede rollen Virksomhedsbruger i Fynsk Byg ApS."
-    }
+    assert again == {"email": accounts.ALREADY_LISTED_MESSAGE}
+    assert "har allerede rollen" not in accounts.ALREADY_LISTED_MESSAGE
+
+
+def test_inviting_a_deactivated_user_says_nothing_and_sends_nothing(session: Session) -> None:
+    first = _signup(session)
+    other = _second_company(session)
+    other.user.active = False
+    session.flush()
+    invitation = accounts.invite_member(
+        session, _admin_of(first), "ole@anden.dk", "Ole", Role.EMPLOYER
+    )
+    assert invitation.user is None and invitation.membership is None and not invitation.new_user
+    assert invitation.name == "Ole"
+    [entry] = _audit(session, "membership_invitation")
+    assert entry.details["sent"] is False
+
+
+def test_membership_links_are_checked(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _signup(session)
+    other = _second_company(session)
+    invitation = accounts.invite_member(
+        session, _admin_of(first), "ole@anden.dk", "Ole", Role.ADMIN
+    )
+    token = accounts.make_membership_token(SECRET, invitation)
+    for bad in (
+        accounts.make_token(SECRET, INVITATION, other.user),
+        accounts.make_token(SECRET, PASSWORD_RESET, other.user),
+        accounts.make_membership_token("another-secret-key-that-is-long-enough-012", invitation),
+        token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        "",
+        "x" * 600,
+    ):
+        errors = _errors(lambda bad=bad: accounts.membership_token_user_id(SECRET, bad))
+        assert errors == {"token": accounts.TOKEN_INVALID_MESSAGE}
+    # Not a password link either.
+    errors = _errors(lambda: accounts.user_for_token(session, SECRET, INVITATION, token))
+    assert errors == {"token": accounts.TOKEN_INVALID_MESSAGE}
+
+    issued = int(time.time()) - MEMBERSHIP.max_age_seconds - 5
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
+    old = accounts.make_membership_token(SECRET, invitation)
+    monkeypatch.undo()
+    errors = _errors(lambda: accounts.membership_offer(session, SECRET, old, other.user))
+    assert errors == {"token": accounts.MEMBERSHIP_EXPIRED_MESSAGE}
+
+    # A stopped organisation or user makes the link invalid.
+    first.organisation.active = False
+    session.flush()
+    errors = _errors(lambda: accounts.accept_membership(session, SECRET, token, other.user))
+    assert errors == {"token": accounts.TOKEN_INVALID_MESSAGE}
+    first.organisation.active = True
+    other.user.active = False
+    session.flush()
+    errors = _errors(lambda: accounts.accept_membership(session, SECRET, token, other.user))
+    assert errors == {"token": accounts.TOKEN_INVALID_MESSAGE}
+
+
+def _count_selects(session: Session, call: Callable[[], object]) -> int:
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    return len(statements)
+
+
+def test_members_are_loaded_with_their_users_in_one_query(session: Session) -> None:
+    counts = {}
+    for size in (5, 25):
+        org = Organisation(kind=OrgKind.EMPLOYER, name=f"Virksomhed med {size}")
+        users = [
+            User(email=f"m{i}@v{size}.dk", name=f"Medarbejder {i}", password_hash="x", active=True)
+            for i in range(size)
+        ]
+        session.add_all([org, *users])
+        session.add_all(Membership(user=u, organisation=org, role=Role.EMPLOYER) for u in users)
+        session.flush()
+        session.expire_all()  # nothing in the identity map: lazy loads would show
+
+        def show(org_id: int = org.id, size: int = size) -> None:
+            members = accounts.organisation_members(session, org_id)
+            assert len(members) == size
+            # What the members page reads of each row.
+            rows = [
+                (m.user.name, m.user.email, m.user.active, m.user.last_login_at) for m in members
+            ]
+            assert rows[0][0] == "Medarbejder 0"
+
+        counts[size] = _count_selects(session, show)
+    assert counts[5] == counts[25] == 1
 
 
 def test_only_admins_invite_and_only_roles_of_the_organisation_kind(session: Session) -> None:
@@ -309,6 +454,7 @@ def test_the_last_admin_cannot_be_removed(session: Session) -> None:
         "": accounts.LAST_ADMIN_MESSAGE
     }
     colleague = accounts.invite_member(session, admin, "kim@fynskbyg.dk", "Kim", "admin")
+    assert colleague.membership is not None
     removed = accounts.remove_member(session, admin, result.employer_membership.id)
     assert removed.role is Role.EMPLOYER
     # With a second administrator the first may step down; the user remains.
@@ -405,6 +551,15 @@ def test_links_of_deactivated_users_are_refused(session: Session, user: User) ->
     assert accounts.request_password_reset(session, user.email) is None
 
 
+def test_reset_requests_are_limited_per_user_and_hour(session: Session, user: User) -> None:
+    answers = [accounts.request_password_reset(session, "bente@fynskbyg.dk") for _ in range(7)]
+    assert [a is not None for a in answers] == [True] * 5 + [False] * 2
+    requested = [e for e in _audit(session, "user") if e.action is AuditAction.UPDATE]
+    assert [bool(e.details.get("throttled")) for e in requested] == [False] * 5 + [True] * 2
+    # Unknown e-mails never get a mail, and are not limited either (no one to protect).
+    assert accounts.request_password_reset(session, "ukendt@eksempel.dk") is None
+
+
 def test_reset_requests_are_audited_for_known_and_unknown_emails(
     session: Session, user: User
 ) -> None:
@@ -435,3 +590,28 @@ def test_the_emails_carry_the_links(session: Session) -> None:
     reset = accounts.password_reset_message(result.user, "https://jobbro.example/nulstil/x")
     assert reset.to == "bente@fynskbyg.dk" and "60 minutter" in reset.body
     assert "https://jobbro.example/nulstil/x" in reset.body
+
+
+def test_the_membership_email_fits_whether_the_user_has_logged_in(session: Session) -> None:
+    first = _signup(session)
+    other = _second_company(session)
+    invitation = accounts.invite_member(session, _admin_of(first), "ole@anden.dk", "X", "employer")
+    link, forgot = "https://jobbro.example/invitation/rolle/abc", "https://jobbro.example/glemt"
+
+    def body() -> str:
+        message = accounts.membership_invitation_message(
+            invitation, link, forgot, invited_by="Bente Bygherre"
+        )
+        assert message.to == "ole@anden.dk"
+        assert message.subject == "Invitation til Fynsk Byg ApS i Jobbro"
+        assert link in message.body and "Bente Bygherre" in message.body
+        assert "X" not in message.body.split("\n")[0]  # greeted by their own name
+        return message.body
+
+    never = body()  # never logged in: maybe no password of their own yet
+    assert "Har du ikke valgt en adgangskode" in never and forgot in never
+    other.user.last_login_at = other.user.created_at
+    used = body()
+    assert "Log ind, og bekræft invitationen" in used and forgot not in used
+    for text in (never, used):
+        assert "sædvanlige adgangskode" not in text

@@ -66,27 +66,68 @@ def test_invalid_values_name_the_variable(env: dict[str, str], variable: str) ->
 def test_production_requires_every_secret_and_names_all_missing() -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"JOBBRO_ENV": "production"})
-    named = {p.split()[0] for p in info.value.problems}
+    named = {p.split()[0].split("=")[0] for p in info.value.problems}
     assert named == {
         "JOBBRO_DATABASE_URL",
         "JOBBRO_REDIS_URL",
         "JOBBRO_SECRET_KEY",
         "JOBBRO_CPR_KEY",
+        "JOBBRO_MAIL_BACKEND",
+        "JOBBRO_BASE_URL",
     }
+    assert len(info.value.problems) == 6
+
+
+def _production(**overrides: str) -> dict[str, str]:
+    env = {
+        "JOBBRO_ENV": "production",
+        "JOBBRO_DATABASE_URL": "postgresql+psycopg://jobbro@db/jobbro",
+        "JOBBRO_REDIS_URL": "redis://redis:6379/0",
+        "JOBBRO_SECRET_KEY": "x" * 40,
+        "JOBBRO_CPR_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
+        "JOBBRO_MAIL_BACKEND": "smtp",
+        "JOBBRO_SMTP_URL": "smtps://jobbro:hemmelig@mail.firma.dk",
+        "JOBBRO_BASE_URL": "https://jobbro.firma.dk/",
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value}
 
 
 def test_production_with_everything_given() -> None:
-    key = base64.urlsafe_b64encode(b"k" * 32).decode()
-    settings = Settings.from_env(
-        {
-            "JOBBRO_ENV": "production",
-            "JOBBRO_DATABASE_URL": "postgresql+psycopg://jobbro@db/jobbro",
-            "JOBBRO_REDIS_URL": "redis://redis:6379/0",
-            "JOBBRO_SECRET_KEY": "x" * 40,
-            "JOBBRO_CPR_KEY": key,
-        }
-    )
+    settings = Settings.from_env(_production())
     assert settings.cpr_key == b"k" * 32
+    assert settings.mail_backend == "smtp"
+    assert settings.base_url == "https://jobbro.firma.dk"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable", "words"),
+    [
+        # The outbox only writes files: in production no mail would ever arrive.
+        ({"JOBBRO_MAIL_BACKEND": "", "JOBBRO_SMTP_URL": ""}, "JOBBRO_MAIL_BACKEND", "smtp"),
+        ({"JOBBRO_MAIL_BACKEND": "outbox"}, "JOBBRO_MAIL_BACKEND", "never be delivered"),
+        ({"JOBBRO_SMTP_URL": ""}, "JOBBRO_SMTP_URL", "required"),
+        # Links in mails must name the real, encrypted address.
+        ({"JOBBRO_BASE_URL": ""}, "JOBBRO_BASE_URL", "required"),
+        ({"JOBBRO_BASE_URL": "http://jobbro.firma.dk"}, "JOBBRO_BASE_URL", "https://"),
+        ({"JOBBRO_BASE_URL": "jobbro.firma.dk"}, "JOBBRO_BASE_URL", "http:// or https://"),
+    ],
+)
+def test_production_mail_must_be_delivered_with_https_links(
+    overrides: dict[str, str], variable: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(_production(**overrides))
+    [problem] = info.value.problems
+    assert problem.startswith(variable) and words in problem
+    assert "hemmelig" not in str(info.value)
+
+
+def test_outside_production_the_outbox_and_a_local_address_are_fine() -> None:
+    for env in ("development", "test"):
+        settings = Settings.from_env({"JOBBRO_ENV": env})
+        assert settings.mail_backend == "outbox"
+        assert settings.base_url == "http://127.0.0.1:5000"
 
 
 def test_password_is_redacted_in_messages() -> None:

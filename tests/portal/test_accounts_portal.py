@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -19,7 +20,18 @@ from sqlalchemy.orm import Session
 
 from matching import accounts
 from matching.mail import Message, OutboxSender
-from matching.models import AuditAction, Membership, Organisation, OrgKind, Role, User
+from matching.models import (
+    AuditAction,
+    AuditEntry,
+    Membership,
+    Notification,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+    utcnow,
+)
+from matching.notifications import deliver_pending
 from matching.security import verify_password
 from matching.settings import Settings
 from portal.accounts import MAIL_SENDER_KEY
@@ -59,6 +71,11 @@ def csrf_outbox(csrf_app: Flask, tmp_path: Path) -> Path:
     directory = tmp_path / "outbox"
     _use_outbox(csrf_app, directory)
     return directory
+
+
+def _deliver(app: Flask, session: Session) -> None:
+    """Run the periodic delivery of queued notifications (reset mails go through it)."""
+    deliver_pending(session, app.extensions[MAIL_SENDER_KEY])
 
 
 def _mails(directory: Path) -> list[EmailMessage]:
@@ -130,7 +147,10 @@ def test_signup_creates_the_employer_and_logs_in(
     ]
     home = _html(client.get("/"))
     assert "Fynsk Byg ApS er oprettet" in home
-    assert "Virksomhedsbruger" in home and "Skift organisation" in home
+    # Two roles in one company: switching is about the role, not the organisation.
+    assert "Vælg »Skift rolle« og rollen Administrator" in home
+    assert "Virksomhedsbruger" in home and ">Skift rolle</a>" in home
+    assert "Skift organisation" not in home
     created = {(e.object_type, e.action) for e in audit_rows(AuditAction.CREATE)}
     assert created == {
         ("organisation", AuditAction.CREATE),
@@ -207,6 +227,12 @@ def test_signup_of_a_registered_cvr_asks_for_an_invitation(
     )
     html = _html(taken)
     assert accounts.EMAIL_TAKEN_MESSAGE in html
+    # The form is kept but does not state that a user with this e-mail exists.
+    assert (
+        "Brug en anden e-mail, eller log ind, hvis du allerede har en bruger." in html
+        and "Der findes allerede en bruger" not in html
+    )
+    assert 'value="BENTE@fynskbyg.dk"' in html
     assert "P-nummeret 1012345678, 1012345679 er allerede oprettet" in html
     assert len(session.scalars(select(Organisation)).all()) == 1
 
@@ -258,7 +284,9 @@ def test_invite_a_new_colleague_who_then_sets_a_password(
         data={"email": "Kim@FynskByg.dk", "name": "Kim Kollega", "role": "employer"},
     )
     assert response.status_code == 302
-    assert "har fået rollen virksomhedsbruger" in _html(client.get("/organisation/brugere"))
+    assert "Invitationen er sendt til Kim Kollega (kim@fynskbyg.dk)." in _html(
+        client.get("/organisation/brugere")
+    )
     [mail] = _mails(outbox)
     assert mail["To"] == "kim@fynskbyg.dk"
     assert mail["Subject"] == "Invitation til Jobbro fra Fynsk Byg ApS"
@@ -289,30 +317,205 @@ def test_invite_a_new_colleague_who_then_sets_a_password(
     assert reused.status_code == 400 and "Linket er allerede brugt." in _html(reused)
 
 
-def test_inviting_an_existing_user_adds_the_role_without_a_password_link(
-    client: FlaskClient, make, login, session: Session, outbox: Path
+def _invite(client: FlaskClient, email: str, name: str, role: str = "employer"):  # noqa: ANN202
+    return client.post("/organisation/brugere", data={"email": email, "name": name, "role": role})
+
+
+def test_inviting_an_existing_user_needs_their_confirmation(
+    client: FlaskClient, make, login, session: Session, outbox: Path, audit_rows
 ) -> None:
     org, admin = _employer_with_admin(make)
     elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
     ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
     login(admin)
-    client.post(
-        "/organisation/brugere",
-        data={"email": "ole@anden.dk", "name": "Forkert Navn", "role": "employer"},
-    )
+    response = _invite(client, "ole@anden.dk", "Forkert Navn")
+    assert response.status_code == 302
+    page = _html(client.get("/organisation/brugere"))
+    # The administrator sees the name they typed, never the stored one, and no new member.
+    assert "Invitationen er sendt til Forkert Navn (ole@anden.dk)." in page
+    assert "Ole Olsen" not in page
     session.refresh(ole)
-    assert ole.name == "Ole Olsen" and len(ole.memberships) == 2
+    assert ole.name == "Ole Olsen" and len(ole.memberships) == 1  # nothing added yet
     [mail] = _mails(outbox)
-    assert mail["Subject"] == "Du har fået adgang til Fynsk Byg ApS i Jobbro"
-    assert "/invitation/" not in mail.get_body(("plain",)).get_content()
+    assert mail["To"] == "ole@anden.dk"
+    assert mail["Subject"] == "Invitation til Fynsk Byg ApS i Jobbro"
+    body = mail.get_body(("plain",)).get_content()
+    assert "/invitation/rolle/" in body and "7 dage" in body
+    link = _link(mail, "/invitation/rolle/")
 
-    duplicate = client.post(
-        "/organisation/brugere",
-        data={"email": "ole@anden.dk", "name": "Ole", "role": "employer"},
+    # The administrator who sent it cannot use the link: it is for Ole only.
+    wrong = client.get(link)
+    assert wrong.status_code == 403
+    assert "Invitationen er til en anden bruger" in _html(wrong)
+    assert "Fynsk Byg ApS" not in _html(wrong).split("<main")[1].split("</main>")[0]
+    assert client.post(link).status_code == 403
+    logout = re.search(r'<form method="post" action="(/logout\?next=[^"]+)"', _html(wrong))
+    assert logout is not None
+    out = client.post(logout.group(1).replace("&amp;", "&"))
+    assert out.headers["Location"] == f"/login?next={link}"
+
+    # Logged out: to the login page, and back to the link after logging in.
+    anonymous = client.get(link)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")
+    back = client.post(
+        anonymous.headers["Location"], data={"email": ole.email, "password": PASSWORD}
     )
+    assert back.headers["Location"] == link
+    confirm = _html(client.get(link))
+    assert "Bekræft invitation" in confirm and "virksomhedsbruger i Fynsk Byg ApS" in confirm
+    session.refresh(ole)
+    assert len(ole.memberships) == 1  # opening the link is not consent
+
+    done = client.post(link)
+    assert done.status_code == 302 and done.headers["Location"] == "/"
+    home = _html(client.get("/"))
+    assert "Du har nu rollen virksomhedsbruger i Fynsk Byg ApS" in home
+    assert "Fynsk Byg ApS · Virksomhedsbruger" in home  # working in the new role
+    session.expire_all()
+    ole = session.get(User, ole.id)
+    assert sorted((m.organisation_id, m.role) for m in ole.memberships) == sorted(
+        [(elsewhere.id, Role.EMPLOYER), (org.id, Role.EMPLOYER)]
+    )
+    accepted = [
+        e
+        for e in audit_rows(AuditAction.CREATE)
+        if e.details.get("event") == "membership_invitation_accepted"
+    ]
+    assert [(e.actor_id, e.details["organisation_id"]) for e in accepted] == [(ole.id, org.id)]
+
+    # The link works once.
+    used = client.post(link)
+    assert used.status_code == 400 and "Invitationen er allerede bekræftet" in _html(used)
+
+
+def test_invitations_answer_the_same_whoever_has_the_email(
+    client: FlaskClient, make, login, session: Session, outbox: Path
+) -> None:
+    org, admin = _employer_with_admin(make)
+    elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
+    make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
+    make.user((elsewhere, Role.EMPLOYER), name="Stoppet Sten", email="sten@anden.dk", active=False)
+    login(admin)
+    answers = {}
+    for email in ("ny@eksempel.dk", "ole@anden.dk", "sten@anden.dk"):
+        response = _invite(client, email, "Navn Som Skrevet")
+        assert (
+            response.status_code == 302 and response.headers["Location"] == "/organisation/brugere"
+        )
+        flashed = _html(client.get("/"))
+        answers[email] = re.findall(r'<p class="alert-text">([^<]*)</p>', flashed)
+    assert answers == {
+        email: [f"Invitationen er sendt til Navn Som Skrevet ({email})."]
+        for email in ("ny@eksempel.dk", "ole@anden.dk", "sten@anden.dk")
+    }
+    page = _html(client.get("/organisation/brugere"))
+    for secret in ("Ole Olsen", "Stoppet Sten", "deaktiveret", "har allerede rollen"):
+        assert secret not in page
+    # The deactivated user gets no mail; the others one each.
+    assert sorted(m["To"] for m in _mails(outbox)) == ["ny@eksempel.dk", "ole@anden.dk"]
+
+
+def test_a_role_already_on_the_members_page_is_refused_neutrally(
+    client: FlaskClient, make, login, session: Session, outbox: Path
+) -> None:
+    org, admin = _employer_with_admin(make)
+    make.user((org, Role.EMPLOYER), name="Kim Kollega", email="kim@fynskbyg.dk")
+    login(admin)
+    duplicate = _invite(client, "KIM@fynskbyg.dk", "Kim")
     assert duplicate.status_code == 400
-    assert "ole@anden.dk har allerede rollen Virksomhedsbruger i Fynsk Byg ApS." in _html(duplicate)
-    assert 'value="ole@anden.dk"' in _html(duplicate)
+    html = _html(duplicate)
+    assert accounts.ALREADY_LISTED_MESSAGE in html
+    assert "har allerede rollen" not in html
+    assert 'value="KIM@fynskbyg.dk"' in html
+    assert _mails(outbox) == []
+    # Another role of the same member is an ordinary invitation to confirm.
+    assert _invite(client, "kim@fynskbyg.dk", "Kim", "admin").status_code == 302
+    [mail] = _mails(outbox)
+    assert "/invitation/rolle/" in mail.get_body(("plain",)).get_content()
+
+
+def test_membership_links_cannot_be_forged_or_reused_after_expiry(
+    app: Flask,
+    client: FlaskClient,
+    make,
+    login,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    org, admin = _employer_with_admin(make)
+    elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
+    ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
+    secret = app.extensions["jobbro_settings"].secret_key
+    offer = accounts.Invitation("ole@anden.dk", "Ole", org, Role.ADMIN, ole, None, False)
+    good = accounts.make_membership_token(secret, offer)
+    forged = accounts.make_membership_token("a-different-secret-key-0123456789abcdef", offer)
+    reset_link = accounts.make_token(secret, accounts.PASSWORD_RESET, ole)
+    issued = int(time.time()) - accounts.MEMBERSHIP.max_age_seconds - 1
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
+    expired = accounts.make_membership_token(secret, offer)
+    monkeypatch.undo()
+    login(ole)
+    for token, message in (
+        (forged, "Linket er ugyldigt."),
+        (good[:-3] + ("xyz" if not good.endswith("xyz") else "abc"), "Linket er ugyldigt."),
+        (reset_link, "Linket er ugyldigt."),
+        ("x" * 600, "Linket er ugyldigt."),
+        (expired, "Invitationen er udløbet."),
+    ):
+        for method in (client.get, client.post):
+            response = method(f"/invitation/rolle/{token}")
+            assert response.status_code == 400, token
+            assert message in _html(response)
+    # A membership link is no password link either.
+    assert client.get(f"/nulstil-adgangskode/{good}").status_code == 400
+    session.refresh(ole)
+    assert len(ole.memberships) == 1
+    # The organisation stopped in the meantime: the link is dead.
+    org.active = False
+    session.commit()
+    assert client.post(f"/invitation/rolle/{good}").status_code == 400
+    session.refresh(ole)
+    assert len(ole.memberships) == 1
+
+
+def test_confirming_a_membership_needs_the_csrf_token(
+    csrf_client: FlaskClient, csrf_app: Flask, make, session: Session
+) -> None:
+    org, _admin = _employer_with_admin(make)
+    elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
+    ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
+    secret = csrf_app.extensions["jobbro_settings"].secret_key
+    offer = accounts.Invitation("ole@anden.dk", "Ole", org, Role.EMPLOYER, ole, None, False)
+    link = f"/invitation/rolle/{accounts.make_membership_token(secret, offer)}"
+    token = csrf_token(_html(csrf_client.get("/login")))
+    csrf_client.post("/login", data={"email": ole.email, "password": PASSWORD, "csrf_token": token})
+    assert csrf_client.post(link).status_code == 400
+    session.refresh(ole)
+    assert len(ole.memberships) == 1
+    token = csrf_token(_html(csrf_client.get(link)))
+    assert csrf_client.post(link, data={"csrf_token": token}).status_code == 302
+    session.refresh(ole)
+    assert len(ole.memberships) == 2
+
+
+def test_an_invited_user_without_a_password_is_not_told_to_use_it(
+    client: FlaskClient, make, login, session: Session, outbox: Path
+) -> None:
+    first, first_admin = _employer_with_admin(make, "Virksomhed A")
+    _second, second_admin = _employer_with_admin(make, "Virksomhed B")
+    login(first_admin)
+    _invite(client, "kim@eksempel.dk", "Kim")
+    client.post("/logout")
+    login(second_admin)
+    _invite(client, "kim@eksempel.dk", "Kim")
+    first_mail, second_mail = _mails(outbox)
+    assert "/invitation/" in first_mail.get_body(("plain",)).get_content()
+    body = second_mail.get_body(("plain",)).get_content()
+    assert "sædvanlige adgangskode" not in body
+    assert "Har du ikke valgt en adgangskode til Jobbro endnu" in body
+    assert "http://127.0.0.1:5000/glemt-adgangskode" in body
+    assert "/invitation/rolle/" in body
 
 
 def test_invite_errors_keep_what_was_typed(client: FlaskClient, make, login) -> None:
@@ -467,7 +670,7 @@ def test_csrf_is_enforced_on_invite_and_remove(csrf_client: FlaskClient, make, s
 
 
 def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
-    client: FlaskClient, make, outbox: Path, audit_rows
+    app: Flask, client: FlaskClient, make, session: Session, outbox: Path, audit_rows
 ) -> None:
     org = make.organisation(OrgKind.A_KASSE)
     make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
@@ -479,6 +682,7 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
     assert normalise(known) == normalise(unknown)
     assert "Hvis der findes en bruger med e-mailen" in _html(known)
     assert ("Set-Cookie" in known.headers) == ("Set-Cookie" in unknown.headers)
+    _deliver(app, session)
     [mail] = _mails(outbox)
     assert mail["To"] == "rikke@akasse.dk"
     assert mail["Subject"] == "Nulstil din adgangskode til Jobbro"
@@ -488,11 +692,78 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
     assert {e.details["event"] for e in requested} == {"password_reset_requested"}
 
 
-def test_no_reset_mail_for_a_deactivated_user(client: FlaskClient, make, outbox: Path) -> None:
+def test_no_reset_mail_for_a_deactivated_user(
+    app: Flask, client: FlaskClient, make, session: Session, outbox: Path
+) -> None:
     org = make.organisation(OrgKind.A_KASSE)
     make.user((org, Role.COUNSELLOR), email="stoppet@akasse.dk", active=False)
     assert client.post("/glemt-adgangskode", data={"email": "stoppet@akasse.dk"}).status_code == 200
+    _deliver(app, session)
     assert _mails(outbox) == []
+
+
+class _RecordingSender:
+    """A mail server stand-in that notes when it is called."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+def test_forgot_password_queues_the_mail_instead_of_sending_it(
+    app: Flask, client: FlaskClient, make, session: Session
+) -> None:
+    """The mail server's time must not tell an attacker which e-mails have an account."""
+    org = make.organisation(OrgKind.A_KASSE)
+    make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
+    sender = _RecordingSender()
+    app.extensions[MAIL_SENDER_KEY] = sender
+    for email in ("rikke@akasse.dk", "ukendt@akasse.dk"):
+        assert client.post("/glemt-adgangskode", data={"email": email}).status_code == 200
+    assert sender.sent == []  # no mail server contacted while the visitor waits
+    [queued] = session.scalars(select(Notification)).all()
+    assert (queued.kind, queued.recipient, queued.sent_at) == (
+        "password_reset",
+        "rikke@akasse.dk",
+        None,
+    )
+    deliver_pending(session, sender)
+    [mail] = sender.sent
+    assert mail.to == "rikke@akasse.dk" and "/nulstil-adgangskode/" in mail.body
+
+
+def test_forgot_password_sends_at_most_five_mails_an_hour(
+    app: Flask, client: FlaskClient, make, session: Session, audit_rows
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
+    # Requests older than an hour do not count.
+    session.add(
+        AuditEntry(
+            action=AuditAction.UPDATE,
+            object_type="user",
+            object_id=str(user.id),
+            details={"event": "password_reset_requested", "email": user.email},
+            at=utcnow() - timedelta(hours=1, minutes=1),
+        )
+    )
+    session.commit()
+    pages = [
+        _html(client.post("/glemt-adgangskode", data={"email": "RIKKE@akasse.dk"}))
+        for _ in range(7)
+    ]
+    assert len(set(pages)) == 1  # the same answer, over the limit too
+    sender = _RecordingSender()
+    deliver_pending(session, sender)
+    assert len(sender.sent) == accounts.PASSWORD_RESETS_PER_HOUR == 5
+    requested = [
+        e
+        for e in audit_rows(AuditAction.UPDATE)
+        if e.details.get("event") == "password_reset_requested"
+    ]
+    assert [bool(e.details.get("throttled")) for e in requested] == [False] * 6 + [True] * 2
 
 
 def test_forgot_password_validates_the_email(client: FlaskClient) -> None:
@@ -503,11 +774,12 @@ def test_forgot_password_validates_the_email(client: FlaskClient) -> None:
 
 
 def test_reset_password_through_the_mailed_link(
-    client: FlaskClient, make, session: Session, outbox: Path, audit_rows
+    app: Flask, client: FlaskClient, make, session: Session, outbox: Path, audit_rows
 ) -> None:
     org = make.organisation(OrgKind.A_KASSE)
     user = make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
     client.post("/glemt-adgangskode", data={"email": "rikke@akasse.dk"})
+    _deliver(app, session)
     link = _link(_mails(outbox)[0], "/nulstil-adgangskode/")
     assert "Vælg en ny adgangskode til rikke@akasse.dk" in _html(client.get(link))
 
@@ -534,6 +806,31 @@ def test_reset_password_through_the_mailed_link(
     client.post("/logout")
     reused = client.post(link, data={"password": "tredje-adgangskode!", "password_repeat": "x"})
     assert reused.status_code == 400 and "Linket er allerede brugt." in _html(reused)
+
+
+def test_a_password_reset_ends_the_other_sessions(
+    app: Flask, make, session: Session, audit_rows
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
+    victim_browser, attacker_browser = app.test_client(), app.test_client()
+    # Someone logged in with the old (stolen) password …
+    logged_in = attacker_browser.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert logged_in.status_code == 302 and attacker_browser.get("/").status_code == 200
+    # … and the owner resets it from another browser.
+    done = victim_browser.post(
+        f"/nulstil-adgangskode/{_reset_token(app, user)}",
+        data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD},
+    )
+    assert done.status_code == 302
+    after = attacker_browser.get("/")
+    assert after.status_code == 302 and after.headers["Location"].startswith("/login")
+    assert attacker_browser.get("/ledige/").headers["Location"].startswith("/login")
+    # The new password works as usual, and that session stays.
+    login = victim_browser.post("/login", data={"email": user.email, "password": NEW_PASSWORD})
+    assert login.status_code == 302
+    assert victim_browser.get("/").status_code == 200
+    assert victim_browser.get("/").status_code == 200
 
 
 def _reset_token(app: Flask, user: User) -> str:
@@ -599,7 +896,9 @@ def test_csrf_is_enforced_on_password_forms(
 
     token = csrf_token(_html(csrf_client.get("/glemt-adgangskode")))
     sent = csrf_client.post("/glemt-adgangskode", data={"email": user.email, "csrf_token": token})
-    assert sent.status_code == 200 and len(_mails(csrf_outbox)) == 1
+    assert sent.status_code == 200
+    _deliver(csrf_app, session)
+    assert len(_mails(csrf_outbox)) == 1
 
 
 # --- The development outbox ---------------------------------------------------------------------
@@ -630,11 +929,14 @@ def test_outbox_lists_newest_first_in_pages_without_login(
     assert "p25@eksempel.dk" in _html(detail)
 
 
-def test_outbox_shows_the_reset_mail_of_the_demo(client: FlaskClient, make, outbox: Path) -> None:
+def test_outbox_shows_the_reset_mail_of_the_demo(
+    app: Flask, client: FlaskClient, make, session: Session, outbox: Path
+) -> None:
     org = make.organisation(OrgKind.A_KASSE)
     make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
     sent = _html(client.post("/glemt-adgangskode", data={"email": "rikke@akasse.dk"}))
     assert 'href="/udbakke"' in sent
+    _deliver(app, session)
     listing = _html(client.get("/udbakke"))
     name = re.search(r'href="/udbakke/([^"]+)">Nulstil din adgangskode til Jobbro<', listing)
     detail = _html(client.get(f"/udbakke/{name.group(1)}"))
@@ -680,3 +982,27 @@ def test_outbox_is_404_in_production_and_with_smtp(
     app.extensions[MAIL_SENDER_KEY] = OutboxSender(outbox, "x@y.dk")  # still writes, never shown
     sent = _html(client.post("/glemt-adgangskode", data={"email": "a@b.dk"}))
     assert "udbakken" not in sent
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+@pytest.mark.parametrize(
+    ("remote_addr", "status"),
+    [
+        ("127.0.0.1", 200),
+        ("::1", 200),
+        ("192.0.2.10", 404),  # anyone else on the network …
+        ("10.0.0.7", 404),  # … private addresses included
+        ("127.0.0.2", 404),  # only the two usual loopback addresses
+    ],
+)
+def test_outbox_is_only_served_to_this_machine(
+    app: Flask, client: FlaskClient, outbox: Path, env: str, remote_addr: str, status: int
+) -> None:
+    _fill(outbox, 1)
+    [name] = [p.name for p in outbox.iterdir()]
+    app.extensions["jobbro_settings"] = app.extensions["jobbro_settings"].with_overrides(env=env)
+    environ = {"REMOTE_ADDR": remote_addr}
+    assert client.get("/udbakke", environ_base=environ).status_code == status
+    assert client.get(f"/udbakke/{name}", environ_base=environ).status_code == status
+    sent = _html(client.post("/glemt-adgangskode", data={"email": "a@b.dk"}, environ_base=environ))
+    assert ('href="/udbakke"' in sent) == (status == 200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -81,6 +82,66 @@ def test_login_redirects_to_local_next_only(client: FlaskClient, make) -> None:
     assert response.headers["Location"] == "/ledige/"
 
 
+# What browsers turn into another site: a tab or line break inside the URL is dropped, a
+# backslash is read as a slash, and leading spaces are trimmed.
+HOSTILE_NEXT = [
+    "/%09/evil.example",
+    "/%0A/x",
+    "/%0D%0ALocation:%20https://evil.example",
+    "/%00/evil.example",
+    "/%7F/evil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "%2F%2Fevil.example",
+    "%20//evil.example",
+    "https://evil.example/",
+    "https:/evil.example",
+    "javascript:alert(1)",
+    "///evil.example",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_login_never_redirects_off_site(client: FlaskClient, make, target: str) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    page = client.get(f"/login?next={target}")
+    assert page.status_code == 200
+    assert "evil.example" not in page.get_data(as_text=True)
+    response = client.post(
+        f"/login?next={target}", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_choosing_an_organisation_never_redirects_off_site(
+    client: FlaskClient, make, target: str
+) -> None:
+    akasse = make.organisation(OrgKind.A_KASSE)
+    jobcentre = make.organisation(OrgKind.JOBCENTRE)
+    user = make.user((akasse, Role.COUNSELLOR), (jobcentre, Role.APPROVER))
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        f"/vaelg-organisation?next={target}",
+        data={"membership": str(user.memberships[0].id)},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_local_next_keeps_its_query(client: FlaskClient, make) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    response = client.post(
+        "/login?next=/ledige/%3Fq%3Dlager%26side%3D2",
+        data={"email": user.email, "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/ledige/?q=lager&side=2"
+
+
 def test_anonymous_is_sent_to_login(client: FlaskClient) -> None:
     response = client.get("/ledige/?q=x")
     assert response.status_code == 302
@@ -145,6 +206,7 @@ def test_user_with_several_memberships_chooses(client: FlaskClient, make) -> Non
     assert client.get("/").headers["Location"].startswith("/vaelg-organisation")
     html = client.get("/vaelg-organisation").get_data(as_text=True)
     assert "Vælg organisation" in html and "Jobcenter Syd" in html
+    assert ">Skift organisation</a>" in html  # two organisations: the header says so
 
     approver = next(m for m in user.memberships if m.role is Role.APPROVER)
     response = client.post("/vaelg-organisation", data={"membership": str(approver.id)})
