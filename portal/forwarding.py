@@ -1,0 +1,238 @@
+"""Forwarded vacancies (videregivelse): the receiving counsellors' inbox with accept and return,
+forwarding by hand from the vacancy page, and the administrators' forwarding rules.
+
+The rules, scoping and state machine live in :mod:`matching.forwarding`; these views only read
+forms, call it and commit.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from matching import forwarding, referrals
+from matching.audit import Actor
+from matching.errors import InvalidTransition, PermissionDenied, ValidationError
+from matching.models import ForwardingState, Organisation, OrgKind, Role, Vacancy, VacancyStatus
+from portal.app import get_db
+from portal.auth import current_actor, role_required
+
+bp = Blueprint("forwarding", __name__)
+
+REASON_HINT = "Den anden organisation ser begrundelsen. Højst 2.000 tegn."
+
+
+def _base_url() -> str:
+    return current_app.extensions["jobbro_settings"].base_url
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(
+        "Begrundelse",
+        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
+    )
+
+
+class ForwardForm(FlaskForm):
+    """The target is checked by the domain (a forged id is refused there, with a message)."""
+
+    target = StringField("Videregiv til")
+    reason = TextAreaField(
+        "Begrundelse",
+        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
+    )
+
+
+class PolicyForm(FlaskForm):
+    """Typed values stay as typed; :func:`matching.forwarding.read_policy_form` checks them."""
+
+    enabled = BooleanField("Videregiv automatisk efter reglerne nedenfor")
+    min_pool = StringField("Mindste antal egne kandidater")
+    min_score = StringField("Mindste match for en egen kandidat (0–100)")
+    no_referral_days = StringField("Dage uden henvisninger")
+    to_jobcentre = BooleanField("Jobcentret i stillingens kommune")
+    to_a_kasser = BooleanField("A-kasser")
+    max_targets = StringField("Højst antal organisationer ad gangen")
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+
+def _inbox_page(*, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
+    db = get_db()
+    actor = current_actor()
+    box = forwarding.inbox(db, actor)
+    html = render_template(
+        "forwarding/inbox.html",
+        inbox=box,
+        state_labels=forwarding.STATE_LABELS_DA,
+        rule_labels=forwarding.RULE_LABELS_DA,
+        allowed={i.forwarding.id: forwarding.allowed_events(i.forwarding) for i in box.waiting},
+        errors=errors or {},
+        typed=typed or {},
+        OPEN=VacancyStatus.OPEN,
+    )
+    return html, status
+
+
+@bp.get("/videregivne")
+@role_required(Role.COUNSELLOR)
+def inbox():  # noqa: ANN201 - Flask view
+    """Vacancies forwarded to the counsellor's organisation: waiting ones first, then answered."""
+    return _inbox_page()
+
+
+@bp.post("/videregivne/<int:forwarding_id>/accepter")
+@role_required(Role.COUNSELLOR)
+def accept(forwarding_id: int):  # noqa: ANN201 - Flask view
+    """Accept a forwarded vacancy; the organisation's counsellors then refer as usual."""
+    db = get_db()
+    try:
+        item = forwarding.accept(db, current_actor(), forwarding_id)
+    except InvalidTransition:
+        db.rollback()
+        return _inbox_page(errors={forwarding_id: ["Stillingen er allerede besvaret."]}, status=400)
+    db.commit()
+    flash(
+        f"Du har accepteret »{item.vacancy.title}«. Henvis jeres kandidater fra kandidatlisten.",
+        "success",
+    )
+    return redirect(url_for("forwarding.inbox") + f"#videregivelse-{forwarding_id}")
+
+
+@bp.post("/videregivne/<int:forwarding_id>/retur")
+@role_required(Role.COUNSELLOR)
+def give_back(forwarding_id: int):  # noqa: ANN201 - Flask view
+    """Return a forwarded vacancy with a reason (the owner will not forward it here again)."""
+    form = ReturnForm()
+    typed = {forwarding_id: form.reason.data or ""}
+    if not form.validate():
+        return _inbox_page(errors={forwarding_id: form.reason.errors}, typed=typed, status=400)
+    db = get_db()
+    try:
+        forwarding.return_(
+            db, current_actor(), forwarding_id, form.reason.data or "", base_url=_base_url()
+        )
+    except (ValidationError, InvalidTransition) as exc:
+        db.rollback()
+        messages = (
+            list(exc.errors.values())
+            if isinstance(exc, ValidationError)
+            else ["Stillingen er allerede besvaret."]
+        )
+        return _inbox_page(errors={forwarding_id: messages}, typed=typed, status=400)
+    db.commit()
+    flash("Stillingen er sendt retur.", "success")
+    return redirect(url_for("forwarding.inbox"))
+
+
+# --- the vacancy page -------------------------------------------------------------------------
+
+
+def vacancy_panel(
+    actor: Actor,
+    vacancy: Vacancy,
+    form: ForwardForm | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict | None:
+    """What the vacancy page shows about forwarding: the timeline to the owner's and the
+    receivers' counsellors, and the form to forward by hand to the owner's. None for others."""
+    if actor.role != Role.COUNSELLOR.value:
+        return None
+    db = get_db()
+    rows = forwarding.forwardings_for_vacancy(db, actor, vacancy)
+    is_owner = vacancy.owner_id is not None and vacancy.owner_id == actor.organisation_id
+    if not is_owner and not rows:
+        return None
+    timeline = sorted(
+        ((event, item) for item in rows for event in item.events),
+        key=lambda pair: (pair[0].at, pair[0].id),
+    )
+    targets: list[Organisation] = (
+        forwarding.target_choices(db, vacancy)
+        if is_owner and vacancy.status is VacancyStatus.OPEN
+        else []
+    )
+    return {
+        "is_owner": is_owner,
+        "owner": db.get(Organisation, vacancy.owner_id) if vacancy.owner_id else None,
+        "timeline": timeline,
+        "waiting_here": any(
+            f.to_organisation_id == actor.organisation_id and f.state is ForwardingState.OPEN
+            for f in rows
+        ),
+        "jobcentres": [o for o in targets if o.kind is OrgKind.JOBCENTRE],
+        "a_kasser": [o for o in targets if o.kind is OrgKind.A_KASSE],
+        "form": form or ForwardForm(formdata=None),
+        "errors": errors or {},
+        "rule_labels": forwarding.RULE_LABELS_DA,
+    }
+
+
+@bp.post("/stillinger/<int:vacancy_id>/videregiv")
+@role_required(Role.COUNSELLOR)
+def forward(vacancy_id: int):  # noqa: ANN201 - Flask view
+    """The owner's counsellor forwards the vacancy by hand to a chosen organisation."""
+    from portal.vacancies import detail_page
+
+    form = ForwardForm()
+    if not form.validate():
+        errors = {name: messages[0] for name, messages in form.errors.items()}
+        return detail_page(vacancy_id, forward_form=form, forward_errors=errors, status=400)
+    raw = (form.target.data or "").strip()
+    db = get_db()
+    try:
+        made = forwarding.forward_manually(
+            db,
+            current_actor(),
+            vacancy_id,
+            int(raw) if raw.isdigit() else None,
+            form.reason.data or "",
+            base_url=_base_url(),
+        )
+    except ValidationError as exc:
+        db.rollback()
+        return detail_page(vacancy_id, forward_form=form, forward_errors=exc.errors, status=400)
+    db.commit()
+    flash(f"Stillingen er videregivet til {made.to_organisation.name}.", "success")
+    return redirect(url_for("vacancies.detail", vacancy_id=vacancy_id) + "#videregivelse")
+
+
+# --- the organisation's rules -----------------------------------------------------------------
+
+
+def _service_organisation() -> Organisation:
+    organisation: Organisation = g.membership.organisation
+    if organisation.kind not in forwarding.SERVICE_KINDS:
+        raise PermissionDenied("forwarding rules are for a-kasser and jobcentres")
+    return organisation
+
+
+@bp.route("/organisation/videregivelse", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def policy():  # noqa: ANN201 - Flask view
+    """An administrator of an a-kasse or jobcentre edits when and to whom it forwards."""
+    organisation = _service_organisation()
+    db = get_db()
+    if request.method == "GET":
+        current = forwarding.policy_for(db, organisation)
+        values = forwarding.policy_form_values(current)
+        form = PolicyForm(
+            formdata=None, data={**values, **{n: n in values for n in forwarding.CHECKBOXES}}
+        )
+        return render_template("forwarding/policy.html", form=form, organisation=organisation)
+    form = PolicyForm()  # typed values are kept; the domain judges them
+    try:
+        chosen = forwarding.read_policy_form(request.form)
+    except ValidationError as exc:
+        for name, message in exc.errors.items():
+            getattr(form, name).errors = [message]
+    else:
+        forwarding.save_policy(db, current_actor(), chosen)
+        db.commit()
+        flash("Reglerne for videregivelse er gemt.", "success")
+        return redirect(url_for("forwarding.policy"))
+    html = render_template("forwarding/policy.html", form=form, organisation=organisation)
+    return html, 400
