@@ -21,4 +21,4 @@ RUN bash portal/assets/build.sh && pip install .
 RUN useradd --create-home jobbro && mkdir -p /data && chown jobbro /data
 USER jobbro
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "portal.wsgi:app"]
+CMD ["gunicorn", "--config", "python:portal.gunicorn_conf", "--bind", "0.0.0.0:8000", "portal.wsgi:app"]

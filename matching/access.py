@@ -8,7 +8,10 @@ the default rather than something each view has to remember. Rules:
   counsellor's organisation.
 - An employer sees only its own organisation's vacancies and places, in any status.
 - Counsellors see open vacancies and company places; approvers (jobcentre) also see the company
-  places waiting for approval.
+  places waiting for approval. That covers forwarding (matching.forwarding) without a rule of
+  its own: a vacancy is forwarded only while it is open, closing or filling it withdraws the
+  forwardings, and a receiving organisation's counsellors see the vacancy and, on its candidate
+  list, their own people like any other counsellor.
 
 Looking up a single object outside the actor's scope raises :class:`OutOfScope` (a
 :class:`~matching.errors.NotFound`): callers cannot tell "does not exist" from "not yours", and
@@ -20,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -31,6 +34,7 @@ from matching.audit import Actor
 from matching.errors import NotFound, PermissionDenied
 from matching.models import (
     CV,
+    Handover,
     Jobseeker,
     Match,
     MatchRun,
@@ -45,6 +49,7 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
+from matching.verification import verified_employer
 
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 DEFAULT_PAGE_SIZE = 50
@@ -277,7 +282,8 @@ def _vacancy_scope(actor: Actor) -> ColumnElement[bool]:
                 Vacancy.kind != VacancyKind.ORDINARY,
             ),
         )
-    return Vacancy.status == VacancyStatus.OPEN
+    # Counsellors: open vacancies of employers the jobcentre has confirmed (matching.verification).
+    return and_(Vacancy.status == VacancyStatus.OPEN, verified_employer())
 
 
 def vacancy_statuses_for(actor: Actor) -> list[VacancyStatus]:
@@ -347,6 +353,29 @@ def get_vacancy_for(session: Session, actor: Actor, vacancy_id: int) -> Vacancy:
         found = session.get(Vacancy, vacancy_id) is not None
         raise OutOfScope("vacancy", vacancy_id, exists=found)
     return vacancy
+
+
+def vacancy_counts_by_employer(session: Session, employer_ids: Sequence[int]) -> dict[int, int]:
+    """Number of vacancies and places per employer (one grouped query)."""
+    if not employer_ids:
+        return {}
+    rows = session.execute(
+        select(Vacancy.employer_id, func.count())
+        .where(Vacancy.employer_id.in_(employer_ids))
+        .group_by(Vacancy.employer_id)
+    )
+    return {employer_id: count for employer_id, count in rows}
+
+
+def open_vacancy_ids_of(session: Session, employer_id: int) -> list[int]:
+    """The employer's open vacancies and places (to compute their lists once it is confirmed)."""
+    return list(
+        session.scalars(
+            select(Vacancy.id)
+            .where(Vacancy.employer_id == employer_id, Vacancy.status == VacancyStatus.OPEN)
+            .order_by(Vacancy.id)
+        )
+    )
 
 
 def pending_places(
@@ -419,19 +448,44 @@ def candidate_list_for(
     assert actor.organisation_id is not None
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     today = today or today_dk()
-    listed = (
-        select(Match)
-        .join(Jobseeker, Jobseeker.id == Match.jobseeker_id)
+    # A list holds at most a few hundred people: read its order, keep the actor's people, and
+    # load only the page. (A join with the responsibility periods made PostgreSQL hash every
+    # period of a large organisation on each page view.)
+    listed = session.execute(
+        select(Match.id, Match.jobseeker_id)
         .where(Match.vacancy_id == vacancy_id, Match.rank.is_not(None))
+        .order_by(Match.rank)
+    ).all()
+    people = [jobseeker_id for _, jobseeker_id in listed]
+    responsible = (
+        set(
+            session.scalars(
+                select(ResponsibilityPeriod.jobseeker_id).where(
+                    ResponsibilityPeriod.jobseeker_id.in_(people),
+                    ResponsibilityPeriod.organisation_id == actor.organisation_id,
+                    ResponsibilityPeriod.valid_from <= today,
+                    or_(
+                        ResponsibilityPeriod.valid_to.is_(None),
+                        ResponsibilityPeriod.valid_to > today,
+                    ),
+                )
+            )
+        )
+        if people
+        else set()
     )
-    mine = listed.where(_responsible_now(actor.organisation_id, today))
-    total = session.scalar(select(func.count()).select_from(listed.subquery())) or 0
-    result = _paginate(
-        session,
-        mine.order_by(Match.rank).options(selectinload(Match.jobseeker)),
-        page,
-        per_page,
-    )
+    mine = [match_id for match_id, jobseeker_id in listed if jobseeker_id in responsible]
+    pages = max(1, math.ceil(len(mine) / per_page))
+    page = min(max(1, page), pages)
+    shown = mine[(page - 1) * per_page : page * per_page]
+    by_id = {
+        m.id: m
+        for m in session.scalars(
+            select(Match).where(Match.id.in_(shown)).options(selectinload(Match.jobseeker))
+        )
+    }
+    result = Page(items=[by_id[i] for i in shown], total=len(mine), page=page, per_page=per_page)
+    total = len(listed)
     run = session.scalar(
         select(MatchRun).where(
             MatchRun.subject_kind == "vacancy", MatchRun.subject_id == vacancy_id
@@ -569,3 +623,58 @@ def organisation_member_count(session: Session, actor: Actor) -> int:
         )
         or 0
     )
+
+
+# --- Handovers --------------------------------------------------------------------------------
+
+HANDOVER_LIST_DAYS = 90
+
+
+def handovers_for_jobseeker(session: Session, actor: Actor, jobseeker_id: int) -> list[Handover]:
+    """Every handover of a person, newest first, for a counsellor whose organisation is
+    responsible for the person now (the notes follow the person, like the referrals).
+
+    Raises :class:`OutOfScope` for a person outside the caseload.
+    """
+    person = get_jobseeker_for(session, actor, jobseeker_id)
+    return list(
+        session.scalars(
+            select(Handover)
+            .where(Handover.jobseeker_id == person.id)
+            .order_by(Handover.effective_date.desc(), Handover.id.desc())
+            .options(
+                selectinload(Handover.from_organisation), selectinload(Handover.to_organisation)
+            )
+        )
+    )
+
+
+def handovers_from_organisation(
+    session: Session,
+    actor: Actor,
+    *,
+    page: int = 1,
+    per_page: int = DEFAULT_PAGE_SIZE,
+    today: date | None = None,
+    days: int = HANDOVER_LIST_DAYS,
+) -> Page[Handover]:
+    """The handovers *from* the actor's organisation in the last ``days`` days, newest first.
+
+    The organisation is no longer responsible for these people: only the pseudonym is loaded
+    with each row (no name, no CV), and the note stays with the receiving organisation.
+    """
+    _require_role(actor, JOBSEEKER_ROLES)
+    today = today or today_dk()
+    query = (
+        select(Handover)
+        .where(
+            Handover.from_organisation_id == actor.organisation_id,
+            Handover.effective_date >= today - timedelta(days=days),
+        )
+        .order_by(Handover.effective_date.desc(), Handover.id.desc())
+        .options(
+            selectinload(Handover.jobseeker).load_only(Jobseeker.id, Jobseeker.pseudonym),
+            selectinload(Handover.to_organisation),
+        )
+    )
+    return _paginate(session, query, page, per_page)

@@ -24,7 +24,6 @@ def make_engine(settings: Settings, **kwargs: object) -> Engine:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url,
@@ -41,18 +40,27 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-    # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see _sqlite_begin).
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
 
 
-def _sqlite_begin(connection: object) -> None:
-    """Emit BEGIN when SQLAlchemy begins a transaction.
+def use_explicit_sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (tests).
 
-    The sqlite3 module otherwise starts transactions only before writes, so a SAVEPOINT could
-    become the outermost transaction and its RELEASE a commit: savepoints (``begin_nested``)
-    and rolling back a whole unit of work would not do what they say.
+    By default the sqlite3 module begins a transaction only before the first write, so a
+    SAVEPOINT issued first becomes the outermost transaction and its RELEASE commits: a test
+    transaction would not roll back. With this, BEGIN is emitted at the start of every
+    transaction. It is not used by the application: in WAL mode a transaction that read before
+    another connection's commit cannot then write ("database is locked" at once, without the
+    busy timeout), which read-then-write web requests beside a busy worker would run into.
     """
-    connection.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
+
+    def no_implicit_begin(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+    def begin(connection: object) -> None:
+        connection.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
+
+    event.listen(engine, "connect", no_implicit_begin)
+    event.listen(engine, "begin", begin)
 
 
 def check_database(engine: Engine) -> None:

@@ -53,13 +53,17 @@ def _chunks(ids: Collection[int]) -> Iterable[list[int]]:
 
 
 def matchable_vacancy_filter():  # noqa: ANN201 - a SQL expression
-    """Open vacancies, and company places only once the jobcentre has approved them."""
+    """Open vacancies of confirmed employers, and company places only once the jobcentre has
+    approved them."""
+    from matching.verification import verified_employer
+
     return and_(
         Vacancy.status == VacancyStatus.OPEN,
         or_(
             Vacancy.approval_status == ApprovalStatus.NOT_REQUIRED,
             Vacancy.approval_status == ApprovalStatus.APPROVED,
         ),
+        verified_employer(),
     )
 
 

@@ -30,12 +30,13 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import access, audit, eligibility, geo
+from matching import access, audit, eligibility, forwarding, geo
 from matching.audit import Actor
 from matching.errors import InvalidTransition, PermissionDenied, ValidationError
 from matching.models import (
     ApprovalStatus,
     AuditAction,
+    Membership,
     Occupation,
     Organisation,
     OrgKind,
@@ -77,6 +78,9 @@ RULE_FIELDS = frozenset(
         "duration_weeks",
         "start_date",
         "employee_rep_statement",
+        "weekly_hours",  # IGU's 25 hours, and what the place asks of the person
+        "p_number_id",  # the staff count and the rimelighedskrav belong to the workplace
+        "purpose",  # required since 2020 and judged by the jobcentre
     }
 )
 # The rimelighedskrav (and its written statement from the employee representative) applies to
@@ -134,6 +138,8 @@ EVENT_LABELS_DA = {
     "fill": "Markér som besat",
 }
 CONFIRM_EVENTS = frozenset({"close"})  # asked "are you sure?" first
+# Statuses that end a vacancy's forwardings, with the note on the forwarding's timeline.
+WITHDRAWING_FORWARDINGS = {S.CLOSED: "Stillingen er lukket.", S.FILLED: "Stillingen er besat."}
 
 
 def _applies(transition: Transition, vacancy: Vacancy) -> bool:
@@ -191,7 +197,8 @@ class VacancyInput:
         chosen = kind or reader.choice("kind", VacancyKind, "Vælg hvilken type stilling det er.")
         return cls(
             kind=chosen or VacancyKind.ORDINARY,
-            title=reader.text("title"),
+            # One line: the title goes into e-mail subjects, where a line break is refused.
+            title=" ".join(reader.text("title").split()),
             description=reader.text("description"),
             postal_code=reader.text("postal_code"),
             weekly_hours=reader.number("weekly_hours", "Skriv antal timer som et tal, fx 37."),
@@ -246,6 +253,9 @@ class _Reader:
     def number(self, name: str, message: str) -> Decimal | None:
         value = self.text(name).replace(" ", "")
         if not value:
+            return None
+        if not re.fullmatch(r"[\d.,]+", value):  # digits only: no exponents, signs or words
+            self.errors[name] = message
             return None
         if "," in value or re.fullmatch(r"\d{1,3}(\.\d{3})+", value):
             value = value.replace(".", "").replace(",", ".")  # Danish: 1.234,5
@@ -508,8 +518,11 @@ def _same(old: object, new: object) -> bool:
     return old == new
 
 
-def _assign(vacancy: Vacancy, data: VacancyInput, occupation: Occupation | None) -> set[str]:
-    """Copy ``data`` onto the vacancy; the names of the fields that changed."""
+def _assign(
+    vacancy: Vacancy, data: VacancyInput, occupation: Occupation | None, *, apply: bool = True
+) -> set[str]:
+    """Copy ``data`` onto the vacancy (only compare with ``apply=False``); the names of the
+    fields that differ."""
     place = data.kind.is_company_place
     values: dict[str, object] = {
         "kind": data.kind,
@@ -539,7 +552,8 @@ def _assign(vacancy: Vacancy, data: VacancyInput, occupation: Occupation | None)
     changed = set()
     for name, value in values.items():
         if not _same(getattr(vacancy, name, None), value):
-            setattr(vacancy, name, value)
+            if apply:
+                setattr(vacancy, name, value)
             changed.add(name)
     return changed
 
@@ -618,8 +632,17 @@ def update_vacancy(
         event == "submit" or vacancy.status not in (S.DRAFT, S.REJECTED)
     )
     occupation = _check(session, employer_id, data, today=today, current=vacancy, strict=strict)
-    changed = _assign(vacancy, data, occupation)
+    changed = _assign(vacancy, data, occupation, apply=False)
     reapproval = vacancy.approval_status is ApprovalStatus.APPROVED and bool(changed & RULE_FIELDS)
+    if reapproval and vacancy.status not in (S.OPEN, S.PENDING_APPROVAL):
+        # An approval opens the place: a paused, closed or filled one must not reopen that way.
+        raise ValidationError(
+            {
+                "": "Genoptag eller genåbn pladsen, før du ændrer det, jobcentret har godkendt "
+                "(type, ansatte, varighed, start, timer, arbejdssted, formål eller udtalelse)."
+            }
+        )
+    _assign(vacancy, data, occupation)
     previous = vacancy.status
     if reapproval:
         vacancy.status = S.PENDING_APPROVAL
@@ -755,6 +778,14 @@ def _apply(
         details={"event": event, "from": previous.value, "to": transition.to.value},
         note=reason,
     )
+    # Forwarding (matching.forwarding): an open vacancy without an owner gets one; closing or
+    # filling ends every forwarding, so no organisation keeps working a vacancy that is gone.
+    if transition.to is S.OPEN:
+        forwarding.assign_owner(session, vacancy)
+    if transition.to in WITHDRAWING_FORWARDINGS:
+        forwarding.withdraw_for_vacancy(
+            session, vacancy, WITHDRAWING_FORWARDINGS[transition.to], actor=actor, now=now
+        )
 
 
 def _check_approver(session: Session, actor: Actor, vacancy: Vacancy) -> None:
@@ -764,6 +795,15 @@ def _check_approver(session: Session, actor: Actor, vacancy: Vacancy) -> None:
         raise PermissionDenied("only a jobcentre approves company places")
     if vacancy.employer_id == actor.organisation_id or vacancy.created_by_id == actor.user_id:
         raise PermissionDenied("an organisation may not approve its own company place")
+    # A person with any role at the employer decides nothing about its places (conflict of
+    # interest), whichever organisation they act for now.
+    if session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == actor.user_id,
+            Membership.organisation_id == vacancy.employer_id,
+        )
+    ):
+        raise PermissionDenied("an approver may not approve a place of an employer they work for")
 
 
 # --- what employers and approvers are shown ---------------------------------------------------

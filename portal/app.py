@@ -100,7 +100,17 @@ def create_app(
     app.after_request(_security_headers)
     _register_template_helpers(app)
 
-    from portal import accounts, approvals, auth, errors, jobseekers, main, vacancies, vacancy_forms
+    from portal import (
+        accounts,
+        approvals,
+        auth,
+        errors,
+        forwarding,
+        jobseekers,
+        main,
+        vacancies,
+        vacancy_forms,
+    )
 
     errors.register_error_handlers(app)
     app.register_blueprint(auth.bp)
@@ -110,6 +120,7 @@ def create_app(
     app.register_blueprint(vacancy_forms.bp)
     app.register_blueprint(approvals.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(forwarding.bp)
     app.before_request(auth.load_logged_in_user)
 
     @app.get("/healthz")

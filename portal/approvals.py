@@ -13,7 +13,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length
 
-from matching import access, vacancy_service
+from matching import access, forwarding, vacancy_service, verification
 from matching.access import OutOfScope
 from matching.errors import InvalidTransition, PermissionDenied, ValidationError
 from matching.models import OrgKind, Role, Vacancy, VacancyStatus
@@ -67,7 +67,11 @@ def queue():  # noqa: ANN201 - Flask view
     )
     verdicts = {v.id: vacancy_service.rimelighedskrav(v) for v in page.items}
     return render_template(
-        "approvals/list.html", page=page, verdicts=verdicts, page_url_args=page_url_args
+        "approvals/list.html",
+        page=page,
+        verdicts=verdicts,
+        page_url_args=page_url_args,
+        unverified=len(verification.unverified_employers(get_db(), current_actor())),
     )
 
 
@@ -122,3 +126,76 @@ def decide(vacancy_id: int):  # noqa: ANN201 - Flask view
     else:
         flash(f"»{vacancy.title}« er afvist. Virksomheden ser din begrundelse.", "success")
     return redirect(url_for("approvals.queue"))
+
+
+# --- confirming self-registered employers ----------------------------------------------------
+
+
+class EmployerDecisionForm(FlaskForm):
+    decision = RadioField(
+        "Din afgørelse",
+        choices=[
+            SelectChoice("verify", "Bekræft virksomheden"),
+            SelectChoice("reject", "Afvis oprettelsen"),
+        ],
+        validators=[AnyOf(["verify", "reject"], message="Vælg bekræft eller afvis.")],
+        validate_choice=False,
+    )
+    reason = TextAreaField(
+        "Begrundelse (skal udfyldes ved afvisning)",
+        validators=[Length(max=MAX_REASON_CHARS, message=f"Højst {MAX_REASON_CHARS} tegn.")],
+    )
+
+
+def _employers_page(forms: dict | None = None, status: int = 200):  # noqa: ANN202
+    db = get_db()
+    employers = verification.unverified_employers(db, current_actor())
+    forms = forms or {}
+    html = render_template(
+        "approvals/employers.html",
+        employers=employers,
+        forms={o.id: forms.get(o.id) or EmployerDecisionForm(formdata=None) for o in employers},
+        vacancy_counts=access.vacancy_counts_by_employer(db, [o.id for o in employers]),
+    )
+    return html, status
+
+
+@bp.get("/virksomheder")
+@role_required(Role.APPROVER)
+def employers():  # noqa: ANN201 - Flask view
+    """Self-registered employers waiting to be confirmed (CVR and P-units checked)."""
+    _require_jobcentre()
+    return _employers_page()
+
+
+@bp.post("/virksomheder/<int:organisation_id>")
+@role_required(Role.APPROVER)
+def decide_employer(organisation_id: int):  # noqa: ANN201 - Flask view
+    """Confirm the employer (its open vacancies become visible and are matched) or reject it."""
+    _require_jobcentre()
+    db = get_db()
+    form = EmployerDecisionForm()
+    if not form.validate():
+        return _employers_page({organisation_id: form}, status=400)
+    try:
+        if form.decision.data == "verify":
+            organisation = verification.verify_employer(db, current_actor(), organisation_id)
+        else:
+            organisation = verification.reject_employer(
+                db, current_actor(), organisation_id, form.reason.data or ""
+            )
+    except ValidationError as exc:
+        db.rollback()
+        form.reason.errors = list(exc.errors.values())
+        return _employers_page({organisation_id: form}, status=400)
+    open_ids = access.open_vacancy_ids_of(db, organisation.id) if organisation.active else []
+    for vacancy_id in open_ids:  # published while unconfirmed: they get their owner now
+        forwarding.assign_owner(db, db.get(Vacancy, vacancy_id))
+    db.commit()
+    if organisation.active:
+        flash(f"{organisation.name} er bekræftet. Virksomhedens stillinger vises nu.", "success")
+        for vacancy_id in open_ids:
+            request_match(vacancy_id)
+    else:
+        flash(f"Oprettelsen af {organisation.name} er afvist.", "success")
+    return redirect(url_for("approvals.employers"))

@@ -1,4 +1,5 @@
-"""The counsellor's caseload (/ledige) and the jobseeker detail page with the CV.
+"""The counsellor's caseload (/ledige), the jobseeker detail page with the CV, and the people
+the counsellor's organisation has handed over to another (/ledige/overdragne).
 
 Every list page and every detail view is written to the audit log (purpose "sagsbehandling"):
 who saw which person's data, and when.
@@ -12,7 +13,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching import access, audit, referrals
+from matching import access, audit, referrals, routing
 from matching.errors import InvalidTransition, ValidationError
 from matching.models import AuditAction, ReferralState, Role, TargetGroup
 from portal.app import get_db
@@ -62,6 +63,37 @@ def caseload():  # noqa: ANN201 - Flask view
     )
 
 
+@bp.get("/overdragne")
+@role_required(Role.COUNSELLOR)
+def handed_over():  # noqa: ANN201 - Flask view
+    """People the organisation handed over in the last 90 days, by pseudonym only: it is no
+    longer responsible for them, so no name, CV or handover note."""
+    db = get_db()
+    actor = current_actor()
+    page = access.handovers_from_organisation(db, actor, page=page_arg())
+    audit.record(
+        db,
+        actor,
+        AuditAction.VIEW,
+        "handover_list",
+        None,
+        purpose=PURPOSE,
+        details={
+            "page": page.page,
+            "handover_ids": [h.id for h in page.items],
+            "jobseeker_ids": [h.jobseeker_id for h in page.items],
+        },
+    )
+    db.commit()
+    return render_template(
+        "jobseekers/handed_over.html",
+        page=page,
+        days=access.HANDOVER_LIST_DAYS,
+        describe_rule=routing.describe_rule,
+        page_url_args=page_url_args,
+    )
+
+
 class ReferralUpdateForm(FlaskForm):
     event = RadioField(
         "Hvad er sket?",
@@ -90,6 +122,7 @@ def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 20
         purpose=PURPOSE,
     )
     person_referrals = access.referrals_for_jobseeker(db, actor, jobseeker.id)
+    handovers = access.handovers_for_jobseeker(db, actor, jobseeker.id)
     db.commit()
     today = access.today_dk()
     html = render_template(
@@ -105,6 +138,8 @@ def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 20
         cv=jobseeker.cv,
         target_group=jobseeker.target_group_on(today),
         responsibility=jobseeker.responsible_on(today),
+        handovers=handovers,
+        describe_rule=routing.describe_rule,
         today=today,
         errors=errors or {},
         typed=typed or {},

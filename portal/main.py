@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, g, render_template
 
-from matching import access, audit
-from matching.models import AuditAction, Role, VacancyStatus
+from matching import access, audit, forwarding
+from matching.models import AuditAction, Role, VacancyStatus, utcnow
 from portal.app import get_db
 from portal.auth import current_actor, login_required
 
@@ -13,6 +15,7 @@ bp = Blueprint("main", __name__)
 
 NEWEST_JOBSEEKERS = 5
 EMPLOYER_VACANCIES_ON_HOME = 10
+FORWARDING_STATS_DAYS = 90
 
 
 @bp.get("/")
@@ -54,4 +57,9 @@ def home():  # noqa: ANN201 - Flask view
         )
     else:
         context["member_count"] = access.organisation_member_count(db, actor)
+    kind = g.membership.organisation.kind
+    if role in (Role.COUNSELLOR, Role.ADMIN) and kind in forwarding.SERVICE_KINDS:
+        since = utcnow() - timedelta(days=FORWARDING_STATS_DAYS)
+        context["forwarding_stats"] = forwarding.stats(db, g.membership.organisation_id, since)
+        context["forwarding_days"] = FORWARDING_STATS_DAYS
     return render_template("home.html", **context)

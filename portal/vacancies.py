@@ -20,6 +20,7 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
+from portal import forwarding as forwarding_views
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
@@ -64,9 +65,17 @@ def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
     return detail_page(vacancy_id)
 
 
-def detail_page(vacancy_id: int, *, errors: list[str] | None = None, status: int = 200):  # noqa: ANN201
+def detail_page(
+    vacancy_id: int,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
+    forward_form: forwarding_views.ForwardForm | None = None,
+    forward_errors: dict[str, str] | None = None,
+):  # noqa: ANN201
     """The detail page, with the lifecycle buttons the employer may use in the current state
-    (and the errors of a refused status change)."""
+    (and the errors of a refused status change), and the forwarding panel for counsellors
+    (with the errors of a refused forwarding)."""
     actor = current_actor()
     vacancy = access.get_vacancy_for(get_db(), actor, vacancy_id)
     events = (
@@ -81,6 +90,7 @@ def detail_page(vacancy_id: int, *, errors: list[str] | None = None, status: int
         events=events,
         event_labels=vacancy_service.EVENT_LABELS_DA,
         errors=errors or [],
+        forwarding=forwarding_views.vacancy_panel(actor, vacancy, forward_form, forward_errors),
     )
     return html, status
 
@@ -305,6 +315,16 @@ def referral_outcome(vacancy_id: int, referral_id: int):  # noqa: ANN201 - Flask
             else ["Den status kan ikke vælges for henvisningen nu."]
         )
         return _referred_page(vacancy_id, errors={referral_id: message}, typed=typed, status=400)
+    audit.record(
+        db,
+        actor,
+        AuditAction.UPDATE,
+        "referral",
+        referral.id,
+        jobseeker_id=referral.jobseeker_id,
+        purpose="henvisning",
+        details={"event": form.event.data},
+    )
     db.commit()
     flash("Status er gemt.", "success")
     return redirect(url_for("vacancies.referred", vacancy_id=vacancy_id))

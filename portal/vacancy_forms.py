@@ -325,14 +325,15 @@ def edit(vacancy_id: int):  # noqa: ANN201 - Flask view
 
 # --- lifecycle --------------------------------------------------------------------------------
 
+# "{noun}" is "Stillingen" or "Pladsen".
 STATUS_MESSAGES = {
-    "publish": "Stillingen er offentliggjort.",
+    "publish": "{noun} er offentliggjort.",
     "submit": "Pladsen er sendt til godkendelse hos jobcentret.",
-    "pause": "Stillingen er sat på pause. Den vises ikke for jobrådgivere, før du genoptager den.",
-    "resume": "Stillingen er åben igen.",
-    "close": "Stillingen er lukket.",
-    "reopen": "Stillingen er genåbnet.",
-    "fill": "Stillingen er markeret som besat.",
+    "pause": "{noun} er sat på pause. Den vises ikke for jobrådgivere, før du genoptager den.",
+    "resume": "{noun} er åben igen.",
+    "close": "{noun} er lukket.",
+    "reopen": "{noun} er genåbnet.",
+    "fill": "{noun} er markeret som besat.",
 }
 
 
@@ -363,6 +364,7 @@ def change_status(vacancy_id: int):  # noqa: ANN201 - Flask view
         message = f"»{action}« er ikke mulig, mens {noun} har status »{vacancy.status.label_da}«."
         return vacancies.detail_page(vacancy_id, errors=[message], status=400)
     db.commit()
-    flash(STATUS_MESSAGES[event], "success")
+    noun = "Pladsen" if vacancy.is_company_place else "Stillingen"
+    flash(STATUS_MESSAGES[event].format(noun=noun), "success")
     request_match(vacancy_id)
     return redirect(url_for("vacancies.detail", vacancy_id=vacancy_id))

@@ -51,6 +51,10 @@ def engine(settings: Settings) -> Iterator[Engine]:
     from matching.migrate import reset_schema_for_tests
 
     engine = make_engine(settings)
+    if engine.dialect.name == "sqlite":  # each test's transaction must really roll back
+        from matching.db import use_explicit_sqlite_transactions
+
+        use_explicit_sqlite_transactions(engine)
     reset_schema_for_tests(engine)
     yield engine
     engine.dispose()

@@ -468,6 +468,8 @@ def test_editing_rule_fields_of_an_approved_place_needs_a_new_approval(
         {"current_subsidised_count": 1},
         {"start_date": TODAY + timedelta(days=40)},
         {"kind": VacancyKind.LOENTILSKUD_PRIVATE},
+        {"weekly_hours": Decimal(10)},
+        {"purpose": "Noget helt andet end det, der blev godkendt."},
     ):
         data = place(title="Lagerpraktik", **changes)
         vacancy_service.update_vacancy(session, actor, vacancy.id, data)
@@ -539,3 +541,48 @@ def test_match_job_fills_a_missing_occupation_with_the_hybrid_normaliser(
         select(AuditEntry).where(AuditEntry.actor_id.is_(None), AuditEntry.object_type == "vacancy")
     ).one()
     assert system.details["occupation"] == WAREHOUSE
+
+
+def test_a_paused_closed_or_filled_place_is_not_reopened_by_an_edit(
+    session: Session, employer, approver
+) -> None:
+    _org, actor = employer
+    vacancy = vacancy_service.create_vacancy(session, actor, place(), publish=True)
+    vacancy_service.approve_place(session, approver, vacancy.id)
+    for event, status in (("pause", S.PAUSED), ("fill", S.FILLED)):
+        if vacancy.status is not S.OPEN:
+            vacancy.status = S.OPEN
+        vacancy_service.change_status(session, actor, vacancy.id, event)
+        errors = errors_of(
+            lambda: vacancy_service.update_vacancy(
+                session, actor, vacancy.id, place(duration_weeks=3)
+            )
+        )
+        assert "Genoptag eller genåbn pladsen" in errors[""]
+        assert vacancy.duration_weeks == 4  # nothing was changed
+        assert vacancy.status is status and vacancy.approval_status is ApprovalStatus.APPROVED
+
+
+def test_an_approver_never_approves_a_place_of_an_employer_they_also_work_for(
+    session: Session, make: Factory, employer
+) -> None:
+    org, actor = employer
+    jobcentre = make.organisation(OrgKind.JOBCENTRE, "Jobcenter Dobbeltrolle")
+    both = make.user((jobcentre, Role.APPROVER), (org, Role.EMPLOYER))
+    vacancy = vacancy_service.create_vacancy(session, actor, place(), publish=True)
+    as_approver = actor_for(jobcentre, Role.APPROVER, both.id)
+    with pytest.raises(PermissionDenied):
+        vacancy_service.approve_place(session, as_approver, vacancy.id)
+    assert vacancy.status is S.PENDING_APPROVAL
+
+
+@pytest.mark.parametrize("typed", ["1E30", "1e2", "-5", "37 timer", "NaN", "Infinity"])
+def test_numbers_are_digits_only(typed: str) -> None:
+    data = VacancyInput.from_form({"weekly_hours": typed, "ordinary_staff_fte": typed})
+    assert data.weekly_hours is None and data.ordinary_staff_fte is None
+    assert {"weekly_hours", "ordinary_staff_fte"} <= set(data.unreadable)
+
+
+def test_a_title_is_one_line() -> None:
+    data = VacancyInput.from_form({"title": "Lager\r\nBcc: x@y.dk"})
+    assert data.title == "Lager Bcc: x@y.dk"

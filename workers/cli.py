@@ -362,6 +362,7 @@ def serve(host: str, port: int, web_workers: int, no_worker: bool, no_scheduler:
         children["web"] = subprocess.Popen(
             [
                 python, "-m", "gunicorn",
+                "--config", "python:portal.gunicorn_conf",
                 "--bind", f"{host}:{port}",
                 "--workers", str(web_workers),
                 "--access-logfile", "-",
@@ -442,6 +443,16 @@ _register_match(cli)
 from workers.occupation_commands import register as _register_occupations  # noqa: E402
 
 _register_occupations(cli)
+
+
+from workers.routing_commands import register as _register_routing  # noqa: E402
+
+_register_routing(cli)
+
+
+from workers.forwarding_commands import register as _register_forwarding  # noqa: E402
+
+_register_forwarding(cli)
 
 
 # --- entry point ----------------------------------------------------------------------------

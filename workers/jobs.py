@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -350,3 +350,31 @@ def deliver_notifications(*, now: datetime | None = None) -> dict[str, int]:
     if result.retrying or result.failed:
         log.warning("notifications: %s", result)
     return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed}
+
+
+def apply_routing(*, day: date | None = None) -> dict[str, object]:
+    """Nightly: hand jobseekers over when the routing rules name another responsible
+    organisation for today (Danish date), e.g. at the end of the a-kasse's months. One
+    transaction per batch; idempotent (a second or concurrent run hands over nothing more)."""
+    from matching.access import today_dk
+    from matching.handover import run_routing
+
+    rt = runtime.get()
+    report = run_routing(rt.session_factory, day or today_dk(), base_url=rt.settings.base_url)
+    if report.handed_over or report.assigned or report.unresolved:
+        log.info("routing: %s", report.to_dict())
+    return report.to_dict()
+
+
+def evaluate_forwarding(*, now: datetime | None = None) -> dict[str, object]:
+    """Every 15 minutes: forward the vacancies their owners cannot fill, by each owner's rules
+    (matching.forwarding). One transaction per forwarding; idempotent, also when two workers
+    run it at once (the forwarding's unique key decides)."""
+    from matching.forwarding import evaluate
+
+    rt = runtime.get()
+    with rt.session() as session:
+        result = evaluate(session, now or utcnow(), base_url=rt.settings.base_url)
+    if result.forwarded:
+        log.info("forwarded %d vacancy/target pair(s): %s", len(result.forwarded), result.forwarded)
+    return result.to_dict()

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
     ("workers.jobs.purge_expired_exports", QueueName.MAINTENANCE, 3600),
     ("workers.jobs.deliver_notifications", QueueName.MAINTENANCE, 60),
+    # Vacancies their owners cannot fill, forwarded by each owner's rules.
+    ("workers.jobs.evaluate_forwarding", QueueName.FORWARD, 15 * 60),
 )
 # Jobs run at a time of day (cron expression, the scheduler's local time).
 NIGHTLY_JOBS: tuple[tuple[str, QueueName, str], ...] = (
@@ -26,6 +28,8 @@ NIGHTLY_JOBS: tuple[tuple[str, QueueName, str], ...] = (
     ("workers.jobs.recompute_stale_matches", QueueName.MAINTENANCE, "30 2 * * *"),
     # Referrals unanswered by their respond-by date: reminded, later expired.
     ("workers.jobs.process_overdue_referrals", QueueName.MAINTENANCE, "0 6 * * *"),
+    # Responsibility by the dated routing rules: handovers when the a-kasse's period ends.
+    ("workers.jobs.apply_routing", QueueName.MAINTENANCE, "15 1 * * *"),
 )
 # Jobs with arguments: (dotted path, args, queue, interval in seconds).
 PERIODIC_JOBS_WITH_ARGS: tuple[tuple[str, tuple, QueueName, int], ...] = (

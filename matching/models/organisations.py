@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matching.models.base import Base, CreatedAtMixin, Timestamp, enum_column
+from matching.models.base import Base, CreatedAtMixin, Timestamp, enum_column, utcnow
 from matching.models.enums import OrgKind, Role
 
 
@@ -26,6 +26,11 @@ class Organisation(CreatedAtMixin, Base):
     industry: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the jobcentre confirmed a self-registered employer (CVR and P-units checked); until
+    # then its vacancies are not shown to counsellors. Organisations created by staff, imports
+    # and the demo are confirmed when created.
+    verified_at: Mapped[datetime | None] = mapped_column(Timestamp(), default=utcnow)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     p_numbers: Mapped[list[PNumber]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", order_by="PNumber.id"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -256,3 +258,86 @@ def akasse_counsellor(make: Factory) -> Iterator[tuple[Organisation, User]]:
     org = make.organisation(OrgKind.A_KASSE, "A-kasse Fyn")
     user = make.user((org, Role.COUNSELLOR), name="Rådgiver Rikke")
     yield org, user
+
+
+# --- browser tests (Playwright) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201
+    """Debian's Chromium under Playwright, one per test module (browser tests only)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):  # noqa: ANN001, ANN201
+    """A fresh browser context with axe-core, failing the test on console errors and 5xx."""
+    from tests.portal.test_browser import AXE_JS
+
+    context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
+    context.add_init_script(path=str(AXE_JS))
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
+    )
+    yield page
+    context.close()
+    assert problems == [], f"browser errors: {problems}"
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free local port in a thread (browser tests); yields the base URL."""
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        engine = app.extensions.get("jobbro_engine")
+        if engine is not None:
+            engine.dispose()
+
+
+def browser_test_settings(tmp: Path, name: str, redis_url: str) -> Settings:
+    """Settings of a browser test's own portal: a SQLite file, a real Redis, the test encoder."""
+    return Settings.from_env(
+        {
+            "JOBBRO_ENV": "test",
+            "JOBBRO_ENCODER": "fake",
+            "JOBBRO_DATA_DIR": str(tmp),
+            "JOBBRO_DATABASE_URL": f"sqlite:///{tmp / f'{name}.sqlite3'}",
+            "JOBBRO_REDIS_URL": redis_url,
+            "JOBBRO_SECRET_KEY": f"{name}-browser-test-secret-key-0123456789abcdef",
+        }
+    )

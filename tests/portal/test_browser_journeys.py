@@ -12,15 +12,12 @@ checked with axe-core and saved as a screenshot in var/screenshots/.
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from matching.access import today_dk
 from matching.db import make_engine
@@ -37,10 +34,8 @@ from matching.models import (
 from matching.settings import Settings
 from matching.taxonomy.importer import install_builtin_taxonomy
 from portal.app import create_app
+from tests.portal.conftest import browser_test_settings, serving
 from tests.portal.test_browser import (
-    AXE_JS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     _axe,
     _ensure_assets,
     _ensure_chromium,
@@ -64,13 +59,21 @@ class Portal:
         self.redis_url = redis_url
 
     def run_worker(self) -> None:
-        """What `jobbro serve`'s worker does: run the queued jobs (here until the queue is empty)."""
+        """What `jobbro serve`'s worker does: run the queued jobs until the queue is empty."""
         import redis
 
         from workers.worker import run_worker
 
         connection = redis.Redis.from_url(self.redis_url)
         run_worker(self.settings, connection, burst=True)
+
+    def deliver_mail(self) -> None:
+        """What the scheduler's minutely `deliver_notifications` does: send queued e-mails."""
+        from matching.mail import sender_from_settings
+        from matching.notifications import deliver_pending
+
+        with Session(self.engine) as session:
+            deliver_pending(session, sender_from_settings(self.settings))
 
 
 @pytest.fixture(scope="module")
@@ -82,16 +85,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
     _ensure_chromium()
     _ensure_assets()
     tmp = tmp_path_factory.mktemp("journeys")
-    settings = Settings.from_env(
-        {
-            "JOBBRO_ENV": "test",
-            "JOBBRO_ENCODER": "fake",
-            "JOBBRO_DATA_DIR": str(tmp),
-            "JOBBRO_DATABASE_URL": f"sqlite:///{tmp / 'journeys.sqlite3'}",
-            "JOBBRO_REDIS_URL": redis_url,
-            "JOBBRO_SECRET_KEY": "journey-test-secret-key-0123456789abcdef",
-        }
-    )
+    settings = browser_test_settings(tmp, "journeys", redis_url)
     redis.Redis.from_url(redis_url).flushdb()
     engine = make_engine(settings)
     from matching.migrate import reset_schema_for_tests
@@ -105,57 +99,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
     runtime.init(settings, engine)
     jobs.encode_all("jobseeker")
     app = create_app(settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield Portal(f"http://127.0.0.1:{port}", settings, engine, redis_url)
+        with serving(app) as base:
+            yield Portal(base, settings, engine, redis_url)
     finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        app.extensions["jobbro_engine"].dispose()
         engine.dispose()
         redis.Redis.from_url(redis_url).flushdb()
-
-
-@pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):  # noqa: ANN001, ANN201
-    """A fresh browser context with axe-core, failing the test on console errors and 5xx."""
-    context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
-    context.add_init_script(path=str(AXE_JS))
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
-    )
-    yield page
-    context.close()
-    assert problems == [], f"browser errors: {problems}"
 
 
 def check(page, name: str) -> None:  # noqa: ANN001
@@ -258,7 +207,20 @@ def test_employer_posts_counsellor_refers_employer_hires(portal: Portal, page) -
         assert session.get(Vacancy, vacancy_id).status is VacancyStatus.OPEN
     log_out(page)
 
-    # 3. The worker computes the list the save asked for (job id match-vacancy-<id>).
+    # 3. The jobcentre confirms the new company (CVR checked); until then counsellors see nothing.
+    log_in(page, base, APPROVER)
+    page.goto(f"{base}/godkendelser")
+    page.get_by_role("link", name=re.compile("virksomhed")).first.click()
+    page.wait_for_load_state()
+    check(page, "j06b-confirm-employers")
+    card = page.locator("li.jb-candidate", has_text="Fyns Smedie ApS")
+    card.get_by_label("Bekræft virksomheden").check()
+    card.get_by_role("button", name="Gem afgørelse").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Fyns Smedie ApS er bekræftet.").is_visible()
+    log_out(page)
+
+    # 4. The worker computes the list the confirmation asked for (job id match-vacancy-<id>).
     portal.run_worker()
     with Session(portal.engine) as session:
         listed = session.scalars(
@@ -266,7 +228,7 @@ def test_employer_posts_counsellor_refers_employer_hires(portal: Portal, page) -
         ).all()
     assert listed, "the match job stored no list"
 
-    # 4. The counsellor opens the list and refers the top candidate of the jobcentre.
+    # 5. The counsellor opens the list and refers the top candidate of the jobcentre.
     log_in(page, base, COUNSELLOR)
     page.goto(f"{base}/stillinger/{vacancy_id}/kandidater")
     check(page, "j07-candidates")
@@ -280,7 +242,7 @@ def test_employer_posts_counsellor_refers_employer_hires(portal: Portal, page) -
     check(page, "j08-referred")
     log_out(page)
 
-    # 5. The employer sees the referral (anonymous without consent) and marks the person hired.
+    # 6. The employer sees the referral (anonymous without consent) and marks the person hired.
     log_in(page, base, NEW_EMPLOYER, NEW_PASSWORD)
     page.goto(f"{base}/stillinger/{vacancy_id}")
     page.get_by_role("link", name=re.compile("Henviste kandidater")).click()
@@ -295,9 +257,7 @@ def test_employer_posts_counsellor_refers_employer_hires(portal: Portal, page) -
             if person.consent_share_with_employers
             else f"Kandidat {person.pseudonym}"
         )
-    assert heading_text == expected and name.split(".", 1)[-1].strip().startswith(
-        person.first_name
-    )
+    assert heading_text == expected and name.split(".", 1)[-1].strip().startswith(person.first_name)
     check(page, "j09-employer-referrals")
     card.get_by_label("Ansat").check()
     card.get_by_role("button", name="Gem status").click()
@@ -390,6 +350,7 @@ def test_colleague_invitation_and_password_reset_through_the_outbox(portal: Port
     page.get_by_label("E-mail").fill(COLLEAGUE)
     page.get_by_role("button", name="Send link").click()
     page.wait_for_load_state()
+    portal.deliver_mail()
     page.goto(f"{base}/udbakke")
     page.get_by_role("link", name="Nulstil din adgangskode til Jobbro").first.click()
     page.wait_for_load_state()

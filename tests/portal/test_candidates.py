@@ -279,6 +279,9 @@ def test_employer_sees_referred_people_and_records_outcomes(
     assert ref.state is ReferralState.HIRED
     assert [e.to_state for e in ref.events] == ["sent", "interview", "hired"]
     assert ref.events[-1].actor_id == employer.id
+    outcomes = [e for e in audit_rows(AuditAction.UPDATE) if e.object_type == "referral"]
+    assert [e.details["event"] for e in outcomes] == ["invite", "hire"]
+    assert {(e.actor_id, e.jobseeker_id) for e in outcomes} == {(employer.id, private.id)}
     again = client.post(url, data={"event": "reject", "reason": "for sent"})
     assert again.status_code == 400  # hired is final
     client.post("/logout")
@@ -346,6 +349,12 @@ def test_counsellor_follows_up_referrals_on_the_persons_page(
     assert referral.events[-1].actor_id == counsellor.id
     updates = [e for e in audit_rows(AuditAction.UPDATE) if e.object_type == "referral"]
     assert updates[-1].details == {"event": "decline"}
+    # The vacancy is filled later: the person's page names it without a dead link.
+    vacancy.status = VacancyStatus.FILLED
+    session.commit()
+    page = client.get(f"/ledige/{person.id}").get_data(as_text=True)
+    assert "Truckfører" in page and "(besat)" in page
+    assert f'href="/stillinger/{vacancy.id}"' not in page
     final = client.post(url, data={"event": "withdraw", "reason": "for sent"})
     assert final.status_code == 400 and "kan ikke vælges" in final.get_data(as_text=True)
 

@@ -208,13 +208,14 @@ def test_edit_keeps_values_and_an_approved_place_goes_back_for_approval(
         ("current_subsidised_count", 0),
         ("employee_rep_statement", True),
         ("duration_weeks", 4),
-        ("purpose", "Afklaring"),
+        ("purpose", PLACE["purpose"]),
         ("start_date", TODAY + timedelta(days=30)),
     ]:
         setattr(place, name, value)
     session.commit()
     form = html(client.get(f"/stillinger/{place.id}/rediger"))
-    assert 'value="12,5"' in form and "Afklaring" in form and "skal pladsen godkendes igen" in form
+    assert 'value="12,5"' in form and PLACE["purpose"] in form
+    assert "skal pladsen godkendes igen" in form
 
     data = {**PLACE, "kind": "virksomhedspraktik", "title": "Praktik på lager", "handling": "save"}
     data["start_date"] = place.start_date.isoformat()
