@@ -14,11 +14,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from matching import access, audit, referrals, routing
-from matching.errors import InvalidTransition, ValidationError
 from matching.models import AuditAction, ReferralState, Role, TargetGroup
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
+from portal.referral_events import apply_from_form
 
 bp = Blueprint("jobseekers", __name__, url_prefix="/ledige")
 
@@ -164,30 +164,16 @@ def referral_update(jobseeker_id: int, referral_id: int):  # noqa: ANN201 - Flas
     referral = access.get_referral_for_counsellor(db, actor, jobseeker_id, referral_id)
     form = ReferralUpdateForm()
     typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
-    if not form.validate():
-        messages = [m for field in (form.event, form.reason) for m in field.errors]
-        return _detail_page(jobseeker_id, errors={referral_id: messages}, typed=typed, status=400)
-    try:
-        referrals.apply(db, referral, form.event.data, actor, reason=form.reason.data or "")
-    except (ValidationError, InvalidTransition) as exc:
-        db.rollback()
-        messages = (
-            list(exc.errors.values())
-            if isinstance(exc, ValidationError)
-            else ["Det kan ikke vælges for henvisningen nu."]
-        )
-        return _detail_page(jobseeker_id, errors={referral_id: messages}, typed=typed, status=400)
-    audit.record(
+    messages = apply_from_form(
         db,
         actor,
-        AuditAction.UPDATE,
-        "referral",
-        referral.id,
-        jobseeker_id=jobseeker_id,
+        referral,
+        form,
         purpose=PURPOSE,
-        details={"event": form.event.data},
+        refused="Det kan ikke vælges for henvisningen nu.",
     )
-    db.commit()
+    if messages:
+        return _detail_page(jobseeker_id, errors={referral_id: messages}, typed=typed, status=400)
     flash("Henvisningen er opdateret.", "success")
     return redirect(
         url_for("jobseekers.detail", jobseeker_id=jobseeker_id) + f"#henvisning-{referral_id}"

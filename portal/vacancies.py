@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from matching import access, audit, disclosure, referrals, vacancy_service
-from matching.errors import InvalidTransition, ValidationError
+from matching.errors import ValidationError
 from matching.models import (
     AuditAction,
     MatchReview,
@@ -24,6 +24,7 @@ from portal import forwarding as forwarding_views
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
+from portal.referral_events import apply_from_form
 
 bp = Blueprint("vacancies", __name__, url_prefix="/stillinger")
 
@@ -302,29 +303,15 @@ def referral_outcome(vacancy_id: int, referral_id: int):  # noqa: ANN201 - Flask
     referral = access.get_referral_for_employer(db, actor, referral_id)
     form = OutcomeForm()
     typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
-    if not form.validate():
-        messages = [m for field in (form.event, form.reason) for m in field.errors]
-        return _referred_page(vacancy_id, errors={referral_id: messages}, typed=typed, status=400)
-    try:
-        referrals.apply(db, referral, form.event.data, actor, reason=form.reason.data or "")
-    except (ValidationError, InvalidTransition) as exc:
-        db.rollback()
-        message = (
-            list(exc.errors.values())
-            if isinstance(exc, ValidationError)
-            else ["Den status kan ikke vælges for henvisningen nu."]
-        )
-        return _referred_page(vacancy_id, errors={referral_id: message}, typed=typed, status=400)
-    audit.record(
+    messages = apply_from_form(
         db,
         actor,
-        AuditAction.UPDATE,
-        "referral",
-        referral.id,
-        jobseeker_id=referral.jobseeker_id,
+        referral,
+        form,
         purpose="henvisning",
-        details={"event": form.event.data},
+        refused="Den status kan ikke vælges for henvisningen nu.",
     )
-    db.commit()
+    if messages:
+        return _referred_page(vacancy_id, errors={referral_id: messages}, typed=typed, status=400)
     flash("Status er gemt.", "success")
     return redirect(url_for("vacancies.referred", vacancy_id=vacancy_id))
