@@ -318,7 +318,7 @@ def add_person(
     """Add a person by hand (also re-adds a removed person).
 
     The person must be in the fair's scope. Someone not on the vacancy's ranked match list
-    needs a ``reason`` (kept in the audit entry: the model has no column for it).
+    needs a ``reason`` (kept on the entry and in the audit entry).
     """
     ctx = _context(session, actor, fair_id, vacancy_id)
     _require_unlocked(ctx.fair_vacancy)
@@ -359,6 +359,7 @@ def add_person(
         entry.removed = False
         entry.source = SOURCE_MANUAL
         entry.rank = None
+        entry.note = reason
         session.flush()
         record(
             session,
@@ -376,6 +377,7 @@ def add_person(
         jobseeker_id=jobseeker_id,
         source=SOURCE_MANUAL,
         rank=None,
+        note=reason,
         invitation_code=new_invitation_code(session),
     )
     session.add(entry)

@@ -17,6 +17,7 @@ from matching.models.base import (
 )
 from matching.models.enums import ExportFormat, ExportStatus
 from matching.models.organisations import Organisation
+from matching.models.vacancies import Vacancy
 
 
 class JobFair(TimestampMixin, Base):
@@ -45,6 +46,9 @@ class JobFairEmployer(CreatedAtMixin, Base):
     )
     employer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), default="invited")  # invited|accepted|declined
+    responded_at: Mapped[datetime | None] = mapped_column(Timestamp())
+
+    employer: Mapped[Organisation] = relationship()
 
     __table_args__ = (UniqueConstraint("job_fair_id", "employer_id"),)
 
@@ -58,6 +62,8 @@ class JobFairVacancy(CreatedAtMixin, Base):
     )
     vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id", ondelete="CASCADE"))
     shortlist_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    vacancy: Mapped[Vacancy] = relationship()
 
     __table_args__ = (UniqueConstraint("job_fair_id", "vacancy_id"),)
 
@@ -76,6 +82,8 @@ class ShortlistEntry(CreatedAtMixin, Base):
     rank: Mapped[int | None] = mapped_column(SmallInteger)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     invited: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why the organiser added someone by hand (required when not on the match list).
+    note: Mapped[str] = mapped_column(Text, default="")
     # Opaque id printed on exports instead of identity when consent is missing.
     invitation_code: Mapped[str] = mapped_column(String(16), unique=True)
 
@@ -104,6 +112,10 @@ class Export(CreatedAtMixin, Base):
     job_id: Mapped[str | None] = mapped_column(String(80))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    # Written every few seconds while a worker runs the export: a running export whose
+    # heartbeat stopped (the worker was killed) is marked failed and can be retried.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp())
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp())
     expires_at: Mapped[datetime | None] = mapped_column(Timestamp())
     params: Mapped[dict] = mapped_column(JSONType, default=dict)
