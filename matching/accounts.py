@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -95,6 +95,12 @@ MEMBERSHIP_USED_MESSAGE = "Invitationen er allerede bekræftet: du har rollen i 
 # on their own members page anyway; the wording reveals nothing beyond that list.
 ALREADY_LISTED_MESSAGE = "Denne e-mail står allerede på listen over brugere med den valgte rolle."
 PASSWORD_RESETS_PER_HOUR = 5
+# Failed logins allowed in LOGIN_WINDOW before the login form stops checking passwords: per
+# e-mail address (guessing one account's password) and per client address (trying many).
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES_PER_EMAIL = 10
+LOGIN_FAILURES_PER_ADDRESS = 50
+LOGIN_FAILURES_READ_AT_MOST = 1_000
 
 
 @dataclass(frozen=True)
@@ -785,6 +791,42 @@ def request_password_reset(
     )
     session.flush()
     return None if throttled else user
+
+
+def login_throttled(
+    session: Session, email: str, ip_address: str | None, *, now: datetime | None = None
+) -> bool:
+    """Whether a login for ``email`` from ``ip_address`` must wait, counted from the audit log's
+    failed logins in the last :data:`LOGIN_WINDOW`.
+
+    Counted by the typed e-mail (not the user id), so an unknown address is throttled exactly
+    like a real one and the limit does not reveal who has an account. Attempts refused while
+    throttled are logged but not counted, so the wait ends :data:`LOGIN_WINDOW` after the last
+    real failure instead of growing for as long as someone keeps trying.
+    """
+    since = (now or utcnow()) - LOGIN_WINDOW
+    normalised = email.strip().lower()
+    recent = select(AuditEntry.details, AuditEntry.ip_address).where(
+        AuditEntry.action == AuditAction.LOGIN_FAILED,
+        AuditEntry.at >= since,
+        AuditEntry.object_type == "user",
+    )
+    by_address = 0
+    if ip_address:
+        by_address = session.scalar(
+            select(func.count()).select_from(
+                recent.where(AuditEntry.ip_address == ip_address).subquery()
+            )
+        )
+        if by_address >= LOGIN_FAILURES_PER_ADDRESS:
+            return True
+    rows = session.execute(recent.order_by(AuditEntry.id.desc()).limit(LOGIN_FAILURES_READ_AT_MOST))
+    by_email = sum(
+        1
+        for details, _ in rows
+        if (details or {}).get("email") == normalised and not (details or {}).get("throttled")
+    )
+    return by_email >= LOGIN_FAILURES_PER_EMAIL
 
 
 def _recent_reset_requests(session: Session, user_id: str) -> int:

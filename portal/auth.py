@@ -31,7 +31,7 @@ from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from matching import audit
-from matching.accounts import password_fingerprint
+from matching.accounts import login_throttled, password_fingerprint
 from matching.audit import Actor
 from matching.errors import PermissionDenied
 from matching.models import AuditAction, Membership, Role, User, utcnow
@@ -46,6 +46,10 @@ from portal.app import get_db
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED_MESSAGE = "Forkert e-mail eller adgangskode."
+LOGIN_THROTTLED_MESSAGE = (
+    "For mange mislykkede forsøg på at logge ind. Vent 15 minutter og prøv igen, "
+    "eller brug »Glemt adgangskode?«."
+)
 NO_ACCESS_MESSAGE = (
     "Din bruger er ikke knyttet til en aktiv organisation. Kontakt din administrator."
 )
@@ -212,9 +216,13 @@ def login():  # noqa: ANN201 - Flask view
     form = LoginForm()
     next_url = _safe_next(request.args.get("next"))
     login_error = None
+    throttled = False
     if form.validate_on_submit():
-        user = _authenticate(form.email.data or "", form.password.data or "")
-        if user is None:
+        throttled = login_throttled(get_db(), form.email.data or "", request.remote_addr)
+        user = _authenticate(form.email.data or "", form.password.data or "", throttled=throttled)
+        if throttled:
+            login_error = LOGIN_THROTTLED_MESSAGE
+        elif user is None:
             login_error = LOGIN_FAILED_MESSAGE
         else:
             memberships = _active_memberships(user)
@@ -223,14 +231,17 @@ def login():  # noqa: ANN201 - Flask view
                 get_db().rollback()
             else:
                 return _start_session(user, memberships, next_url)
-    status = 200 if login_error is None and not form.errors else 400
+    status = 429 if throttled else 200 if login_error is None and not form.errors else 400
     return render_template(
         "auth/login.html", form=form, login_error=login_error, next_url=next_url
     ), status
 
 
-def _authenticate(email: str, password: str) -> User | None:
-    """Check the password in constant-ish time; write LOGIN_FAILED on failure."""
+def _authenticate(email: str, password: str, *, throttled: bool = False) -> User | None:
+    """Check the password in constant-ish time; write LOGIN_FAILED on failure.
+
+    While ``throttled`` the password is not checked at all (the attempt is logged as failed).
+    """
     db = get_db()
     normalised = email.strip().lower()
     user = db.scalar(
@@ -238,7 +249,7 @@ def _authenticate(email: str, password: str) -> User | None:
         .where(func.lower(User.email) == normalised)
         .options(selectinload(User.memberships).selectinload(Membership.organisation))
     )
-    if user is None or not user.active:
+    if throttled or user is None or not user.active:
         # Spend the same time as a real check so response times do not reveal accounts.
         verify_password(DUMMY_PASSWORD_HASH, password)
         ok = False
@@ -256,7 +267,10 @@ def _authenticate(email: str, password: str) -> User | None:
             AuditAction.LOGIN_FAILED,
             "user",
             user.id if user else None,
-            details={"email": normalised[:EMAIL_MAX_CHARS]},
+            details={
+                "email": normalised[:EMAIL_MAX_CHARS],
+                **({"throttled": True} if throttled else {}),
+            },
         )
         db.commit()
         return None

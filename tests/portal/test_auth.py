@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from matching.models import AuditAction, OrgKind, Role
-from portal.auth import LOGIN_FAILED_MESSAGE
+from matching import audit
+from matching.accounts import (
+    LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_FAILURES_PER_EMAIL,
+    LOGIN_WINDOW,
+    login_throttled,
+)
+from matching.audit import Actor
+from matching.models import AuditAction, OrgKind, Role, utcnow
+from portal.auth import LOGIN_FAILED_MESSAGE, LOGIN_THROTTLED_MESSAGE
 from tests.portal.conftest import PASSWORD, csrf_token
 
 
@@ -225,3 +235,101 @@ def test_cannot_choose_someone_elses_membership(client: FlaskClient, make) -> No
     response = client.post("/vaelg-organisation", data={"membership": str(other.memberships[0].id)})
     assert response.status_code == 400
     assert client.get("/").status_code == 302
+
+
+# --- throttling -----------------------------------------------------------------------------
+
+
+def _fail(client: FlaskClient, email: str, times: int, addr: str = "127.0.0.1") -> None:
+    for _ in range(times):
+        response = client.post(
+            "/login",
+            data={"email": email, "password": "forkert-kode-123"},
+            environ_base={"REMOTE_ADDR": addr},
+        )
+        assert response.status_code == 400
+
+
+def test_ten_failures_stop_password_checks_for_that_email(
+    client: FlaskClient, make, audit_rows
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    other = make.user((org, Role.COUNSELLOR))
+    _fail(client, user.email, LOGIN_FAILURES_PER_EMAIL)
+
+    # Even the right password is not checked now; the answer says why and what to do.
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "For mange mislykkede forsøg" in html and "Glemt adgangskode?" in html
+    assert client.get("/").status_code == 302  # not logged in
+    last = audit_rows(AuditAction.LOGIN_FAILED)[-1]
+    assert last.actor_id == user.id and last.details["throttled"] is True
+
+    # A colleague on the same network is not locked out by it.
+    assert (
+        client.post("/login", data={"email": other.email, "password": PASSWORD}).status_code == 302
+    )
+
+
+def test_an_unknown_email_is_throttled_like_a_real_one(client: FlaskClient) -> None:
+    _fail(client, "findes.ikke@eksempel.dk", LOGIN_FAILURES_PER_EMAIL)
+    response = client.post(
+        "/login", data={"email": "Findes.Ikke@eksempel.dk", "password": "forkert-kode-123"}
+    )
+    assert response.status_code == 429
+    assert LOGIN_THROTTLED_MESSAGE in response.get_data(as_text=True)
+
+
+def test_the_wait_ends_after_the_window_and_refused_attempts_do_not_extend_it(
+    client: FlaskClient, make, session: Session
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    _fail(client, user.email, LOGIN_FAILURES_PER_EMAIL - 1)
+    for _ in range(5):  # attempts refused while throttled are logged with a flag, not counted
+        audit.record(
+            session,
+            Actor(user_id=user.id, organisation_id=None, ip_address="127.0.0.1"),
+            AuditAction.LOGIN_FAILED,
+            "user",
+            user.id,
+            details={"email": user.email, "throttled": True},
+        )
+    session.flush()
+    assert not login_throttled(session, user.email, "127.0.0.1")
+    _fail(client, user.email, 1)
+    assert login_throttled(session, user.email, "127.0.0.1")
+    later = utcnow() + LOGIN_WINDOW + timedelta(seconds=1)
+    assert not login_throttled(session, user.email, "127.0.0.1", now=later)
+
+
+def test_many_failures_from_one_address_stop_logins_from_it(
+    client: FlaskClient, make, session: Session
+) -> None:
+    org = make.organisation(OrgKind.A_KASSE)
+    user = make.user((org, Role.COUNSELLOR))
+    attacker = "203.0.113.7"
+    for n in range(LOGIN_FAILURES_PER_ADDRESS):
+        audit.record(
+            session,
+            Actor(user_id=None, organisation_id=None, ip_address=attacker),
+            AuditAction.LOGIN_FAILED,
+            "user",
+            None,
+            details={"email": f"gaet{n}@eksempel.dk"},
+        )
+    session.flush()
+    blocked = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": attacker},
+    )
+    assert blocked.status_code == 429
+    elsewhere = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )
+    assert elsewhere.status_code == 302
