@@ -4,6 +4,9 @@ Centroids come from the ``countrystatecity-postal-codes`` package (1,089 Danish 
 latitude/longitude, ODbL-1.0), loaded once per process. Distance is the great-circle distance
 between the two centroids: a cheap, explainable stand-in for travel distance. Copenhagen's
 street-level codes (1050–1799) each have their own centroid, so they work as any other code.
+
+The 98 municipalities (kommunekoder) are listed here too, so a job fair's area can be typed by
+name or code and shown by name.
 """
 
 from __future__ import annotations
@@ -59,3 +62,138 @@ def codes_within(postal_code: str, radius_km: float) -> set[str]:
     if origin is None:
         return {postal_code}
     return {code for code, point in centroids.items() if haversine_km(origin, point) <= radius_km}
+
+
+# --- municipalities -------------------------------------------------------------------------
+
+# The 98 Danish municipalities (kommuner) by kommunekode, with the short names Danmarks
+# Statistik uses. Fixed since the 2007 reform; Christiansø (411) is not a municipality.
+MUNICIPALITIES: dict[int, str] = {
+    101: "København",
+    147: "Frederiksberg",
+    151: "Ballerup",
+    153: "Brøndby",
+    155: "Dragør",
+    157: "Gentofte",
+    159: "Gladsaxe",
+    161: "Glostrup",
+    163: "Herlev",
+    165: "Albertslund",
+    167: "Hvidovre",
+    169: "Høje-Taastrup",
+    173: "Lyngby-Taarbæk",
+    175: "Rødovre",
+    183: "Ishøj",
+    185: "Tårnby",
+    187: "Vallensbæk",
+    190: "Furesø",
+    201: "Allerød",
+    210: "Fredensborg",
+    217: "Helsingør",
+    219: "Hillerød",
+    223: "Hørsholm",
+    230: "Rudersdal",
+    240: "Egedal",
+    250: "Frederikssund",
+    253: "Greve",
+    259: "Køge",
+    260: "Halsnæs",
+    265: "Roskilde",
+    269: "Solrød",
+    270: "Gribskov",
+    306: "Odsherred",
+    316: "Holbæk",
+    320: "Faxe",
+    326: "Kalundborg",
+    329: "Ringsted",
+    330: "Slagelse",
+    336: "Stevns",
+    340: "Sorø",
+    350: "Lejre",
+    360: "Lolland",
+    370: "Næstved",
+    376: "Guldborgsund",
+    390: "Vordingborg",
+    400: "Bornholm",
+    410: "Middelfart",
+    420: "Assens",
+    430: "Faaborg-Midtfyn",
+    440: "Kerteminde",
+    450: "Nyborg",
+    461: "Odense",
+    479: "Svendborg",
+    480: "Nordfyns",
+    482: "Langeland",
+    492: "Ærø",
+    510: "Haderslev",
+    530: "Billund",
+    540: "Sønderborg",
+    550: "Tønder",
+    561: "Esbjerg",
+    563: "Fanø",
+    573: "Varde",
+    575: "Vejen",
+    580: "Aabenraa",
+    607: "Fredericia",
+    615: "Horsens",
+    621: "Kolding",
+    630: "Vejle",
+    657: "Herning",
+    661: "Holstebro",
+    665: "Lemvig",
+    671: "Struer",
+    706: "Syddjurs",
+    707: "Norddjurs",
+    710: "Favrskov",
+    727: "Odder",
+    730: "Randers",
+    740: "Silkeborg",
+    741: "Samsø",
+    746: "Skanderborg",
+    751: "Aarhus",
+    756: "Ikast-Brande",
+    760: "Ringkøbing-Skjern",
+    766: "Hedensted",
+    773: "Morsø",
+    779: "Skive",
+    787: "Thisted",
+    791: "Viborg",
+    810: "Brønderslev",
+    813: "Frederikshavn",
+    820: "Vesthimmerlands",
+    825: "Læsø",
+    840: "Rebild",
+    846: "Mariagerfjord",
+    849: "Jammerbugt",
+    851: "Aalborg",
+    860: "Hjørring",
+}
+
+
+# Older spellings people still type.
+MUNICIPALITY_ALIASES: dict[str, int] = {"århus": 751, "ålborg": 851, "åbenrå": 580}
+
+
+def municipality_name(code: int) -> str:
+    """The municipality's short name ("Odense"), or the bare code when it is not one."""
+    return MUNICIPALITIES.get(code, str(code))
+
+
+@cache
+def _municipality_codes_by_name() -> dict[str, int]:
+    names = {name.casefold(): code for code, name in MUNICIPALITIES.items()}
+    names |= MUNICIPALITY_ALIASES
+    # "Københavns Kommune", "Nordfyn": the genitive and the bare name both name the same one.
+    for name, code in list(names.items()):
+        names.setdefault(name[:-1] if name.endswith("s") else name + "s", code)
+    return names
+
+
+def municipality_code(text: str) -> int | None:
+    """The kommunekode for a typed code ("461") or name ("Odense", "odense kommune")."""
+    needle = " ".join(text.split()).casefold()
+    if needle.isdigit():
+        code = int(needle)
+        return code if code in MUNICIPALITIES else None
+    needle = needle.removesuffix(" kommune").removesuffix(" kommunes")
+    return _municipality_codes_by_name().get(needle)

@@ -145,6 +145,12 @@ def _ranked_in_scope(session: Session, fair: JobFair, vacancy_id: int) -> list[M
     )
 
 
+def ranked_in_scope(session: Session, fair: JobFair, vacancy_id: int) -> list[Match]:
+    """The vacancy's ranked candidates within the fair's scope, in rank order (for the
+    "more candidates" list of :mod:`matching.fairs`; the caller has checked the actor)."""
+    return _ranked_in_scope(session, fair, vacancy_id)
+
+
 def _select_with_share(candidates: Sequence[Match], size: int) -> list[Match]:
     """The top ``size`` candidates, with at least a fifth cross-industry when there are any.
 

@@ -105,6 +105,7 @@ def create_app(
         approvals,
         auth,
         errors,
+        fairs,
         forwarding,
         jobseekers,
         main,
@@ -121,6 +122,7 @@ def create_app(
     app.register_blueprint(approvals.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(forwarding.bp)
+    app.register_blueprint(fairs.bp)
     app.before_request(auth.load_logged_in_user)
 
     @app.get("/healthz")

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from flask import Blueprint, g, render_template
 
-from matching import access, audit, forwarding
-from matching.models import AuditAction, Role, VacancyStatus, utcnow
+from matching import access, audit, fairs, forwarding
+from matching.models import AuditAction, OrgKind, Role, VacancyStatus, utcnow
 from portal.app import get_db
 from portal.auth import current_actor, login_required
 
@@ -16,6 +16,7 @@ bp = Blueprint("main", __name__)
 NEWEST_JOBSEEKERS = 5
 EMPLOYER_VACANCIES_ON_HOME = 10
 FORWARDING_STATS_DAYS = 90
+UPCOMING_FAIRS_ON_HOME = 5
 
 
 @bp.get("/")
@@ -48,6 +49,7 @@ def home():  # noqa: ANN201 - Flask view
         context["vacancies"] = access.visible_vacancies(
             db, actor, per_page=EMPLOYER_VACANCIES_ON_HOME
         )
+        context["fair_invitations"] = fairs.unanswered_invitations(db, actor)
     elif role is Role.APPROVER:
         context["pending_places"] = access.count_vacancies(
             db, actor, status=VacancyStatus.PENDING_APPROVAL, company_places_only=True
@@ -58,6 +60,12 @@ def home():  # noqa: ANN201 - Flask view
     else:
         context["member_count"] = access.organisation_member_count(db, actor)
     kind = g.membership.organisation.kind
+    if (
+        role is Role.ORGANISER or (role is Role.ADMIN and kind is OrgKind.JOB_FAIR_ORGANISER)
+    ) and fairs.may_organise(db, actor):
+        context["upcoming_fairs"] = fairs.fairs_for(
+            db, actor, upcoming_only=True, per_page=UPCOMING_FAIRS_ON_HOME
+        )
     if role in (Role.COUNSELLOR, Role.ADMIN) and kind in forwarding.SERVICE_KINDS:
         since = utcnow() - timedelta(days=FORWARDING_STATS_DAYS)
         context["forwarding_stats"] = forwarding.stats(db, g.membership.organisation_id, since)

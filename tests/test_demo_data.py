@@ -401,3 +401,32 @@ def test_refuses_to_seed_twice_and_replace_keeps_audit_rows(
         seed_demo(session, no_shared_data, seed=3, size=30, today=TODAY, replace=True)
     assert _count(session, AuditEntry) == 1
     assert _count(session, Jobseeker) == 40
+
+
+def test_jobmesse_fyn_has_an_upcoming_fair_with_open_vacancies(default_data: DemoData) -> None:
+    data = default_data
+    (fair,) = data.fairs
+    orgs = {o.key: o for o in data.organisations}
+    assert orgs[fair.organiser_key].kind is OrgKind.JOB_FAIR_ORGANISER
+    assert fair.held_on > data.today and fair.municipality_codes == (461,)
+    statuses = [status for _, status, _ in fair.employers]
+    assert statuses == ["accepted", "accepted", "accepted", "invited", "declined"]
+    assert fair.employers[0][0] == "emp-fynsk-lager-logistik"
+    assert all(orgs[key].kind is OrgKind.EMPLOYER for key, _, _ in fair.employers)
+    accepted = {key for key, status, _ in fair.employers if status == "accepted"}
+    attached = [data.vacancies[i] for i in fair.vacancy_indexes]
+    assert len(attached) >= 3
+    assert all(v.employer_key in accepted and v.status.value == "open" for v in attached)
+    assert generate(1, today=TODAY).fairs == data.fairs  # deterministic
+
+
+def test_the_demo_fair_is_seeded(session: Session, no_shared_data: Settings) -> None:
+    from matching.models import JobFair, JobFairEmployer, JobFairVacancy
+
+    report = seed_demo(session, no_shared_data, seed=4, size=30, today=TODAY)
+    fair = session.execute(select(JobFair)).scalar_one()
+    assert fair.organiser.name == "Jobmesse Fyn" and fair.held_on > TODAY
+    assert fair.target_groups == ["dagpenge", "kontanthjaelp_jobparat"]
+    assert report.counts["job_fair_employers"] == _count(session, JobFairEmployer) == 5
+    vacancies = session.execute(select(JobFairVacancy)).scalars().all()
+    assert vacancies and report.counts["job_fair_vacancies"] == len(vacancies)

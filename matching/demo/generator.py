@@ -262,6 +262,22 @@ class VacancyRecord:
     approval_note: str | None
 
 
+@dataclass(frozen=True)
+class FairRecord:
+    """A job fair of the demo organiser: invited employers with their answers, and attached
+    vacancies (indexes into :attr:`DemoData.vacancies`)."""
+
+    organiser_key: str
+    name: str
+    held_on: date
+    place: str
+    target_groups: tuple[TargetGroup, ...]
+    municipality_codes: tuple[int, ...]
+    description: str
+    employers: tuple[tuple[str, str, datetime | None], ...]  # (key, status, answered at)
+    vacancy_indexes: tuple[int, ...]
+
+
 @dataclass
 class DemoData:
     """Everything :func:`generate` produces, in insertion order."""
@@ -273,6 +289,7 @@ class DemoData:
     users: list[UserRecord] = field(default_factory=list)
     jobseekers: list[JobseekerRecord] = field(default_factory=list)
     vacancies: list[VacancyRecord] = field(default_factory=list)
+    fairs: list[FairRecord] = field(default_factory=list)
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
     def organisation(self, key: str) -> OrgRecord:
@@ -1495,6 +1512,70 @@ class _Generator:
         )
 
 
+DEMO_FAIR_DAYS_AHEAD = 21
+DEMO_FAIR_EMPLOYERS = 5  # three accept, one has not answered, one declines
+DEMO_FAIR_ACCEPTED = 3
+DEMO_FAIR_VACANCIES_PER_EMPLOYER = 2
+
+
+def _matchable(v: VacancyRecord) -> bool:
+    return v.status is VacancyStatus.OPEN and v.approval_status in (
+        ApprovalStatus.NOT_REQUIRED,
+        ApprovalStatus.APPROVED,
+    )
+
+
+def build_fair(
+    organisations: Sequence[OrgRecord], vacancies: Sequence[VacancyRecord], today: date
+) -> FairRecord:
+    """Jobmesse Fyn's upcoming fair in Odense: the two fixed demo employers and the next
+    Odense employers (by key) that have open vacancies. Draws nothing from the random stream,
+    so adding the fair leaves every other demo record as it was."""
+    fair_name, fair_slug = vocab.JOB_FAIR_ORGANISER
+    organiser = next(o for o in organisations if o.key == fair_slug)
+    area = organiser.municipality_code or 461
+    open_by_employer: dict[str, list[int]] = {}
+    for index, v in enumerate(vacancies):
+        if _matchable(v):
+            open_by_employer.setdefault(v.employer_key, []).append(index)
+    fixed = ["emp-fynsk-lager-logistik", "emp-odense-aeldrepleje"]
+    others = sorted(
+        o.key
+        for o in organisations
+        if o.kind is OrgKind.EMPLOYER
+        and o.municipality_code == area
+        and o.key not in fixed
+        and open_by_employer.get(o.key)
+    )
+    chosen = [k for k in fixed if open_by_employer.get(k)] + others
+    chosen = chosen[:DEMO_FAIR_EMPLOYERS]
+    answered = _at(today - timedelta(days=2), 10)
+    employers = []
+    attached: list[int] = []
+    for position, key in enumerate(chosen):
+        if position < DEMO_FAIR_ACCEPTED:
+            employers.append((key, "accepted", answered))
+            attached += open_by_employer[key][:DEMO_FAIR_VACANCIES_PER_EMPLOYER]
+        elif position == DEMO_FAIR_ACCEPTED:
+            employers.append((key, "invited", None))
+        else:
+            employers.append((key, "declined", answered))
+    return FairRecord(
+        organiser_key=organiser.key,
+        name=f"{fair_name}: job i lager, pleje og service",
+        held_on=today + timedelta(days=DEMO_FAIR_DAYS_AHEAD),
+        place="Odense Congress Center, Ørbækvej 350, 5220 Odense SØ",
+        target_groups=(TargetGroup.DAGPENGE, TargetGroup.KONTANTHJAELP_JOBPARAT),
+        municipality_codes=(area,),
+        description=(
+            "Mød virksomheder fra Odense, der søger nye kolleger nu. Kom til en kort samtale "
+            "ved standene, og tag dit cv med. Dørene åbner kl. 10 og lukker kl. 14."
+        ),
+        employers=tuple(employers),
+        vacancy_indexes=tuple(sorted(attached)),
+    )
+
+
 def generate(
     seed: int,
     size: int = 2000,
@@ -1509,7 +1590,8 @@ def generate(
     ``today`` (default: the current date), so a fixed ``today`` makes the output identical for
     the same ``seed`` and ``size``. With ``shared_data_dir`` (the reference data folder) CVs also
     get real Danish skill phrases from ``kompetencer_da/*.tsv`` and vacancies ESCO Danish titles
-    from ``esco/occupations_da_en.tsv``.
+    from ``esco/occupations_da_en.tsv``. Jobmesse Fyn gets one upcoming fair
+    (:func:`build_fair`).
     """
     if size < 1:
         raise ValueError("size must be at least 1")
@@ -1528,5 +1610,6 @@ def generate(
         users=gen.users,
         jobseekers=jobseekers,
         vacancies=vacancies,
+        fairs=[build_fair(gen.orgs, vacancies, today)],
         logins=list(DEMO_LOGINS),
     )

@@ -26,6 +26,9 @@ from matching.models import (
     CVExperience,
     CVLanguage,
     CVSkill,
+    JobFair,
+    JobFairEmployer,
+    JobFairVacancy,
     Jobseeker,
     Membership,
     Organisation,
@@ -59,6 +62,9 @@ COUNTED_MODELS: tuple[type[Base], ...] = (
     CVDrivingLicence,
     CVDesiredOccupation,
     Vacancy,
+    JobFair,
+    JobFairEmployer,
+    JobFairVacancy,
 )
 
 # Tables whose rows are the platform's own reference data, never demo rows.
@@ -307,6 +313,7 @@ def _persist(session: Session, settings: Settings, data: DemoData) -> None:
 
     # Vacancies and company places.
     vacancies = []
+    stored: list[Vacancy] = []
     for v in data.vacancies:
         vacancies.append(
             Vacancy(
@@ -347,10 +354,40 @@ def _persist(session: Session, settings: Settings, data: DemoData) -> None:
                 approval_note=v.approval_note,
             )
         )
+        stored.append(vacancies[-1])
         if len(vacancies) >= BATCH_SIZE:
             session.add_all(vacancies)
             session.flush()
             vacancies = []
     if vacancies:
         session.add_all(vacancies)
+    session.flush()
+
+    # Job fairs with their employers and vacancies (shortlists are built in the portal once
+    # the worker has computed the match lists).
+    for rec in data.fairs:
+        fair = JobFair(
+            organiser=orgs[rec.organiser_key],
+            name=rec.name,
+            held_on=rec.held_on,
+            place=rec.place,
+            target_groups=[g.value for g in rec.target_groups],
+            municipality_codes=list(rec.municipality_codes),
+            description=rec.description,
+        )
+        session.add(fair)
+        session.flush()
+        session.add_all(
+            JobFairEmployer(
+                job_fair_id=fair.id,
+                employer_id=orgs[key].id,
+                status=status,
+                responded_at=answered,
+            )
+            for key, status, answered in rec.employers
+        )
+        session.add_all(
+            JobFairVacancy(job_fair_id=fair.id, vacancy_id=stored[index].id)
+            for index in rec.vacancy_indexes
+        )
     session.flush()

@@ -319,7 +319,7 @@ def test_company_place_goes_through_the_approval_queue(portal: Portal, page) -> 
 def test_colleague_invitation_and_password_reset_through_the_outbox(portal: Portal, page) -> None:  # noqa: ANN001
     base = portal.base
     log_in(page, base, "arbejdsgiver@fynsk-lager-logistik.demo", role="Administrator")
-    page.get_by_role("link", name="Brugere").click()
+    page.get_by_role("link", name="Brugere", exact=True).click()
     page.wait_for_load_state()
     check(page, "j16-members")
     page.get_by_label("E-mail").fill(COLLEAGUE)
