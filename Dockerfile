@@ -4,9 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-# pango and fonts for WeasyPrint's PDF exports.
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
-    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+# Node builds the design-system assets; DejaVu Sans lets the PDF exports print Central
+# European letters (without it ReportLab's bundled Vera is used).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -45,11 +45,15 @@ run: install
 	$(BIN)/jobbro seed --demo --if-empty --size $(DEMO_SIZE)
 	$(BIN)/jobbro serve --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download), and
+# DejaVu Sans, which the PDF exports use for Central European letters (as in the Docker image).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { \
+		echo "Installing Debian's fonts-dejavu-core for the PDF exports"; \
+		apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
 test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

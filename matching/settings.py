@@ -29,6 +29,8 @@ MAIL_BACKENDS = ("outbox", "smtp")
 SMTP_SCHEMES = ("smtp", "smtps")
 DEFAULT_MAIL_FROM = "Jobbro <noreply@jobbro.local>"
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+DEFAULT_EXPORT_TTL_HOURS = 24
+MAX_EXPORT_TTL_HOURS = 24 * 30  # files with personal data are not kept for longer
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Settings:
     mail_from: str = DEFAULT_MAIL_FROM
     # Public address of the portal, without a trailing slash: links in e-mails are absolute.
     base_url: str = DEFAULT_BASE_URL
+    # Hours a finished job-fair export can be downloaded before its file is deleted.
+    export_ttl_hours: int = DEFAULT_EXPORT_TTL_HOURS
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -173,6 +177,14 @@ class Settings:
             problems.append("JOBBRO_REFERRAL_REMINDER_DAYS must be a positive whole number")
             reminder_days = 7
 
+        export_ttl_hours = _positive_int(get("JOBBRO_EXPORT_TTL_HOURS"), DEFAULT_EXPORT_TTL_HOURS)
+        if export_ttl_hours is None or export_ttl_hours > MAX_EXPORT_TTL_HOURS:
+            problems.append(
+                "JOBBRO_EXPORT_TTL_HOURS must be a whole number of hours from 1 to "
+                f"{MAX_EXPORT_TTL_HOURS}"
+            )
+            export_ttl_hours = DEFAULT_EXPORT_TTL_HOURS
+
         cross_share_text = get("JOBBRO_CROSS_INDUSTRY_SHARE") or "0.2"
         try:
             cross_industry_share = float(cross_share_text)
@@ -259,6 +271,7 @@ class Settings:
             smtp_url=smtp_url,
             mail_from=mail_from,
             base_url=base_url,
+            export_ttl_hours=export_ttl_hours,
         )
 
 

@@ -105,6 +105,7 @@ def create_app(
         approvals,
         auth,
         errors,
+        exports,
         fairs,
         forwarding,
         jobseekers,
@@ -123,6 +124,7 @@ def create_app(
     app.register_blueprint(accounts.bp)
     app.register_blueprint(forwarding.bp)
     app.register_blueprint(fairs.bp)
+    app.register_blueprint(exports.bp)
     app.before_request(auth.load_logged_in_user)
 
     @app.get("/healthz")

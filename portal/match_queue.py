@@ -23,7 +23,7 @@ MATCH_LATER_MESSAGE = (
 )
 
 
-def _connection() -> redis.Redis | None:
+def redis_connection() -> redis.Redis | None:
     """The app's Redis client (one per app, made on first use), or None without Redis."""
     url = current_app.extensions["jobbro_settings"].redis_url
     if url is None:
@@ -45,7 +45,7 @@ def request_match(vacancy_id: int) -> bool:
     Returns False, after flashing a Danish notice, when Redis is configured but unreachable.
     Without a configured Redis (a test or a one-off script) there is nothing to do.
     """
-    connection = _connection()
+    connection = redis_connection()
     if connection is None:
         return True
     try:

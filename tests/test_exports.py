@@ -12,6 +12,7 @@ import re
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -19,9 +20,13 @@ from pypdf import PdfReader
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from matching import exports
 from matching.errors import NotFound
 from matching.exports import (
     INVITATION_COLUMNS,
+    PDF_CELL_PADDING_PT,
+    PDF_COLUMNS,
+    PDF_FONT_BOLD,
     PROGRESS_EVERY_ROWS,
     SHORTLIST_COLUMNS,
     EmployerGroup,
@@ -32,6 +37,7 @@ from matching.exports import (
     group_by_employer,
     invitation_csv,
     neutralise,
+    pdf_text,
     rows_for_fair,
     sheet_title,
     shortlist_csv,
@@ -296,6 +302,9 @@ def test_rows_follow_the_shortlist_and_the_consent(rows: list[ShortlistRow]) -> 
     assert by_code["INV-C3"].cross_industry is True
     manual = by_code["INV-D4"]
     assert manual.score is None and manual.reasons == "" and manual.cross_industry is None
+    # The person behind each row, for the audit log (the same person on two lists: one id).
+    assert by_code["INV-B2"].jobseeker_id == by_code["INV-F6"].jobseeker_id
+    assert len({r.jobseeker_id for r in rows}) == 4
 
 
 def test_rows_take_three_queries_whatever_the_length(session: Session, fair_data: FairData) -> None:
@@ -347,6 +356,24 @@ def test_column_definitions() -> None:
     assert {c.key for c in SHORTLIST_COLUMNS if c.identifying} == {"name", "email", "phone"}
     assert {c.key for c in INVITATION_COLUMNS if c.identifying} == {"first_name", "name", "email"}
     assert all(c.width > 0 and c.header for c in (*SHORTLIST_COLUMNS, *INVITATION_COLUMNS))
+    # The PDF prints the employer as each section's heading and every other column.
+    assert [c.key for c in PDF_COLUMNS] == keys[1:]
+
+
+def test_pdf_columns_are_wide_enough_for_their_header_words() -> None:
+    """A header word is never broken between letters ("Invitations-id", "Brancheskift")."""
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from matching.exports import MM, PDF_BODY_PT, PDF_MARGIN_MM, _pdf_fonts
+
+    _pdf_fonts()
+    frame = landscape(A4)[0] - 2 * PDF_MARGIN_MM * MM
+    scale = frame / sum(c.pdf_width for c in PDF_COLUMNS)
+    assert 0.99 < scale < 1.01  # the widths are given as they print
+    for column in PDF_COLUMNS:
+        longest = max(stringWidth(w, PDF_FONT_BOLD, PDF_BODY_PT) for w in column.header.split())
+        assert longest + 2 * PDF_CELL_PADDING_PT <= column.pdf_width * scale, column.key
 
 
 def test_employer_reasons_keep_only_what_an_employer_may_read() -> None:
@@ -504,10 +531,114 @@ def test_a_long_pdf_table_names_employer_and_fair_on_every_page() -> None:
         assert "Invitations-id" in text  # the table header repeats
 
 
+def test_each_employer_starts_a_page_numbered_within_its_section() -> None:
+    """Sections from a new page; every page carries its own employer in the running head and
+    "Side x af y" counted within that employer's pages (what is handed to the employer)."""
+    first = [replace(r, employer_id=1, employer="Første ApS") for r in _many_rows(120)]
+    second = [replace(r, employer_id=2, employer="Anden A/S") for r in _many_rows(1)]
+    data = shortlist_pdf(group_by_employer([*first, *second]), fair=first[0].fair)
+    pages = [_squash(page) for page in _pdf_pages(data)]
+    heads = ["FørsteApS·" + _squash(FAIR_NAME), "AndenA/S·" + _squash(FAIR_NAME)]
+    assert len(pages) >= 3 and heads[1] in pages[-1] and heads[1] not in "".join(pages[:-1])
+    for number, page in enumerate(pages[:-1], start=1):
+        assert heads[0] in page and f"Side{number}af{len(pages) - 1}" in page
+        assert "StillingInvitations-idPostnr." in page  # the header row on every page
+    assert "Side1af1" in pages[-1] and pages[-1].startswith("AndenA/S")
+    assert all(f"INV-{i}" in "".join(pages[:-1]) for i in range(120))
+
+
 def test_pdf_of_an_empty_list_still_names_the_fair() -> None:
     fair = FairInfo(1, FAIR_NAME, FAIR_DAY, "Åbyhøj Hallen")
     pages = _pdf_pages(shortlist_pdf([], fair=fair))
     assert len(pages) == 1 and _squash(FAIR_NAME) in _squash(pages[0])
+    assert "Ingenkandidaterpålisten." in _squash(pages[0])
+
+
+def _consented(row: ShortlistRow, name: str, **changes: object) -> ShortlistRow:
+    return replace(row, consented=True, first_name=name.split()[0], name=name, **changes)
+
+
+def _pdf_fonts_and_text(data: bytes) -> tuple[set[str], str]:
+    reader = PdfReader(io.BytesIO(data))
+    fonts = {
+        str(font["/BaseFont"]).split("+")[-1]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].get_object().values()
+    }
+    return fonts, _squash("".join(page.extract_text() for page in reader.pages))
+
+
+def test_pdf_text_is_searchable_in_danish_and_other_european_names() -> None:
+    """With DejaVu Sans (the Docker image and Debian have it) Danish and Central European
+    names print as typed and can be found; a character no font here has prints as "?".
+    (`make test` installs fonts-dejavu-core where it is missing.)"""
+    assert exports.pdf_font_files()[0].endswith("DejaVuSans.ttf")
+    names = ["Søren Ærbødig", "Åse Øster Æblø", "René Müller", "Łukasz Šimić", "Ayşe Yılmaz"]
+    rows = [_consented(r, n) for r, n in zip(_many_rows(len(names)), names, strict=True)]
+    rows.append(
+        _consented(_many_rows(1)[0], "Šťastný Wąsowski 漢字", occupation="a\x00b\u00adc\td")
+    )
+    data = shortlist_pdf(group_by_employer(rows), fair=rows[0].fair)
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert PdfReader(io.BytesIO(data)).metadata.title == FAIR_NAME
+    fonts, text = _pdf_fonts_and_text(data)
+    # Only the embedded fonts: nothing is left to the fonts of the reader's machine.
+    assert fonts == {"DejaVuSans", "DejaVuSans-Bold"}, fonts
+    for name in names:
+        assert _squash(name) in text, name
+    assert "ŠťastnýWąsowski??" in text and "abcd" in text  # control characters are spaces
+    assert pdf_text("Wąsowski  Żak\n漢") == "Wąsowski Żak ?"
+
+
+def test_without_system_fonts_the_bundled_vera_spells_missing_letters_plainly(
+    tmp_path: Path,
+) -> None:
+    """Without DejaVu on the system ReportLab's bundled Vera is used; a letter it lacks is
+    spelt without its accent rather than printed as an empty box."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    regular, bold = exports.pdf_font_files(system_dirs=[str(tmp_path)])
+    assert regular.endswith("Vera.ttf") and bold.endswith("VeraBd.ttf")
+    covered = frozenset(TTFont("VeraProbe", regular).face.charToGlyph)
+    table = exports._Printable(covered)
+    assert "æøåÆØÅé".translate(table) == "æøåÆØÅé"
+    assert "Wąsowski Żak 漢\x00".translate(table) == "Wasowski Zak ? "
+
+
+def test_text_typed_by_people_is_printed_not_read_as_markup() -> None:
+    """Names, titles and CV texts reach ReportLab's Paragraph markup only escaped: a typed
+    tag or entity prints as typed, in a cell that fits, one wrapped at spaces and one whose
+    long word must be broken (a Paragraph), and in the heading and running head."""
+    markup = "<b>Ole & Co</b>"
+    long_word = "ole&co<br/>" + "x" * 60 + "@eksempel.dk"
+    wrapped = "<i>Kok & tjener</i> " * 6
+    [row] = _many_rows(1)
+    row = _consented(
+        replace(row, employer=markup, vacancy=wrapped.strip()), markup, email=long_word
+    )
+    pages = _pdf_pages(shortlist_pdf(group_by_employer([row]), fair=row.fair))
+    text = _squash("".join(pages))
+    assert text.count(_squash(markup)) >= 3  # heading, running head, name cell
+    assert _squash(long_word) in text and _squash(wrapped) in text
+    assert "&amp;" not in text and "&lt;" not in text
+
+
+def test_a_row_with_every_field_at_its_longest_fits_on_a_page() -> None:
+    """The longest texts the database allows (names 100 + 100, e-mail 254, CV headline 200,
+    vacancy title 200) wrap inside their cells, and the row fits on a page (ReportLab cannot
+    split a row: one taller than the page would stop the export with a LayoutError)."""
+    [row] = _many_rows(1)
+    row = _consented(
+        row,
+        "Æ" * 100 + " " + "Ø" * 100,
+        email="a" * 240 + "@eksempel.dk",
+        phone="+45 " + "1" * 16,
+        vacancy="Lagermedarbejder " * 11,
+        occupation="x" * 200,
+        reasons="; ".join(ALLOWED_CHIPS * 3),
+    )
+    pages = _pdf_pages(shortlist_pdf(group_by_employer([row] * 3), fair=row.fair))
+    assert _squash("a" * 240 + "@eksempel.dk") in _squash(pages[0])
 
 
 # --- consent across every format ------------------------------------------------------------
@@ -551,6 +682,7 @@ def _many_rows(n: int) -> list[ShortlistRow]:
             employer=f"Virksomhed {i % 2}",
             vacancy="Lagermedarbejder",
             invitation_id=f"INV-{i}",
+            jobseeker_id=1000 + i,
             postal_code="5000",
             district="Odense C",
             occupation="Lagermedarbejder",
@@ -581,6 +713,24 @@ def test_progress_is_reported_every_hundred_rows(writer: str) -> None:
         shortlist_pdf(groups, fair=rows[0].fair, progress=progress)
     assert PROGRESS_EVERY_ROWS == 100
     assert calls == [(100, 250), (200, 250), (250, 250)]
+
+
+def test_no_format_prints_the_person_id(rows: list[ShortlistRow]) -> None:
+    """``jobseeker_id`` is only for the audit log: the files know people by invitation id."""
+    marked = [replace(row, jobseeker_id=987_650_000 + row.jobseeker_id) for row in rows]
+    groups = group_by_employer(marked)
+    workbook = load_workbook(io.BytesIO(shortlist_xlsx(groups)))
+    texts = {
+        "CSV": shortlist_csv(groups).decode("utf-8-sig"),
+        "XLSX": "\n".join(
+            str(c.value) for ws in workbook.worksheets for line in ws.iter_rows() for c in line
+        ),
+        "PDF": "\n".join(_pdf_pages(shortlist_pdf(groups, fair=_fair(rows)))),
+        "invitation CSV": invitation_csv(marked)[0].decode("utf-8-sig"),
+    }
+    for where, text in texts.items():
+        assert "INV-A1" in text, where  # the person is there
+        assert "98765" not in _squash(text), where  # but not by id
 
 
 def test_danish_date() -> None:

@@ -455,6 +455,11 @@ from workers.forwarding_commands import register as _register_forwarding  # noqa
 _register_forwarding(cli)
 
 
+from workers.export_commands import register as _register_exports  # noqa: E402
+
+_register_exports(cli)
+
+
 # --- entry point ----------------------------------------------------------------------------
 
 

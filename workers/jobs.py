@@ -49,6 +49,43 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
     return expired
 
 
+def export_shortlist(export_id: int) -> dict[str, object]:
+    """Make a requested job-fair export (shortlists or invitation list) with live progress
+    (matching.export_jobs.run_export). Idempotent: an export that is not queued is left as it
+    is. A failure marks the export failed and is raised again, so RQ records it too."""
+    from datetime import timedelta
+
+    from matching.export_jobs import run_export
+
+    rt = runtime.get()
+    export = run_export(
+        rt.session_factory,
+        export_id,
+        rt.settings.export_dir,
+        ttl=timedelta(hours=rt.settings.export_ttl_hours),
+    )
+    return {
+        "export_id": export.id,
+        "status": export.status.value,
+        "row_count": export.row_count,
+        "attempts": export.attempts,
+    }
+
+
+def fail_stalled_exports(*, now: datetime | None = None) -> list[int]:
+    """Every minute: fail exports whose worker stopped beating (killed) or that no worker took
+    within an hour, and delete what their attempts left half-written, so none stays
+    "running" for ever; they can be retried. Idempotent."""
+    from matching.export_jobs import fail_stalled, remove_partial_files
+
+    rt = runtime.get()
+    with rt.session() as session:
+        failed = fail_stalled(session, now=now or utcnow())
+    for export_id in failed:
+        remove_partial_files(rt.settings.export_dir, export_id)
+    return failed
+
+
 def encode_vacancy(vacancy_id: int) -> dict[str, object]:
     """(Re)encode one vacancy or place after it was saved, and make it searchable."""
     return _encode("vacancy", [vacancy_id])

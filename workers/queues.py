@@ -76,3 +76,20 @@ def enqueue(
         meta=dict(meta or {}),
         job_timeout=timeout_seconds or DEFAULT_JOB_TIMEOUT_SECONDS,
     )
+
+
+EXPORT_JOB = "workers.jobs.export_shortlist"
+EXPORT_TIMEOUT_SECONDS = 30 * 60  # a PDF of a very large fair takes minutes
+
+
+def enqueue_export(connection: Redis, export_id: int, *, job_id: str) -> Job:
+    """Queue the making of a job-fair export (``matching.export_jobs.job_id_for`` gives the
+    id). No automatic retries: a failed export is retried by hand, as a new attempt."""
+    return enqueue(
+        connection,
+        QueueName.EXPORT,
+        EXPORT_JOB,
+        export_id,
+        job_id=job_id,
+        timeout_seconds=EXPORT_TIMEOUT_SECONDS,
+    )

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
     ("workers.jobs.purge_expired_exports", QueueName.MAINTENANCE, 3600),
     ("workers.jobs.deliver_notifications", QueueName.MAINTENANCE, 60),
+    # Job-fair exports whose worker was killed (no heartbeat) are failed, to be retried.
+    ("workers.jobs.fail_stalled_exports", QueueName.MAINTENANCE, 60),
     # Vacancies their owners cannot fill, forwarded by each owner's rules.
     ("workers.jobs.evaluate_forwarding", QueueName.FORWARD, 15 * 60),
 )

@@ -11,6 +11,7 @@
       summary.focus();
     }
     occupationSuggestions();
+    exportProgress();
   }
 
   // Vacancy form: occupation suggestions update while the title is typed. Without JavaScript
@@ -100,6 +101,82 @@
       timer = window.setTimeout(fetchSuggestions, SUGGEST_DELAY_MS);
     });
   }
+  // Export status page: follow a queued or running export until it is done or failed.
+  // Without JavaScript the "Opdater" link reloads the page.
+  var EXPORT_POLL_MS = 1000;
+  var EXPORT_MAX_ERRORS = 10;
+
+  function exportProgress() {
+    var box = document.getElementById("export");
+    var bar = document.getElementById("export-progress");
+    if (!box || !bar || !window.fetch) {
+      return;
+    }
+    var url = box.getAttribute("data-status-url");
+    var errors = 0;
+
+    function field(name) {
+      return box.querySelector('[data-export-field="' + name + '"]');
+    }
+
+    function active(status) {
+      return status === "queued" || status === "running";
+    }
+
+    function show(data) {
+      bar.value = data.progress;
+      bar.textContent = data.progress + " %";
+      field("progress").textContent = data.progress + " % færdig";
+      var rows = document.querySelector('dd[data-export-field="row_count"]');
+      if (rows && data.row_count !== null) {
+        rows.textContent = data.row_count.toLocaleString("da-DK");
+      }
+      // Only a change of status is announced (role=status), not every percent.
+      var label = field("status_label");
+      if (label.textContent !== data.status_label) {
+        label.textContent = data.status_label;
+      }
+      var download = field("download");
+      if (data.download_url) {
+        download.href = data.download_url;
+        download.hidden = false;
+      }
+      field("retry").hidden = !data.retry;
+      field("refresh").hidden = !active(data.status);
+      field("error").hidden = !data.error;
+      field("error_text").textContent = data.error || "";
+      box.setAttribute("data-status", data.status);
+    }
+
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("status " + response.status);
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          errors = 0;
+          show(data);
+          if (active(data.status) && !data.waiting_for_worker) {
+            window.setTimeout(poll, EXPORT_POLL_MS);
+          }
+        })
+        .catch(function () {
+          // The "Opdater" link still works; keep trying for a while, a little slower.
+          errors += 1;
+          if (errors < EXPORT_MAX_ERRORS) {
+            window.setTimeout(poll, EXPORT_POLL_MS * (errors + 1));
+          }
+        });
+    }
+
+    if (active(box.getAttribute("data-status"))) {
+      window.setTimeout(poll, EXPORT_POLL_MS);
+    }
+  }
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ready);
   } else {

@@ -1,0 +1,273 @@
+"""Job-fair exports: request, follow progress, download and retry.
+
+The rules live in :mod:`matching.export_jobs`; these views read forms, call it, commit, and then
+hand the export to a worker through Redis. Redis only carries work: when it cannot be reached
+the export is saved as queued all the same, the page says that it has not been started, and
+"Send igen" hands it over once Redis is back (the minute sweep fails an export that waited an
+hour, which can then be retried).
+
+Only organisers and administrators of the fair's organiser organisation get here; another
+organisation's export is "not found" (404), whatever its id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
+
+from matching import export_jobs
+from matching.errors import ValidationError
+from matching.models import Export, ExportStatus, JobFair, Role
+from portal.app import get_db
+from portal.auth import current_actor, role_required
+from portal.match_queue import redis_connection
+from workers.queues import enqueue_export
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("exports", __name__)
+
+ROLES = (Role.ORGANISER, Role.ADMIN)
+FAIR_DETAIL_ENDPOINT = "fairs.fair_detail"
+NOT_SENT_MESSAGE = (
+    "Eksporten er gemt, men kunne ikke sendes til behandling lige nu. Tryk »Send igen« om lidt."
+)
+SENT_MESSAGE = "Eksporten er bestilt. Siden viser, hvor langt den er."
+KIND_CHOICES = [
+    SelectChoice("shortlist", "Shortlister – alle stillingers lister, med match og begrundelse"),
+    SelectChoice("invitations", "Invitationsliste – til brevfletning af de inviterede (kun CSV)"),
+]
+FORMAT_CHOICES = [
+    SelectChoice("xlsx", "XLSX – regneark med et ark pr. virksomhed"),
+    SelectChoice("csv", "CSV – semikolonsepareret, til Excel"),
+    SelectChoice("pdf", "PDF – en side pr. virksomhed, til print"),
+]
+FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX", "pdf": "PDF"}
+
+
+class ExportForm(FlaskForm):
+    """Typed choices stay as chosen; :func:`matching.export_jobs.request_export` judges them."""
+
+    kind = RadioField(
+        "Hvad vil du eksportere?", choices=KIND_CHOICES, default="shortlist", validate_choice=False
+    )
+    format = RadioField("Format", choices=FORMAT_CHOICES, default="xlsx", validate_choice=False)
+
+
+def _settings():  # noqa: ANN202 - matching.settings.Settings
+    return current_app.extensions["jobbro_settings"]
+
+
+def _back_to_fair(fair_id: int | None) -> tuple[str, str]:
+    """(url, label) of the page to go back to: the fair's page when the portal has one."""
+    if fair_id is not None and FAIR_DETAIL_ENDPOINT in current_app.view_functions:
+        return url_for(FAIR_DETAIL_ENDPOINT, fair_id=fair_id), "Tilbage til jobmessen"
+    return url_for("main.home"), "Til forsiden"
+
+
+def _send(export: Export) -> bool:
+    """Hand the export to a worker (after the commit) and remember the job; False when Redis
+    cannot be reached (the export stays queued and can be sent again)."""
+    connection = redis_connection()
+    if connection is None:
+        return False
+    try:
+        job = enqueue_export(connection, export.id, job_id=export_jobs.job_id_for(export))
+    except (redis.RedisError, OSError):
+        log.warning("could not enqueue export %s", export.id, exc_info=True)
+        return False
+    db = get_db()
+    export_jobs.mark_enqueued(db, export.id, job.id)
+    db.commit()
+    return True
+
+
+def state(export: Export) -> dict[str, object]:
+    """What the status page and its JSON show about an export."""
+    expired = export_jobs.is_expired(export)
+    status = ExportStatus.EXPIRED if expired else export.status
+    waiting = status is ExportStatus.QUEUED and export.job_id is None
+    return {
+        "status": status.value,
+        "status_label": ("Ikke startet endnu" if waiting else export_jobs.STATUS_LABELS_DA[status]),
+        "progress": 100 if status is ExportStatus.DONE else export.progress,
+        "row_count": export.row_count,
+        "download_url": (
+            url_for("exports.download", export_id=export.id)
+            if status is ExportStatus.DONE
+            else None
+        ),
+        "error": export.error if status is ExportStatus.FAILED else None,
+        "waiting_for_worker": waiting,
+        "expires_at": export_jobs.aware(export.expires_at),
+        "active": status in export_jobs.ACTIVE,
+        "created_at": export_jobs.aware(export.created_at),
+    }
+
+
+def _fair_page(fair_id: int, form: ExportForm | None = None, errors=None, status: int = 200):  # noqa: ANN001, ANN202
+    db = get_db()
+    exports = export_jobs.fair_exports(db, current_actor(), fair_id)
+    fair = db.get(JobFair, fair_id)
+    back_url, back_label = _back_to_fair(fair_id)
+    html = render_template(
+        "exports/fair.html",
+        fair=fair,
+        exports=exports,
+        states={e.id: state(e) for e in exports},
+        form=form or ExportForm(formdata=None),
+        errors=errors or {},
+        kind_labels=export_jobs.KIND_LABELS_DA,
+        format_labels=FORMAT_LABELS,
+        back_url=back_url,
+        back_label=back_label,
+        max_active=export_jobs.MAX_ACTIVE_PER_FAIR,
+        ttl_hours=_settings().export_ttl_hours,
+    )
+    return html, status
+
+
+@bp.get("/jobmesser/<int:fair_id>/eksporter")
+@role_required(*ROLES)
+def fair_exports(fair_id: int):  # noqa: ANN201 - Flask view
+    """The fair's exports, newest first, and the form to order a new one."""
+    return _fair_page(fair_id)
+
+
+@bp.post("/jobmesser/<int:fair_id>/eksporter")
+@role_required(*ROLES)
+def create_export(fair_id: int):  # noqa: ANN201 - Flask view
+    """Order an export: saved as queued, then handed to a worker; on to its status page."""
+    form = ExportForm()
+    form.validate()  # the CSRF token; the choices are the domain's to judge
+    db = get_db()
+    try:
+        export = export_jobs.request_export(
+            db, current_actor(), fair_id, kind=form.kind.data or "", fmt=form.format.data or ""
+        )
+    except ValidationError as exc:
+        db.rollback()
+        for name, message in exc.errors.items():
+            if name in ("kind", "format"):
+                getattr(form, name).errors = [message]
+        general = [m for n, m in exc.errors.items() if n not in ("kind", "format")]
+        return _fair_page(fair_id, form=form, errors=general, status=400)
+    db.commit()
+    if _send(export):
+        flash(SENT_MESSAGE, "success")
+    else:
+        flash(NOT_SENT_MESSAGE, "warning")
+    return redirect(url_for("exports.export_status", export_id=export.id))
+
+
+@bp.get("/eksporter/<int:export_id>")
+@role_required(*ROLES)
+def export_status(export_id: int):  # noqa: ANN201 - Flask view
+    """One export: a progress bar that follows the work (jobbro.js polls the JSON below;
+    without JavaScript, "Opdater" reloads), the download when done, "Prøv igen" when failed."""
+    db = get_db()
+    export = export_jobs.get_export(db, current_actor(), export_id)
+    fair = db.get(JobFair, export.job_fair_id) if export.job_fair_id else None
+    back_url, back_label = _back_to_fair(export.job_fair_id)
+    return render_template(
+        "exports/status.html",
+        export=export,
+        fair=fair,
+        state=state(export),
+        kind_label=export_jobs.KIND_LABELS_DA.get(export.kind, export.kind),
+        format_label=FORMAT_LABELS[export.format.value],
+        back_url=back_url,
+        back_label=back_label,
+    )
+
+
+@bp.get("/eksporter/<int:export_id>/status.json")
+@role_required(*ROLES)
+def export_status_json(export_id: int):  # noqa: ANN201 - Flask view
+    """{status, status_label, progress, row_count, download_url} for the live progress bar."""
+    export = export_jobs.get_export(get_db(), current_actor(), export_id)
+    shown = state(export)
+    response = jsonify(
+        status=shown["status"],
+        status_label=shown["status_label"],
+        progress=shown["progress"],
+        row_count=shown["row_count"],
+        download_url=shown["download_url"],
+        error=shown["error"],
+        retry=shown["status"] == ExportStatus.FAILED.value or shown["waiting_for_worker"],
+        waiting_for_worker=shown["waiting_for_worker"],
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/eksporter/<int:export_id>/hent")
+@role_required(*ROLES)
+def download(export_id: int):  # noqa: ANN201 - Flask view
+    """The file, as an attachment (audited); 410 with a Danish page once it has expired."""
+    db = get_db()
+    actor = current_actor()
+    try:
+        path, name, mimetype = export_jobs.open_download(
+            db, actor, export_id, _settings().export_dir
+        )
+    except export_jobs.ExportExpired:
+        db.rollback()
+        export = export_jobs.get_export(db, actor, export_id)
+        back_url, back_label = _back_to_fair(export.job_fair_id)
+        html = render_template(
+            "exports/expired.html",
+            export=export,
+            ttl_hours=_settings().export_ttl_hours,
+            back_url=back_url,
+            back_label=back_label,
+            new_url=(
+                url_for("exports.fair_exports", fair_id=export.job_fair_id)
+                if export.job_fair_id
+                else None
+            ),
+        )
+        return html, 410
+    db.commit()
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/eksporter/<int:export_id>/igen")
+@role_required(*ROLES)
+def retry(export_id: int):  # noqa: ANN201 - Flask view
+    """Queue a failed export again, or send a queued one that never reached a worker."""
+    db = get_db()
+    actor = current_actor()
+    export = export_jobs.get_export(db, actor, export_id)
+    if export.status is ExportStatus.FAILED:
+        try:
+            export = export_jobs.retry_export(db, actor, export_id)
+        except ValidationError as exc:
+            db.rollback()
+            flash(" ".join(exc.errors.values()), "error")
+            return redirect(url_for("exports.export_status", export_id=export_id))
+        db.commit()
+    elif not (export.status is ExportStatus.QUEUED and export.job_id is None):
+        flash("Eksporten er allerede i gang eller færdig.", "info")
+        return redirect(url_for("exports.export_status", export_id=export_id))
+    if _send(export):
+        flash("Eksporten er sendt til behandling igen.", "success")
+    else:
+        flash(NOT_SENT_MESSAGE, "warning")
+    return redirect(url_for("exports.export_status", export_id=export_id))
