@@ -7,13 +7,14 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from matching.access import today_dk
@@ -341,3 +342,56 @@ def browser_test_settings(tmp: Path, name: str, redis_url: str) -> Settings:
             "JOBBRO_SECRET_KEY": f"{name}-browser-test-secret-key-0123456789abcdef",
         }
     )
+
+
+@dataclass
+class BrowserPortal:
+    """A browser test's running portal: its address, settings, database and Redis."""
+
+    base: str
+    settings: Settings
+    engine: Engine
+    redis_url: str
+    seeded: object = None  # what the seed function returned
+
+    def run_worker(self, *queues: str) -> None:
+        """What `jobbro serve`'s worker does: run the queued jobs until the queues are empty."""
+        import redis
+
+        from workers.queues import QueueName
+        from workers.worker import run_worker
+
+        connection = redis.Redis.from_url(self.redis_url)
+        run_worker(self.settings, connection, [QueueName(q) for q in queues] or None, burst=True)
+
+
+@contextmanager
+def seeded_portal(
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    name: str,
+    seed: Callable[[Session], object],
+) -> Iterator[BrowserPortal]:
+    """A fresh schema in its own SQLite file, seeded by ``seed``, served for a browser, with
+    an empty Redis before and after."""
+    import redis
+
+    from matching.db import make_engine
+    from matching.migrate import reset_schema_for_tests
+    from tests.portal.test_browser import _ensure_assets, _ensure_chromium
+
+    _ensure_chromium()
+    _ensure_assets()
+    settings = browser_test_settings(tmp_path_factory.mktemp(name), name, redis_url)
+    redis.Redis.from_url(redis_url).flushdb()
+    engine = make_engine(settings)
+    reset_schema_for_tests(engine)
+    with Session(engine) as session:
+        seeded = seed(session)
+    app = create_app(settings)
+    try:
+        with serving(app) as base:
+            yield BrowserPortal(base, settings, engine, redis_url, seeded)
+    finally:
+        engine.dispose()
+        redis.Redis.from_url(redis_url).flushdb()

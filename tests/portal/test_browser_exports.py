@@ -14,14 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching import exports
-from matching.db import make_engine
 from matching.export_jobs import run_export
 from matching.models import Export, ExportStatus
 from matching.security import hash_password
-from portal.app import create_app
 from tests.export_world import ExportWorld, build_world
-from tests.portal.conftest import browser_test_settings, serving
-from tests.portal.test_browser import _ensure_assets, _ensure_chromium
+from tests.portal.conftest import BrowserPortal, seeded_portal
 from tests.portal.test_browser_journeys import check
 
 pytestmark = pytest.mark.browser
@@ -29,41 +26,21 @@ pytestmark = pytest.mark.browser
 PASSWORD = "eksport-i-browseren"
 
 
-class Portal:
-    def __init__(self, base: str, settings, engine, world: ExportWorld) -> None:  # noqa: ANN001
-        self.base, self.settings, self.engine, self.world = base, settings, engine, world
-
-
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Portal]:
-    import redis
+def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[BrowserPortal]:
+    def seed(session: Session) -> ExportWorld:
+        return build_world(session, people=40, password_hash=hash_password(PASSWORD))
 
-    from matching.migrate import reset_schema_for_tests
-
-    _ensure_chromium()
-    _ensure_assets()
-    tmp = tmp_path_factory.mktemp("exports")
-    settings = browser_test_settings(tmp, "exports", redis_url)
-    redis.Redis.from_url(redis_url).flushdb()
-    engine = make_engine(settings)
-    reset_schema_for_tests(engine)
-    with Session(engine) as session:
-        world = build_world(session, people=40, password_hash=hash_password(PASSWORD))
-    app = create_app(settings)
-    try:
-        with serving(app) as base:
-            yield Portal(base, settings, engine, world)
-    finally:
-        engine.dispose()
-        redis.Redis.from_url(redis_url).flushdb()
+    with seeded_portal(tmp_path_factory, redis_url, "exports", seed) as running:
+        yield running
 
 
 def test_an_organiser_orders_an_export_and_watches_it_finish(
-    portal: Portal,
+    portal: BrowserPortal,
     page,  # noqa: ANN001
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    base, world = portal.base, portal.world
+    base, world = portal.base, portal.seeded
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(world.emails["organiser"])
     page.get_by_label("Adgangskode").fill(PASSWORD)

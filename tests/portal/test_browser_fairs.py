@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.access import today_dk
-from matching.db import make_engine
 from matching.models import (
     CV,
     AuditAction,
@@ -44,11 +43,9 @@ from matching.models import (
     utcnow,
 )
 from matching.security import hash_password
-from matching.settings import Settings
-from portal.app import create_app
-from tests.portal.conftest import browser_test_settings, serving
-from tests.portal.test_browser import _ensure_assets, _ensure_chromium
-from tests.portal.test_browser_journeys import check
+from tests.portal import test_browser_journeys as journeys
+from tests.portal.conftest import BrowserPortal, seeded_portal
+from tests.portal.test_browser_journeys import check, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -123,60 +120,18 @@ def _seed(session: Session) -> None:
     session.commit()
 
 
-class Portal:
-    def __init__(self, base: str, settings: Settings, engine, redis_url: str) -> None:  # noqa: ANN001
-        self.base, self.settings, self.engine, self.redis_url = base, settings, engine, redis_url
-
-    def run_worker(self) -> None:
-        """What the running worker does: take the queued export job and run it."""
-        import redis
-
-        from workers.queues import QueueName
-        from workers.worker import run_worker
-
-        connection = redis.Redis.from_url(self.redis_url)
-        run_worker(self.settings, connection, [QueueName.EXPORT], burst=True)
-
-
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Portal]:
-    import redis
-
-    from matching.migrate import reset_schema_for_tests
-
-    _ensure_chromium()
-    _ensure_assets()
-    tmp = tmp_path_factory.mktemp("fairs")
-    settings = browser_test_settings(tmp, "fairs", redis_url)
-    redis.Redis.from_url(redis_url).flushdb()
-    engine = make_engine(settings)
-    reset_schema_for_tests(engine)
-    with Session(engine) as session:
-        _seed(session)
-    app = create_app(settings)
-    try:
-        with serving(app) as base:
-            yield Portal(base, settings, engine, redis_url)
-    finally:
-        engine.dispose()
-        redis.Redis.from_url(redis_url).flushdb()
+def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[BrowserPortal]:
+    with seeded_portal(tmp_path_factory, redis_url, "fairs", _seed) as running:
+        yield running
 
 
 def log_in(page, base: str, email: str) -> None:  # noqa: ANN001
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{base}/")
-
-
-def log_out(page) -> None:  # noqa: ANN001
-    page.get_by_role("button", name="Log ud").click()
-    page.wait_for_load_state()
+    journeys.log_in(page, base, email, PASSWORD)
 
 
 def test_organiser_creates_a_fair_builds_a_shortlist_and_downloads_the_xlsx(
-    portal: Portal,
+    portal: BrowserPortal,
     page,  # noqa: ANN001
 ) -> None:
     base = portal.base
@@ -262,7 +217,7 @@ def test_organiser_creates_a_fair_builds_a_shortlist_and_downloads_the_xlsx(
     page.get_by_role("button", name="Bestil eksport").click()
     page.wait_for_url(re.compile(rf"{base}/eksporter/\d+$"))
     check(page, "m09-export-queued")
-    portal.run_worker()
+    portal.run_worker("export")
     page.get_by_role("link", name="Hent filen").wait_for(timeout=20_000)
     assert page.locator("#export-progress").get_attribute("value") == "100"
     check(page, "m10-export-done")

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.access import today_dk
-from matching.db import make_engine
 from matching.models import (
     CV,
     CVExperience,
@@ -42,14 +41,9 @@ from matching.models import (
     utcnow,
 )
 from matching.security import hash_password
-from matching.settings import Settings
-from portal.app import create_app
-from tests.portal.conftest import browser_test_settings, serving
-from tests.portal.test_browser import (
-    _ensure_assets,
-    _ensure_chromium,
-)
-from tests.portal.test_browser_journeys import check
+from tests.portal import test_browser_journeys as journeys
+from tests.portal.conftest import BrowserPortal, seeded_portal
+from tests.portal.test_browser_journeys import check, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -135,60 +129,26 @@ def _seed(session: Session) -> int:
     return vacancy.id
 
 
-class Portal:
-    def __init__(self, base: str, settings: Settings, engine, redis_url: str) -> None:  # noqa: ANN001
-        self.base = base
-        self.settings = settings
-        self.engine = engine
-        self.redis_url = redis_url
-
+class Portal(BrowserPortal):
     def run_scheduled_forwarding(self) -> None:
         """What the scheduler and a worker do every 15 minutes: queue the job, run it."""
         import redis
 
         from workers.queues import QueueName, enqueue
-        from workers.worker import run_worker
 
         connection = redis.Redis.from_url(self.redis_url)
         enqueue(connection, QueueName.FORWARD, "workers.jobs.evaluate_forwarding")
-        run_worker(self.settings, connection, [QueueName.FORWARD], burst=True)
+        self.run_worker(QueueName.FORWARD)
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Portal]:
-    import redis
-
-    from matching.migrate import reset_schema_for_tests
-
-    _ensure_chromium()
-    _ensure_assets()
-    tmp = tmp_path_factory.mktemp("forwarding")
-    settings = browser_test_settings(tmp, "forwarding", redis_url)
-    redis.Redis.from_url(redis_url).flushdb()
-    engine = make_engine(settings)
-    reset_schema_for_tests(engine)
-    with Session(engine) as session:
-        _seed(session)
-    app = create_app(settings)
-    try:
-        with serving(app) as base:
-            yield Portal(base, settings, engine, redis_url)
-    finally:
-        engine.dispose()
-        redis.Redis.from_url(redis_url).flushdb()
+    with seeded_portal(tmp_path_factory, redis_url, "forwarding", _seed) as running:
+        yield Portal(running.base, running.settings, running.engine, running.redis_url)
 
 
 def log_in(page, base: str, email: str) -> None:  # noqa: ANN001
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{base}/")
-
-
-def log_out(page) -> None:  # noqa: ANN001
-    page.get_by_role("button", name="Log ud").click()
-    page.wait_for_load_state()
+    journeys.log_in(page, base, email, PASSWORD)
 
 
 def test_jobcentre_receives_accepts_and_refers_from_a_forwarded_vacancy(
