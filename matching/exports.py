@@ -456,19 +456,26 @@ def sheet_title(name: str, taken: set[str]) -> str:
 def shortlist_xlsx(
     groups: Sequence[EmployerGroup], progress: ProgressCallback | None = None
 ) -> bytes:
-    """The shortlist as a workbook, one sheet per employer, bold frozen header row."""
+    """The shortlist as a workbook, one sheet per employer, bold frozen header row.
+
+    Built in memory, not with openpyxl's write-only mode: that mode streams each sheet through
+    a temporary file outside the export folder, which an interrupted export would leave behind
+    with people's names in it.
+    """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     def clean(value: Value) -> Value:
-        # Control characters pasted into a CV would make openpyxl refuse the whole file.
-        value = _spreadsheet_value(value)
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+        # Control characters pasted into a CV would make openpyxl refuse the whole file. They
+        # go before the formula check: "\x01=HYPERLINK(…)" must not become a formula.
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return _spreadsheet_value(value)
 
-    workbook = Workbook(write_only=True)  # streams rows: memory stays flat on large fairs
+    workbook = Workbook()
+    workbook.remove(workbook.active)
     bold, fill = Font(bold=True), PatternFill("solid", fgColor=XLSX_HEADER_FILL)
     counter = _Progress(progress, _count(groups))
     taken: set[str] = set()
@@ -477,12 +484,9 @@ def shortlist_xlsx(
         sheet.freeze_panes = "A2"
         for index, column in enumerate(SHORTLIST_COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
-        header = []
-        for column in SHORTLIST_COLUMNS:
-            cell = WriteOnlyCell(sheet, value=clean(column.header))
+        sheet.append([clean(column.header) for column in SHORTLIST_COLUMNS])
+        for cell in sheet[1]:
             cell.font, cell.fill = bold, fill
-            header.append(cell)
-        sheet.append(header)
         for row in group.rows:
             sheet.append([clean(column.read(row)) for column in SHORTLIST_COLUMNS])
             counter.step()

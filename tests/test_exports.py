@@ -502,6 +502,19 @@ def test_shortlist_xlsx_reads_back(groups: list[EmployerGroup]) -> None:
     assert "Ærbødig" in xml and "æblecaféen" in xml
 
 
+def test_a_control_character_in_front_does_not_smuggle_a_formula_into_xlsx() -> None:
+    """openpyxl drops control characters it cannot store; the formula check comes after, so
+    "\\x01=HYPERLINK(…)" is written as neutralised text, not as a live formula."""
+    row = replace(_many_rows(1)[0], occupation="\x01" + HYPERLINK, reasons="\x02+1+1")
+    data = shortlist_xlsx(group_by_employer([row]))
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    values = [cell for line in sheet.iter_rows(min_row=2) for cell in line]
+    assert all(cell.data_type != "f" for cell in values)
+    texts = [cell.value for cell in values if isinstance(cell.value, str)]
+    assert "'" + HYPERLINK in texts
+    assert "<f>" not in _xlsx_text(data)
+
+
 # --- PDF ------------------------------------------------------------------------------------
 
 
