@@ -323,19 +323,16 @@ def add_person(
 ) -> ShortlistEntry:
     """Add a person by hand (also re-adds a removed person).
 
-    The person must be in the fair's scope. Someone not on the vacancy's ranked match list
-    needs a ``reason`` (kept on the entry and in the audit entry).
+    The person must be in the fair's scope and already known to the organiser: on the
+    vacancy's ranked match list or on one of the fair's shortlists (else :class:`OutOfScope`).
+    Someone not on the vacancy's match list needs a ``reason`` (kept on the entry and in the
+    audit entry).
     """
     ctx = _context(session, actor, fair_id, vacancy_id)
     _require_unlocked(ctx.fair_vacancy)
     reason = reason.strip()
     if len(reason) > MAX_REASON_CHARS:
         raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
-    in_scope = session.scalar(
-        select(Jobseeker.id).where(Jobseeker.id == jobseeker_id, *_in_fair_scope(ctx.fair))
-    )
-    if in_scope is None:
-        raise ValidationError({"jobseeker_id": "Personen er ikke i jobmessens målgruppe."})
     match = session.scalar(
         select(Match).where(
             Match.vacancy_id == vacancy_id,
@@ -343,6 +340,30 @@ def add_person(
             Match.rank.is_not(None),
         )
     )
+    # Only people the organiser already sees: on this vacancy's match list, or on one of this
+    # fair's lists (this one, removed, or another). Anyone else is "not found", whether the id
+    # exists or not, so the form cannot be used to test who is in the fair's target groups.
+    on_a_list = session.scalar(
+        select(ShortlistEntry.id)
+        .join(JobFairVacancy, JobFairVacancy.id == ShortlistEntry.job_fair_vacancy_id)
+        .where(
+            JobFairVacancy.job_fair_id == ctx.fair.id,
+            ShortlistEntry.jobseeker_id == jobseeker_id,
+            or_(
+                ShortlistEntry.job_fair_vacancy_id == ctx.fair_vacancy.id,
+                ShortlistEntry.removed.is_(False),
+            ),
+        )
+        .limit(1)
+    )
+    in_scope = session.scalar(
+        select(Jobseeker.id).where(Jobseeker.id == jobseeker_id, *_in_fair_scope(ctx.fair))
+    )
+    if (match is None and on_a_list is None) or in_scope is None:
+        exists = session.get(Jobseeker, jobseeker_id) is not None
+        raise OutOfScope(
+            "jobseeker", jobseeker_id, exists=exists, jobseeker_id=jobseeker_id if exists else None
+        )
     if match is None and not reason:
         raise ValidationError(
             {"reason": "Skriv en begrundelse: personen er ikke på stillingens matchliste."}

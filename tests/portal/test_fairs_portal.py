@@ -461,6 +461,33 @@ def test_shortlist_actions_add_remove_mark_lock(
     assert notes == ["Har fået job"]
 
 
+def test_adding_a_person_the_organiser_cannot_see_is_not_found_and_logged(
+    client: FlaskClient, login, make: Factory, setup: Setup, audit_rows
+) -> None:
+    """The add form takes an id; an id of someone on no list of the fair (here: in the
+    fair's municipality, but on no match list) gets "not found", like an id of nobody."""
+    setup.invite()
+    setup.attach()
+    setup.build(size=1)
+    stranger = make.jobseeker(setup.jobcentre, first_name="Fremmed", last_name="Fisker")
+    stranger.municipality_code = setup.extra.municipality_code
+    setup.session.commit()
+    login(setup.organiser)
+    for person_id in (stranger.id, 10**8):
+        response = client.post(
+            f"{setup.list_url}/tilfoej",
+            data={"kilde": "match", "jobseeker_id": person_id, "reason": "Prøver"},
+        )
+        assert response.status_code == 404
+        assert "Fremmed" not in html(response)
+    denied = audit_rows(AuditAction.ACCESS_DENIED)
+    assert [(e.object_type, e.object_id) for e in denied] == [
+        ("jobseeker", str(stranger.id)),
+        ("jobseeker", str(10**8)),
+    ]
+    assert denied[0].details["exists"] is True and denied[1].details["exists"] is False
+
+
 def test_building_keeps_a_bad_size_and_says_why(client: FlaskClient, login, setup: Setup) -> None:
     setup.invite()
     setup.attach()
