@@ -155,10 +155,11 @@ def create_export(fair_id: int):  # noqa: ANN201 - Flask view
     form = ExportForm()
     form.validate()  # the CSRF token; the choices are the domain's to judge
     db = get_db()
+    kind = form.kind.data or ""
+    # The invitation list exists only as CSV: whatever format is ticked (XLSX by default).
+    fmt = "csv" if kind == "invitations" else form.format.data or ""
     try:
-        export = export_jobs.request_export(
-            db, current_actor(), fair_id, kind=form.kind.data or "", fmt=form.format.data or ""
-        )
+        export = export_jobs.request_export(db, current_actor(), fair_id, kind=kind, fmt=fmt)
     except ValidationError as exc:
         db.rollback()
         for name, message in exc.errors.items():

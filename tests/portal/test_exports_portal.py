@@ -237,11 +237,15 @@ def test_with_redis_down_the_export_is_saved_and_sent_later(
 def test_invalid_choices_and_an_empty_fair_are_explained(
     organiser: FlaskClient, world: ExportWorld, session: Session
 ) -> None:
-    response = order(organiser, world, kind="invitations", fmt="pdf")
+    response = order(organiser, world, kind="nonsens", fmt="pdf")
     assert response.status_code == 400
-    text = html(response)
-    assert "Invitationslisten laves kun som CSV (til brevfletning)." in text
-    assert re.search(r'value="pdf"[^>]*checked|checked[^>]*value="pdf"', text)  # kept
+    assert re.search(r'value="pdf"[^>]*checked|checked[^>]*value="pdf"', html(response))  # kept
+    assert newest(session) is None
+    # The invitation list is made as CSV whatever format is ticked (XLSX is the default).
+    assert order(organiser, world, kind="invitations", fmt="xlsx").status_code == 302
+    assert newest(session).kind == "invitations" and newest(session).format.value == "csv"
+    session.delete(newest(session))
+    session.flush()
     empty = organiser.post(
         f"/jobmesser/{world.empty_fair_id}/eksporter", data={"kind": "shortlist", "format": "csv"}
     )
