@@ -43,6 +43,7 @@ from matching.models import (
     JobFairVacancy,
     Jobseeker,
     ShortlistEntry,
+    utcnow,
 )
 from matching.settings import Settings
 from tests.export_world import FAIR_NAME, NO_CONSENT_NAME, ExportWorld, build_world
@@ -682,6 +683,36 @@ def test_purge_after_expiry_removes_the_file(
     assert session.get(Export, export.id).status is ExportStatus.EXPIRED
     with pytest.raises(ExportExpired):
         open_download(session, world.actor("organiser"), export.id, export_dir)
+
+
+def test_purge_deletes_old_files_no_export_points_to(
+    session: Session,
+    world: ExportWorld,
+    factory: Callable[[], Session],
+    export_dir: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker killed between renaming its file into place and recording it leaves a file
+    with people's data and no row: deleted once it is older than the download period; a
+    ready export's file and a fresh unrecorded file (maybe still being written) stay."""
+    import os
+
+    from workers import jobs, runtime
+
+    rt = runtime.Runtime(settings.with_overrides(export_dir=export_dir), session.bind, factory)
+    monkeypatch.setattr(runtime, "_runtime", rt)
+    export = _request(session, world)
+    done = run_export(factory, export.id, export_dir, ttl=TTL, now=utcnow())
+    old = utcnow() - TTL - timedelta(hours=1)
+    orphan, fresh = export_dir / "a1b2c3.xlsx", export_dir / "d4e5f6.csv.part"
+    for path in (orphan, fresh):
+        path.write_bytes(b"Navn;Telefon\r\nSoren;+4512345678\r\n")
+    for path in (orphan, export_dir / done.file_name):
+        os.utime(path, (old.timestamp(), old.timestamp()))
+    assert jobs.purge_expired_exports() == 0
+    assert not orphan.exists()
+    assert fresh.exists() and (export_dir / done.file_name).exists()
 
 
 def test_the_worker_jobs_make_and_sweep_exports(

@@ -23,10 +23,14 @@ def check_worker() -> dict[str, str]:
 
 
 def purge_expired_exports(*, now: datetime | None = None) -> int:
-    """Delete export files whose download period is over and mark them expired.
+    """Delete export files whose download period is over and mark them expired; also delete
+    any file in the export folder that no ready export points to once it is older than the
+    download period (left by a worker that died between writing and recording a file).
 
     Idempotent: exports already expired are not touched again. Returns how many expired.
     """
+    from datetime import timedelta
+
     rt = runtime.get()
     now = now or utcnow()
     expired = 0
@@ -44,8 +48,23 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
                 path.unlink(missing_ok=True)
             export.status = ExportStatus.EXPIRED
             expired += 1
-    if expired:
-        log.info("expired %d export file(s)", expired)
+        session.flush()
+        kept = set(
+            session.scalars(
+                select(Export.file_name).where(
+                    Export.status == ExportStatus.DONE, Export.file_name.is_not(None)
+                )
+            )
+        )
+    cutoff = (now - timedelta(hours=rt.settings.export_ttl_hours)).timestamp()
+    orphans = 0
+    folder = rt.settings.export_dir
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.is_file() and path.name not in kept and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            orphans += 1
+    if expired or orphans:
+        log.info("expired %d export file(s), deleted %d unrecorded file(s)", expired, orphans)
     return expired
 
 
