@@ -15,10 +15,10 @@ People decide, the matcher proposes: manual additions and removals survive a reb
 row is kept with ``removed=True`` and is never re-added), and a locked list
 (``JobFairVacancy.shortlist_locked``) is never rebuilt or edited until it is unlocked.
 
-Only users of the fair's organiser organisation (role organiser or admin) may do any of this;
-anyone else gets :class:`PermissionDenied`. An unknown fair, or a vacancy not attached to the
-fair, raises :class:`OutOfScope` (shown as "not found"). Every change writes an audit entry.
-Functions flush, never commit.
+Only users of the fair's organiser organisation (role organiser or admin) may do any of this:
+other roles get :class:`PermissionDenied`; another organisation's fair, an unknown fair, or a
+vacancy not attached to the fair raise :class:`OutOfScope` (shown as "not found"). Every
+change writes an audit entry. Functions flush, never commit.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def _require_organiser(session: Session, actor: Actor, fair_id: int) -> JobFair:
     if fair is None:
         raise OutOfScope("job_fair", fair_id, exists=False)
     if fair.organiser_id != actor.organisation_id:
-        raise PermissionDenied("only the fair's organiser manages its shortlists")
+        # "Not found", as for a fair that does not exist: another organiser learns nothing.
+        raise OutOfScope("job_fair", fair_id, exists=True)
     return fair
 
 
