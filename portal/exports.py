@@ -35,7 +35,7 @@ from matching.models import Export, ExportStatus, JobFair, Role
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.match_queue import redis_connection
-from workers.queues import enqueue_export
+from workers.queues import enqueue_export, job_is_lost
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,27 @@ def _send(export: Export) -> bool:
     return True
 
 
+def _never_reaches_a_worker(export: Export) -> bool:
+    """A queued export with no job (Redis was down when it was ordered) or whose job Redis no
+    longer holds (restarted without persistence): it must be sent again."""
+    if export.status is not ExportStatus.QUEUED:
+        return False
+    if export.job_id is None:
+        return True
+    connection = redis_connection()
+    if connection is None:
+        return False
+    try:
+        return job_is_lost(connection, export.job_id)
+    except (redis.RedisError, OSError):
+        return False  # cannot tell now; the sweep fails it after an hour at the latest
+
+
 def state(export: Export) -> dict[str, object]:
     """What the status page and its JSON show about an export."""
     expired = export_jobs.is_expired(export)
     status = ExportStatus.EXPIRED if expired else export.status
-    waiting = status is ExportStatus.QUEUED and export.job_id is None
+    waiting = not expired and _never_reaches_a_worker(export)
     return {
         "status": status.value,
         "status_label": ("Ikke startet endnu" if waiting else export_jobs.STATUS_LABELS_DA[status]),
@@ -264,7 +280,7 @@ def retry(export_id: int):  # noqa: ANN201 - Flask view
             flash(" ".join(exc.errors.values()), "error")
             return redirect(url_for("exports.export_status", export_id=export_id))
         db.commit()
-    elif not (export.status is ExportStatus.QUEUED and export.job_id is None):
+    elif not _never_reaches_a_worker(export):
         flash("Eksporten er allerede i gang eller færdig.", "info")
         return redirect(url_for("exports.export_status", export_id=export_id))
     if _send(export):

@@ -93,3 +93,13 @@ def enqueue_export(connection: Redis, export_id: int, *, job_id: str) -> Job:
         job_id=job_id,
         timeout_seconds=EXPORT_TIMEOUT_SECONDS,
     )
+
+
+def job_is_lost(connection: Redis, job_id: str) -> bool:
+    """Whether a job that was enqueued can no longer run: gone from Redis (a restart without
+    persistence, an eviction) or ended without a result (failed, stopped, cancelled)."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except Exception:  # noqa: BLE001 - rq raises NoSuchJobError or a deserialisation error
+        return True
+    return job.get_status(refresh=False) in ("failed", "stopped", "canceled")

@@ -231,6 +231,28 @@ def test_with_redis_down_the_export_is_saved_and_sent_later(
     assert get_queue(QueueName.EXPORT, redis_conn).job_ids == [f"export-{export.id}-1"]
 
 
+def test_an_export_whose_job_redis_lost_can_be_sent_again(
+    organiser: FlaskClient, session: Session, world: ExportWorld, redis_conn: redis.Redis
+) -> None:
+    """Redis restarted without persistence after the order: the export is not left "in the
+    queue" for an hour; the page offers to send it again, and that works."""
+    order(organiser, world, fmt="csv")
+    export = newest(session)
+    assert export.job_id == f"export-{export.id}-1"
+    status = organiser.get(f"/eksporter/{export.id}/status.json").get_json()
+    assert status["status_label"] == "I kø"
+    assert "Send igen</button>" not in html(organiser.get(f"/eksporter/{export.id}"))
+
+    redis_conn.flushdb()  # what a restart without persistence does
+    status = organiser.get(f"/eksporter/{export.id}/status.json").get_json()
+    assert status["status"] == "queued" and status["status_label"] == "Ikke startet endnu"
+    assert "Send igen</button>" in html(organiser.get(f"/eksporter/{export.id}"))
+    assert organiser.post(f"/eksporter/{export.id}/igen").status_code == 302
+    assert get_queue(QueueName.EXPORT, redis_conn).job_ids == [f"export-{export.id}-1"]
+    status = organiser.get(f"/eksporter/{export.id}/status.json").get_json()
+    assert status["status_label"] == "I kø"
+
+
 # --- forms ------------------------------------------------------------------------------------
 
 
