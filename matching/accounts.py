@@ -101,6 +101,10 @@ LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_FAILURES_PER_EMAIL = 10
 LOGIN_FAILURES_PER_ADDRESS = 50
 LOGIN_FAILURES_READ_AT_MOST = 1_000
+# Companies one client address may register per hour (a jobcentre's office helping several
+# companies fits; a script creating companies to flood the approvers' queue does not).
+SIGNUP_WINDOW = timedelta(hours=1)
+SIGNUPS_PER_ADDRESS = 10
 
 
 @dataclass(frozen=True)
@@ -827,6 +831,25 @@ def login_throttled(
         if (details or {}).get("email") == normalised and not (details or {}).get("throttled")
     )
     return by_email >= LOGIN_FAILURES_PER_EMAIL
+
+
+def signup_throttled(
+    session: Session, ip_address: str | None, *, now: datetime | None = None
+) -> bool:
+    """Whether ``ip_address`` registered :data:`SIGNUPS_PER_ADDRESS` companies in the last
+    :data:`SIGNUP_WINDOW` (counted from the audit log's creations of organisations)."""
+    if not ip_address:
+        return False
+    since = (now or utcnow()) - SIGNUP_WINDOW
+    count = session.scalar(
+        select(func.count()).where(
+            AuditEntry.action == AuditAction.CREATE,
+            AuditEntry.object_type == "organisation",
+            AuditEntry.ip_address == ip_address,
+            AuditEntry.at >= since,
+        )
+    )
+    return count >= SIGNUPS_PER_ADDRESS
 
 
 def _recent_reset_requests(session: Session, user_id: str) -> int:

@@ -264,6 +264,11 @@ class ConfirmForm(FlaskForm):
 
 # --- Sign-up ------------------------------------------------------------------------------------
 
+SIGNUP_THROTTLED_MESSAGE = (
+    "Der er oprettet mange virksomheder fra din forbindelse den seneste time. Vent en time og "
+    "prøv igen, eller kontakt jobcentret, som kan oprette virksomheden for jer."
+)
+
 
 @bp.route("/opret-virksomhed", methods=["GET", "POST"])
 def signup():  # noqa: ANN201 - Flask view
@@ -272,6 +277,11 @@ def signup():  # noqa: ANN201 - Flask view
     general_error = None
     if form.validate_on_submit():
         db = get_db()
+        if accounts.signup_throttled(db, request.remote_addr):
+            html = render_template(
+                "accounts/signup.html", form=form, general_error=SIGNUP_THROTTLED_MESSAGE
+            )
+            return html, 429
         try:
             result = accounts.signup_employer(
                 db,

@@ -18,7 +18,9 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import accounts
+from matching import accounts, audit
+from matching.accounts import SIGNUPS_PER_ADDRESS
+from matching.audit import Actor
 from matching.mail import Message, OutboxSender
 from matching.models import (
     AuditAction,
@@ -1006,3 +1008,31 @@ def test_outbox_is_only_served_to_this_machine(
     assert client.get(f"/udbakke/{name}", environ_base=environ).status_code == status
     sent = _html(client.post("/glemt-adgangskode", data={"email": "a@b.dk"}, environ_base=environ))
     assert ('href="/udbakke"' in sent) == (status == 200)
+
+
+def test_many_sign_ups_from_one_address_are_refused_and_nothing_is_lost(
+    client: FlaskClient, session: Session
+) -> None:
+    """A script creating companies to flood the approvers' queue is stopped after ten an hour
+    from one address; the form keeps what was typed; another address is not affected."""
+    flooder = "203.0.113.9"
+    for n in range(SIGNUPS_PER_ADDRESS):
+        audit.record(
+            session,
+            Actor(user_id=None, organisation_id=None, ip_address=flooder),
+            AuditAction.CREATE,
+            "organisation",
+            10_000 + n,
+        )
+    session.flush()
+    refused = client.post("/opret-virksomhed", data=SIGNUP, environ_base={"REMOTE_ADDR": flooder})
+    assert refused.status_code == 429
+    html = _html(refused)
+    assert "Der er oprettet mange virksomheder fra din forbindelse" in html
+    assert 'value="Fynsk Byg ApS"' in html and NEW_PASSWORD not in html
+    assert session.scalar(select(Organisation).where(Organisation.cvr == "12345678")) is None
+    accepted = client.post(
+        "/opret-virksomhed", data=SIGNUP, environ_base={"REMOTE_ADDR": "198.51.100.30"}
+    )
+    assert accepted.status_code == 302
+    assert session.scalar(select(Organisation).where(Organisation.cvr == "12345678")) is not None
