@@ -58,13 +58,11 @@ from matching.models import (
     JobFair,
     JobFairEmployer,
     JobFairVacancy,
-    Membership,
     Organisation,
     OrgKind,
     Role,
     ShortlistEntry,
     TargetGroup,
-    User,
     Vacancy,
     utcnow,
 )
@@ -598,21 +596,6 @@ def unanswered_invitations(session: Session, actor: Actor, *, today: date | None
 # --- employers ------------------------------------------------------------------------------
 
 
-def _employer_recipients(session: Session, employer: Organisation) -> list[str]:
-    users = session.scalars(
-        select(User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id == employer.id,
-            Membership.role == Role.EMPLOYER,
-            User.active.is_(True),
-        )
-        .order_by(User.email)
-        .distinct()
-    ).all()
-    return list(users) or ([employer.email] if employer.email else [])
-
-
 def _notify_invitation(
     session: Session, fair: JobFair, organiser: Organisation, employer: Organisation, base_url: str
 ) -> int:
@@ -625,7 +608,7 @@ def _notify_invitation(
         "Venlig hilsen\nJobbro"
     )
     queued = 0
-    for recipient in _employer_recipients(session, employer):
+    for recipient in notifications.employer_recipients(session, employer):
         made = notifications.notify(
             session,
             kind="fair_invitation",

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.mail import Message, Sender
-from matching.models import Notification, utcnow
+from matching.models import Membership, Notification, Organisation, Role, User, utcnow
 
 BACKOFF = (
     timedelta(minutes=1),
@@ -125,3 +125,20 @@ def deliver_pending(
             sent += 1
         session.commit()
     return DeliveryResult(sent, retrying, failed)
+
+
+def employer_recipients(session: Session, employer: Organisation) -> list[str]:
+    """Addresses for mail to a company: its active employer users, else the company's own
+    address (empty when it has neither)."""
+    users = session.scalars(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id == employer.id,
+            Membership.role == Role.EMPLOYER,
+            User.active.is_(True),
+        )
+        .order_by(User.email)
+        .distinct()
+    ).all()
+    return list(users) or ([employer.email] if employer.email else [])

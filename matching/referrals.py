@@ -25,11 +25,9 @@ from matching.models import (
     AuditAction,
     Match,
     MatchReview,
-    Membership,
     Referral,
     ReferralEvent,
     ReferralState,
-    Role,
     User,
     Vacancy,
     utcnow,
@@ -185,20 +183,10 @@ def process_overdue(
 
 
 def _employer_recipients(session: Session, vacancy: Vacancy) -> list[str]:
+    """The vacancy's contact address, else the company's (see employer_recipients)."""
     if vacancy.contact_email:
         return [vacancy.contact_email]
-    users = session.scalars(
-        select(User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id == vacancy.employer_id,
-            Membership.role == Role.EMPLOYER,
-            User.active.is_(True),
-        )
-        .order_by(User.email)
-        .distinct()
-    ).all()
-    return list(users) or ([vacancy.employer.email] if vacancy.employer.email else [])
+    return notifications.employer_recipients(session, vacancy.employer)
 
 
 def _notify_reminder(session: Session, referral: Referral, expires: date, base_url: str) -> None:
