@@ -242,9 +242,10 @@ def _check_fields(
     errors: dict[str, str],
     today: date,
     previous_day: date | None,
-    creating: bool,
 ) -> None:
-    """The rules for typed values (also for callers that skip :func:`read_fair_form`)."""
+    """The rules for typed values (also for callers that skip :func:`read_fair_form`).
+    ``previous_day`` is the stored date of a fair being edited (None for a new fair): only a
+    date other than that one must not lie in the past."""
     name = fields.get("name")
     if not isinstance(name, str) or not name.strip():
         errors.setdefault("name", "Skriv messens navn.")
@@ -258,7 +259,7 @@ def _check_fields(
     held_on = fields.get("held_on")
     if not isinstance(held_on, date) or isinstance(held_on, datetime):
         errors.setdefault("held_on", "Skriv datoen for messen.")
-    elif held_on < today and (creating or held_on != previous_day):
+    elif held_on < today and held_on != previous_day:
         errors.setdefault("held_on", "Datoen kan ikke ligge før i dag.")
     known_groups = {g.value for g in TargetGroup}
     groups = fields.get("target_groups") or []
@@ -307,7 +308,6 @@ def read_fair_form(
         errors=errors,
         today=today or today_dk(),
         previous_day=fair.held_on if fair is not None else None,
-        creating=fair is None,
     )
     if errors:
         raise ValidationError(errors)
@@ -343,6 +343,33 @@ def _audit_values(fair: JobFair) -> dict[str, object]:
     }
 
 
+def _checked_fields(
+    name: str,
+    held_on: date,
+    place: str,
+    target_groups: Sequence[str],
+    municipality_codes: Sequence[int],
+    description: str,
+    *,
+    today: date | None,
+    previous_day: date | None,
+) -> dict[str, object]:
+    """The fair's stored values, trimmed and checked (ValidationError naming every bad field)."""
+    fields: dict[str, object] = {
+        "name": (name or "").strip(),
+        "held_on": held_on,
+        "place": (place or "").strip(),
+        "target_groups": list(target_groups),
+        "municipality_codes": list(municipality_codes),
+        "description": (description or "").strip(),
+    }
+    errors: dict[str, str] = {}
+    _check_fields(fields, errors=errors, today=today or today_dk(), previous_day=previous_day)
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
 def create_fair(
     session: Session,
     actor: Actor,
@@ -357,20 +384,10 @@ def create_fair(
 ) -> JobFair:
     """Create a fair for the actor's organisation (organisers only). Audited; flushes."""
     organisation = _organiser_organisation(session, actor)
-    fields = {
-        "name": (name or "").strip(),
-        "held_on": held_on,
-        "place": (place or "").strip(),
-        "target_groups": list(target_groups),
-        "municipality_codes": list(municipality_codes),
-        "description": (description or "").strip(),
-    }
-    errors: dict[str, str] = {}
-    _check_fields(
-        fields, errors=errors, today=today or today_dk(), previous_day=None, creating=True
-    )
-    if errors:
-        raise ValidationError(errors)
+    fields = _checked_fields(
+        name, held_on, place, target_groups, municipality_codes, description,
+        today=today, previous_day=None,
+    )  # fmt: skip
     fair = JobFair(organiser_id=organisation.id, **fields)
     session.add(fair)
     session.flush()
@@ -396,24 +413,10 @@ def update_fair(
     in the past. Shortlists are not rebuilt: the organiser rebuilds them after a change of
     scope. Audited with the names of the changed fields; flushes."""
     fair = organiser_fair(session, actor, fair_id)
-    fields = {
-        "name": (name or "").strip(),
-        "held_on": held_on,
-        "place": (place or "").strip(),
-        "target_groups": list(target_groups),
-        "municipality_codes": list(municipality_codes),
-        "description": (description or "").strip(),
-    }
-    errors: dict[str, str] = {}
-    _check_fields(
-        fields,
-        errors=errors,
-        today=today or today_dk(),
-        previous_day=fair.held_on,
-        creating=False,
-    )
-    if errors:
-        raise ValidationError(errors)
+    fields = _checked_fields(
+        name, held_on, place, target_groups, municipality_codes, description,
+        today=today, previous_day=fair.held_on,
+    )  # fmt: skip
     before = _audit_values(fair)
     changed = [k for k in FIELDS if getattr(fair, k) != fields[k]]
     if not changed:
