@@ -661,19 +661,38 @@ def test_download_names_are_safe_ascii(
     )
 
 
+@pytest.fixture
+def worker_runtime(
+    settings: Settings,
+    session: Session,
+    factory: Callable[[], Session],
+    export_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., None]:
+    """Point the worker jobs (workers.runtime) at this test's database and export folder,
+    with any setting overridden."""
+    from workers import runtime
+
+    def use(**overrides: object) -> None:
+        rt = runtime.Runtime(
+            settings.with_overrides(export_dir=export_dir, **overrides), session.bind, factory
+        )
+        monkeypatch.setattr(runtime, "_runtime", rt)
+
+    return use
+
+
 def test_purge_after_expiry_removes_the_file(
     session: Session,
     world: ExportWorld,
     factory: Callable[[], Session],
     export_dir: Path,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    worker_runtime: Callable[..., None],
 ) -> None:
     """The hourly job deletes the file of an expired export; the download then says gone."""
-    from workers import jobs, runtime
+    from workers import jobs
 
-    rt = runtime.Runtime(settings.with_overrides(export_dir=export_dir), session.bind, factory)
-    monkeypatch.setattr(runtime, "_runtime", rt)
+    worker_runtime()
     export = _request(session, world)
     done = run_export(factory, export.id, export_dir, ttl=TTL, now=NOW)
     assert jobs.purge_expired_exports(now=NOW + timedelta(hours=23)) == 0
@@ -690,18 +709,16 @@ def test_purge_deletes_old_files_no_export_points_to(
     world: ExportWorld,
     factory: Callable[[], Session],
     export_dir: Path,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    worker_runtime: Callable[..., None],
 ) -> None:
     """A worker killed between renaming its file into place and recording it leaves a file
     with people's data and no row: deleted once it is older than the download period; a
     ready export's file and a fresh unrecorded file (maybe still being written) stay."""
     import os
 
-    from workers import jobs, runtime
+    from workers import jobs
 
-    rt = runtime.Runtime(settings.with_overrides(export_dir=export_dir), session.bind, factory)
-    monkeypatch.setattr(runtime, "_runtime", rt)
+    worker_runtime()
     export = _request(session, world)
     done = run_export(factory, export.id, export_dir, ttl=TTL, now=utcnow())
     old = utcnow() - TTL - timedelta(hours=1)
@@ -720,18 +737,14 @@ def test_the_worker_jobs_make_and_sweep_exports(
     world: ExportWorld,
     factory: Callable[[], Session],
     export_dir: Path,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    worker_runtime: Callable[..., None],
 ) -> None:
-    from workers import jobs, runtime
+    from workers import jobs
     from workers.queues import QueueName
     from workers.worker import PERIODIC_JOBS
 
     assert ("workers.jobs.fail_stalled_exports", QueueName.MAINTENANCE, 60) in PERIODIC_JOBS
-    rt = runtime.Runtime(
-        settings.with_overrides(export_dir=export_dir, export_ttl_hours=2), session.bind, factory
-    )
-    monkeypatch.setattr(runtime, "_runtime", rt)
+    worker_runtime(export_ttl_hours=2)
     export = _request(session, world)
     result = jobs.export_shortlist(export.id)
     assert result == {
