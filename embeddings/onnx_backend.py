@@ -24,9 +24,6 @@ of :class:`~embeddings.encoder.SentenceTransformerEncoder` (both are
 :class:`~embeddings.encoder.WindowedEncoder`); only the forward pass differs, with mean pooling
 and L2 normalisation done in numpy. Preparing needs torch, transformers and the ``onnx`` package;
 encoding needs only onnxruntime, tokenizers and numpy.
-
-:func:`compare_backends` measures how far a candidate encoder's retrieval quality is from a
-reference encoder's on caller-supplied query → passage data.
 """
 
 from __future__ import annotations
@@ -37,8 +34,8 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -46,6 +43,7 @@ from typing import Any
 import numpy as np
 
 import embeddings._offline  # noqa: F401  (before any Hugging Face import below)
+from embeddings import model_files
 from embeddings.encoder import (
     DEFAULT_BATCH_SIZE,
     Encoder,
@@ -53,7 +51,6 @@ from embeddings.encoder import (
 )
 from embeddings.errors import ModelError
 from embeddings.model import (
-    MANIFEST_FILE,
     MODEL_NAME,
     PASSAGE_PROMPT,
     QUERY_PROMPT,
@@ -63,15 +60,10 @@ from embeddings.model import (
     SANITY_QUERY,
     SANITY_UNRELATED,
     PreparedModel,
-    _exclusive_lock,
-    _file_checksums,
-    _move_into_place,
-    _remove_leftovers,
-    _sha256,
-    _write_json,
     prepare_model,
     read_manifest,
 )
+from embeddings.model_files import MANIFEST_FILE
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +139,10 @@ def prepare_onnx(model_dir: Path, *, force: bool = False) -> PreparedOnnx:
         return ready
 
     source = prepare_model(model_dir)
-    with _exclusive_lock(model_dir / f".{ONNX_MODEL_NAME}.lock"):
+    with model_files.exclusive_lock(model_dir / f".{ONNX_MODEL_NAME}.lock"):
         if not force and (ready := _current_or_none(model_dir, final)):
             return ready
-        _remove_leftovers(model_dir, ONNX_MODEL_NAME)
+        model_files.remove_leftovers(model_dir, ONNX_MODEL_NAME)
         staging = model_dir / f".{ONNX_MODEL_NAME}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             staging.mkdir(parents=True)
@@ -164,7 +156,7 @@ def prepare_onnx(model_dir: Path, *, force: bool = False) -> PreparedOnnx:
             shutil.copyfile(source.path / TOKENIZER_FILE, staging / TOKENIZER_FILE)
             _write_manifest(staging, source)
             _check_against_torch(staging, expected)
-            _move_into_place(staging, final)
+            model_files.move_into_place(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     log.info("prepared ONNX int8 embedding model at %s", final)
@@ -182,19 +174,7 @@ def verify_onnx(path: Path) -> PreparedOnnx:
         raise ModelError(f"ONNX embedding model folder {path} does not exist; {ONNX_REPAIR_HINT}")
     manifest = _read_manifest(path)
     files: dict[str, dict[str, Any]] = manifest["files"]
-    problems = [
-        f"{name} is not listed in the manifest" for name in ONNX_REQUIRED_FILES if name not in files
-    ]
-    for name, expected in sorted(files.items()):
-        file = path / name
-        if not file.is_file():
-            problems.append(f"{name} is missing")
-        elif file.stat().st_size != expected["bytes"]:
-            problems.append(
-                f"{name} is corrupt ({file.stat().st_size} bytes, expected {expected['bytes']})"
-            )
-        elif _sha256(file) != expected["sha256"]:
-            problems.append(f"{name} is corrupt (checksum mismatch)")
+    problems = model_files.file_problems(path, files, ONNX_REQUIRED_FILES)
     if problems:
         raise ModelError(
             f"ONNX embedding model at {path}: {'; '.join(problems)}; {ONNX_REPAIR_HINT}"
@@ -249,7 +229,7 @@ def _current_or_none(model_dir: Path, final: Path) -> PreparedOnnx | None:
 
 
 def _write_manifest(folder: Path, source: PreparedModel) -> None:
-    files, digest = _file_checksums(folder)
+    files, digest = model_files.file_checksums(folder)
     manifest = {
         "format": ONNX_MANIFEST_FORMAT,
         "name": ONNX_MODEL_NAME,
@@ -268,7 +248,7 @@ def _write_manifest(folder: Path, source: PreparedModel) -> None:
         "quantization": QUANTIZATION,
         "files": files,
     }
-    _write_json(folder / MANIFEST_FILE, manifest)
+    model_files.write_json(folder / MANIFEST_FILE, manifest)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -513,105 +493,3 @@ class OnnxEncoder(WindowedEncoder):
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
         return _mean_pool_normalised(hidden, attention_mask)
-
-
-# --------------------------------------------------------------------------------------------
-# Quality comparison
-
-
-@dataclass(frozen=True)
-class RetrievalScores:
-    """Ranking quality of one encoder on one query set."""
-
-    queries: int
-    mrr: float  # mean reciprocal rank of the best-ranked relevant passage
-    top1: float  # share of queries whose best passage is relevant
-
-
-@dataclass(frozen=True)
-class SetComparison:
-    """Reference and candidate scores on one query set."""
-
-    reference: RetrievalScores
-    candidate: RetrievalScores
-
-    @property
-    def mrr_delta(self) -> float:
-        """Candidate MRR minus reference MRR (negative: the candidate is worse)."""
-        return self.candidate.mrr - self.reference.mrr
-
-
-@dataclass(frozen=True)
-class BackendComparison:
-    """Result of :func:`compare_backends`."""
-
-    passages: int
-    sets: Mapping[str, SetComparison]
-    mean_cosine: float  # between the two encoders' vectors of the same text, all texts
-    min_cosine: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, with each set's ``mrr_delta``."""
-        out = asdict(self)
-        for name, comparison in self.sets.items():
-            out["sets"][name]["mrr_delta"] = comparison.mrr_delta
-        return out
-
-
-def compare_backends(
-    reference: Encoder,
-    candidate: Encoder,
-    passages: Sequence[str],
-    query_sets: Mapping[str, Mapping[str, Collection[int]]],
-) -> BackendComparison:
-    """Rank ``passages`` for each query with both encoders and compare the results.
-
-    Args:
-        reference: the encoder to compare against (e.g. torch fp32).
-        candidate: the encoder under test (e.g. ONNX int8).
-        passages: the texts searched, encoded as ``"passage"``.
-        query_sets: set name -> {query text: indices of its relevant passages}; queries are
-            encoded as ``"query"``. A query is ranked by its best-ranked relevant passage.
-    """
-    vectors: dict[str, dict[str, np.ndarray]] = {}
-    for label, encoder in (("reference", reference), ("candidate", candidate)):
-        vectors[label] = {"passages": encoder.encode(list(passages), "passage")}
-        for name, queries in query_sets.items():
-            vectors[label][name] = encoder.encode(list(queries), "query")
-    cosines = np.concatenate(
-        [
-            (vectors["reference"][key] * vectors["candidate"][key]).sum(axis=1)
-            for key in vectors["reference"]
-        ]
-    )
-    sets = {}
-    for name, queries in query_sets.items():
-        relevant = [sorted(indices) for indices in queries.values()]
-        scores = {
-            label: _retrieval_scores(vectors[label][name] @ vectors[label]["passages"].T, relevant)
-            for label in vectors
-        }
-        sets[name] = SetComparison(**scores)
-    return BackendComparison(
-        passages=len(passages),
-        sets=sets,
-        mean_cosine=float(cosines.mean()),
-        min_cosine=float(cosines.min()),
-    )
-
-
-def _retrieval_scores(similarity: np.ndarray, relevant: list[list[int]]) -> RetrievalScores:
-    ranks = []
-    for row, indices in zip(similarity, relevant, strict=True):
-        if not indices:
-            raise ValueError("every query needs at least one relevant passage")
-        best = row[indices].max()
-        others = np.delete(row, indices)
-        # Ties count against the query: an encoder that collapses scores must not look good.
-        ranks.append(1 + int((others >= best).sum()))
-    ranks_array = np.asarray(ranks, dtype=np.float64)
-    return RetrievalScores(
-        queries=len(ranks),
-        mrr=float((1.0 / ranks_array).mean()),
-        top1=float((ranks_array == 1).mean()),
-    )

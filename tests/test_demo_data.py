@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matching.demo import vocab
-from matching.demo.generator import DEMO_LOGINS, DemoData, add_months, age_on, generate
+from matching.demo.common import add_months, age_on
+from matching.demo.generator import generate
+from matching.demo.organisations import DEMO_LOGINS
+from matching.demo.records import DemoData
 from matching.demo.seed import seed_demo
 from matching.errors import ValidationError
 from matching.models import (

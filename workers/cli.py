@@ -103,7 +103,7 @@ def db_current() -> None:
 def seed(demo: bool, size: int, seed_value: int, if_empty: bool, replace: bool) -> None:
     """Fill the database with realistic, deterministic Danish demo data."""
     from matching.db import make_session_factory, session_scope
-    from matching.demo.generator import DEMO_LOGINS
+    from matching.demo.organisations import DEMO_LOGINS
     from matching.demo.seed import database_has_organisations, seed_demo
 
     settings = _settings()

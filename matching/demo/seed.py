@@ -14,7 +14,9 @@ from datetime import date
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from matching.demo.generator import DEMO_LOGINS, DemoData, generate
+from matching.demo.generator import generate
+from matching.demo.organisations import DEMO_LOGINS
+from matching.demo.records import DemoData
 from matching.errors import ValidationError
 from matching.models import (
     CV,

@@ -317,10 +317,10 @@ def test_meta_without_checksums_is_corrupt(tmp_path: Path) -> None:
 
 def test_save_interrupted_while_writing_a_file(tmp_path: Path, monkeypatch) -> None:
     """A failure half-way through the data files (not only at the switch)."""
-    import embeddings.index as index_module
+    import embeddings.index_files as index_files
 
     VectorIndex.build(DIM, MODEL, [1, 2, 3], clustered(3, seed=19)).save(tmp_path / "i")
-    real = index_module._write_npy
+    real = index_files._write_npy
     calls = {"n": 0}
 
     def half_then_fail(path: Path, array: np.ndarray) -> None:
@@ -330,7 +330,7 @@ def test_save_interrupted_while_writing_a_file(tmp_path: Path, monkeypatch) -> N
             raise OSError("killed (simulated)")
         real(path, array)
 
-    monkeypatch.setattr(index_module, "_write_npy", half_then_fail)
+    monkeypatch.setattr(index_files, "_write_npy", half_then_fail)
     with pytest.raises(OSError, match="simulated"):
         VectorIndex.build(DIM, MODEL, np.arange(50), clustered(50, seed=20)).save(tmp_path / "i")
     loaded = VectorIndex.load(tmp_path / "i", expected_model_version=MODEL)

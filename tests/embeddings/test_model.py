@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import embeddings.e5s1 as e5s1
 import embeddings.model as model_module
 from embeddings.errors import ModelError
 from embeddings.model import (
-    MANIFEST_FILE,
+    DIMENSION,
     MODEL_NAME,
     REQUIRED_FILES,
     PreparedModel,
@@ -22,6 +23,7 @@ from embeddings.model import (
     source_weights_path,
     verify_model,
 )
+from embeddings.model_files import MANIFEST_FILE
 
 # --------------------------------------------------------------------------------------------
 # Fast tests: file format and manifest logic on small synthetic inputs
@@ -30,8 +32,8 @@ from embeddings.model import (
 def test_q4_0_block_is_dequantised_low_nibbles_first() -> None:
     scale = np.float16(0.5).tobytes()
     nibbles = bytes((15 - j) << 4 | j for j in range(16))  # low = j, high = 15 - j
-    tensor = model_module._Tensor(dtype=1, count=32, offset=3, nbytes=18)
-    values = model_module._dequantize_q4_0(b"pad" + scale + nibbles, tensor)
+    tensor = e5s1._Tensor(dtype=1, count=32, offset=3, nbytes=18)
+    values = e5s1._dequantize_q4_0(b"pad" + scale + nibbles, tensor)
     expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
     np.testing.assert_array_equal(values, np.array(expected, dtype=np.float32))
 
@@ -40,14 +42,14 @@ def test_a_file_that_is_not_e5s1_is_rejected(tmp_path: Path) -> None:
     bogus = tmp_path / "weights.bin"
     bogus.write_bytes(b"GGUF" + bytes(100))
     with pytest.raises(ModelError, match="not an E5S1"):
-        model_module._parse_e5s1(bogus)
+        e5s1.parse_e5s1(bogus, dimension=DIMENSION)
 
 
 def test_a_truncated_weights_file_is_rejected(tmp_path: Path) -> None:
     truncated = tmp_path / "weights.bin"
     truncated.write_bytes(b"E5S1" + struct.pack("<I7i", 1, 384, 12, 12, 1536, 10, 512, 2))
     with pytest.raises(ModelError, match="truncated or corrupt"):
-        model_module._parse_e5s1(truncated)
+        e5s1.parse_e5s1(truncated, dimension=DIMENSION)
 
 
 def test_the_bundled_weights_are_found() -> None:
@@ -175,13 +177,13 @@ def test_interrupted_preparation_leaves_nothing_and_a_later_one_succeeds(
     monkeypatch,  # noqa: ANN001
 ) -> None:
     final = tmp_path / MODEL_NAME
-    real_build_tokenizer = model_module._build_tokenizer
+    real_build_tokenizer = model_module.build_tokenizer
 
     def crash(*_args: object) -> None:  # the weights are already written at this point
         assert any(tmp_path.glob(f".{MODEL_NAME}.partial-*/model.safetensors"))
         raise KeyboardInterrupt("killed half-way")
 
-    monkeypatch.setattr(model_module, "_build_tokenizer", crash)
+    monkeypatch.setattr(model_module, "build_tokenizer", crash)
     with pytest.raises(KeyboardInterrupt):
         prepare_model(tmp_path)
     assert not final.exists()
@@ -192,7 +194,7 @@ def test_interrupted_preparation_leaves_nothing_and_a_later_one_succeeds(
     leftover.mkdir()
     (leftover / "model.safetensors").write_bytes(b"half")
 
-    monkeypatch.setattr(model_module, "_build_tokenizer", real_build_tokenizer)
+    monkeypatch.setattr(model_module, "build_tokenizer", real_build_tokenizer)
     rebuilt = prepare_model(tmp_path)
     assert rebuilt.path == final
     assert not leftover.exists()
@@ -219,7 +221,7 @@ def test_a_broken_conversion_fails_the_sanity_check(
     tmp_path: Path,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    real_state_dict = model_module._bert_state_dict
+    real_state_dict = model_module.bert_state_dict
 
     def scrambled(model: object) -> dict[str, np.ndarray]:
         weights = real_state_dict(model)
@@ -229,7 +231,7 @@ def test_a_broken_conversion_fails_the_sanity_check(
                 weights[name] = rng.standard_normal(value.shape).astype(np.float32)
         return weights
 
-    monkeypatch.setattr(model_module, "_bert_state_dict", scrambled)
+    monkeypatch.setattr(model_module, "bert_state_dict", scrambled)
     with pytest.raises(ModelError, match="Danish sanity check"):
         prepare_model(tmp_path)
     assert not (tmp_path / MODEL_NAME).exists()

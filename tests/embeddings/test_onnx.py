@@ -16,17 +16,19 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+import embeddings.backend_comparison as backend_comparison
 import embeddings.onnx_backend as onnx_backend
+from embeddings.backend_comparison import BackendComparison, compare_backends
 from embeddings.encoder import Encoder, FakeEncoder, SentenceTransformerEncoder
 from embeddings.errors import ModelError
-from embeddings.model import MANIFEST_FILE, MODEL_NAME, PASSAGE_PROMPT, PreparedModel
+from embeddings.model import MODEL_NAME, PASSAGE_PROMPT, PreparedModel
+from embeddings.model_files import MANIFEST_FILE
 from embeddings.onnx_backend import (
     ONNX_FILE,
     ONNX_MODEL_NAME,
     TOKENIZER_FILE,
     OnnxEncoder,
     PreparedOnnx,
-    compare_backends,
     prepare_onnx,
     verify_onnx,
 )
@@ -118,7 +120,7 @@ def test_retrieval_scores_count_ties_against_the_query() -> None:
             [0.3, 0.8, 0.7],  # relevant {0, 2}: best is 2, behind 1: rank 2
         ]
     )
-    scores = onnx_backend._retrieval_scores(similarity, [[0], [1], [0, 2]])
+    scores = backend_comparison._retrieval_scores(similarity, [[0], [1], [0, 2]])
     assert scores.queries == 3
     assert scores.mrr == pytest.approx((1 + 1 / 3 + 1 / 2) / 3)
     assert scores.top1 == pytest.approx(1 / 3)
@@ -306,7 +308,7 @@ def test_long_text_is_chunked_like_torch(
 @pytest.fixture(scope="module")
 def comparison(
     onnx_encoder: OnnxEncoder, st_encoder: SentenceTransformerEncoder
-) -> onnx_backend.BackendComparison:
+) -> BackendComparison:
     passages, query_sets = _bench_module().occupation_sets()
     assert len(passages) == 164
     return compare_backends(st_encoder, onnx_encoder, passages, query_sets)
@@ -327,9 +329,7 @@ def comparison(
         ),
     ],
 )
-def test_int8_mrr_is_within_the_gate(
-    comparison: onnx_backend.BackendComparison, query_set: str
-) -> None:
+def test_int8_mrr_is_within_the_gate(comparison: BackendComparison, query_set: str) -> None:
     scores = comparison.sets[query_set]
     assert scores.reference.queries >= 160
     report = json.dumps(comparison.to_dict(), indent=1)
@@ -337,6 +337,6 @@ def test_int8_mrr_is_within_the_gate(
 
 
 @pytest.mark.slow
-def test_int8_vectors_agree_with_torch(comparison: onnx_backend.BackendComparison) -> None:
+def test_int8_vectors_agree_with_torch(comparison: BackendComparison) -> None:
     assert comparison.mean_cosine >= MIN_MEAN_COSINE
     assert comparison.min_cosine >= 0.95

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from matching.access import today_dk
 from matching.db import make_engine
-from matching.demo.generator import DEMO_PASSWORD
+from matching.demo.organisations import DEMO_PASSWORD
 from matching.demo.seed import seed_demo
 from matching.models import (
     ApprovalStatus,
