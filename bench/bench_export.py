@@ -24,10 +24,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.audit import Actor
-from matching.db import make_engine
-from matching.export_jobs import request_export, run_export
-from matching.migrate import drop_everything, upgrade
+from matching.core.audit import Actor
+from matching.core.db import make_engine
+from matching.core.migrate import drop_everything, upgrade
+from matching.core.settings import Settings
+from matching.fairs.exports.requests import request_export
+from matching.fairs.exports.runs import run_export
 from matching.models import (
     CV,
     JobFair,
@@ -44,7 +46,6 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
-from matching.settings import Settings
 
 VACANCIES_PER_EMPLOYER = 3
 TITLES = (

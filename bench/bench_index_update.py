@@ -24,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from embeddings.model import prepare_model
-from matching.db import make_engine, make_session_factory, session_scope
+from matching.core.db import make_engine, make_session_factory, session_scope
+from matching.core.migrate import upgrade
+from matching.core.settings import PROJECT_ROOT, Settings
 from matching.demo.seed import seed_demo
-from matching.migrate import upgrade
 from matching.models import Vacancy
-from matching.settings import PROJECT_ROOT, Settings
 from workers.queues import QueueName, enqueue
 from workers.redis_server import EmbeddedRedis, connect
 

@@ -32,11 +32,11 @@ import numpy as np
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.orm import Session
 
+from matching.core.migrate import drop_everything, upgrade
+from matching.core.settings import Settings
 from matching.demo.seed import seed_demo
-from matching.documents import text_fingerprint
-from matching.migrate import drop_everything, upgrade
 from matching.models import CV, CVExperience, Jobseeker, StoredEmbedding, Vacancy
-from matching.settings import Settings
+from matching.ranking.documents import text_fingerprint
 from workers import runtime
 from workers.embedding_service import documents_for, encode_entities
 from workers.match_service import MatchService
@@ -173,7 +173,7 @@ def main() -> int:
         report["index_load_seconds"] = round(time.perf_counter() - started, 1)
         report["calibration"] = vars(service.calibration())
 
-        from matching.match_lists import matchable_vacancy_ids
+        from matching.vacancies.queries import matchable_vacancy_ids
 
         with Session(engine) as session:
             open_ids = sorted(matchable_vacancy_ids(session))

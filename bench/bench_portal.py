@@ -46,9 +46,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from matching.access import _responsible_now, today_dk
+from matching.core.dates import today_dk
+from matching.core.security import hash_password
 from matching.models import Jobseeker, Match, Membership, Organisation, Role, User
-from matching.security import hash_password
+from matching.people.queries import _responsible_now
 
 BENCH_EMAIL = "bench-jobraadgiver@bench.jobbro.dk"
 LIST_SIZE = 100

@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from matching.core.migrate import drop_everything, upgrade
+from matching.core.settings import Settings
 from matching.demo.seed import seed_demo
-from matching.migrate import drop_everything, upgrade
-from matching.settings import Settings
 
 
 def main() -> int:

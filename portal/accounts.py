@@ -31,12 +31,16 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, StopValidation
 
-from matching import accounts, notifications
-from matching.accounts import TokenPurpose
-from matching.errors import ValidationError
-from matching.mail import Message, Sender, sender_from_settings
+from matching.accounts import members as org_members
+from matching.accounts import passwords, throttling, tokens
+from matching.accounts import signup as employer_signup
+from matching.accounts.tokens import TokenPurpose
+from matching.core import notifications
+from matching.core.errors import ValidationError
+from matching.core.mail import Message, Sender, sender_from_settings
+from matching.core.security import MIN_PASSWORD_CHARS
+from matching.core.settings import Settings
 from matching.models import Role, User
-from matching.settings import Settings
 from portal import outbox
 from portal.app import get_db
 from portal.auth import role_required, start_session
@@ -47,12 +51,10 @@ bp = Blueprint("accounts", __name__)
 bp.register_blueprint(outbox.bp)
 
 MAIL_SENDER_KEY = "jobbro_mail_sender"  # app.extensions key of the Sender
-PASSWORD_HINT = (
-    f"Mindst {accounts.MIN_PASSWORD_CHARS} tegn. Brug gerne flere ord, som du kan huske."
-)
+PASSWORD_HINT = f"Mindst {MIN_PASSWORD_CHARS} tegn. Brug gerne flere ord, som du kan huske."
 EMAIL_VALIDATORS = [
     DataRequired("Indtast en e-mail."),
-    Length(max=accounts.EMAIL_MAX_CHARS, message="E-mailen er for lang."),
+    Length(max=employer_signup.EMAIL_MAX_CHARS, message="E-mailen er for lang."),
     Email("Indtast en gyldig e-mail, fx navn@eksempel.dk.", check_deliverability=False),
 ]
 
@@ -95,7 +97,7 @@ def _strip(value: object) -> object:
 
 
 def _domain_check(check: Callable[[str], object]) -> Callable[[FlaskForm, Field], None]:
-    """A WTForms validator running a :mod:`matching.accounts` check, with its Danish message."""
+    """A WTForms validator running a :mod:`matching.accounts.signup` check (Danish message)."""
 
     def validator(_form: FlaskForm, field: Field) -> None:
         try:
@@ -127,7 +129,7 @@ def _password_field(label: str) -> PasswordField:
         label,
         validators=[
             DataRequired("Vælg en adgangskode."),
-            Length(max=accounts.MAX_PASSWORD_CHARS, message="Adgangskoden er for lang."),
+            Length(max=employer_signup.MAX_PASSWORD_CHARS, message="Adgangskoden er for lang."),
         ],
     )
 
@@ -143,7 +145,7 @@ def _password_repeat_field() -> PasswordField:
 
 
 def _check_password_policy(field: Field, email: str) -> None:
-    problem = accounts.password_problem(field.data or "", email)
+    problem = employer_signup.password_problem(field.data or "", email)
     if problem:
         raise StopValidation(problem)
 
@@ -154,13 +156,16 @@ class SignupForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Indtast virksomhedens navn."),
-            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
         ],
     )
     cvr = StringField(
         "CVR-nummer",
         filters=[_strip],
-        validators=[DataRequired("Indtast CVR-nummeret."), _domain_check(accounts.validate_cvr)],
+        validators=[
+            DataRequired("Indtast CVR-nummeret."),
+            _domain_check(employer_signup.validate_cvr),
+        ],
         render_kw={"inputmode": "numeric", "spellcheck": "false"},
     )
     industry = StringField(
@@ -168,14 +173,16 @@ class SignupForm(FlaskForm):
         filters=[_strip],
         validators=[
             Optional(),
-            Length(max=accounts.INDUSTRY_MAX_CHARS, message="Højst 120 tegn."),
+            Length(max=employer_signup.INDUSTRY_MAX_CHARS, message="Højst 120 tegn."),
         ],
     )
     p_numbers = TextAreaField(
         "P-numre",
         validators=[
             DataRequired("Angiv mindst ét P-nummer."),
-            _domain_check(lambda text: accounts.parse_p_numbers(accounts.split_p_numbers(text))),
+            _domain_check(
+                lambda text: employer_signup.parse_p_numbers(employer_signup.split_p_numbers(text))
+            ),
         ],
         render_kw={"rows": 3, "inputmode": "numeric", "spellcheck": "false"},
     )
@@ -184,7 +191,7 @@ class SignupForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Indtast adressen."),
-            Length(max=accounts.ADDRESS_MAX_CHARS, message="Højst 200 tegn."),
+            Length(max=employer_signup.ADDRESS_MAX_CHARS, message="Højst 200 tegn."),
         ],
     )
     postal_code = StringField(
@@ -198,7 +205,7 @@ class SignupForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Indtast dit navn."),
-            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
         ],
     )
     admin_email = StringField("Din e-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
@@ -206,7 +213,7 @@ class SignupForm(FlaskForm):
     password_repeat = _password_repeat_field()
 
     def validate_postal_code(self, field: Field) -> None:
-        if not accounts.POSTAL_CODE_RE.fullmatch(field.data or ""):
+        if not employer_signup.POSTAL_CODE_RE.fullmatch(field.data or ""):
             raise StopValidation("Postnummeret skal være 4 cifre, fx 5000.")
 
     def validate_password(self, field: Field) -> None:
@@ -220,7 +227,7 @@ class InviteForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Indtast kollegaens navn."),
-            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
         ],
     )
     # Choices are set per organisation kind; checked here with a Danish message.
@@ -248,7 +255,7 @@ class InvitationForm(ResetPasswordForm):
         filters=[_strip],
         validators=[
             DataRequired("Indtast dit navn."),
-            Length(max=accounts.NAME_MAX_CHARS, message="Højst 200 tegn."),
+            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
         ],
     )
     password = _password_field("Adgangskode")
@@ -277,20 +284,20 @@ def signup():  # noqa: ANN201 - Flask view
     general_error = None
     if form.validate_on_submit():
         db = get_db()
-        if accounts.signup_throttled(db, request.remote_addr):
+        if throttling.signup_throttled(db, request.remote_addr):
             html = render_template(
                 "accounts/signup.html", form=form, general_error=SIGNUP_THROTTLED_MESSAGE
             )
             return html, 429
         try:
-            result = accounts.signup_employer(
+            result = employer_signup.signup_employer(
                 db,
                 company_name=form.company_name.data or "",
                 cvr=form.cvr.data or "",
                 industry=form.industry.data,
                 address=form.address.data or "",
                 postal_code=form.postal_code.data or "",
-                p_numbers=accounts.split_p_numbers(form.p_numbers.data or ""),
+                p_numbers=employer_signup.split_p_numbers(form.p_numbers.data or ""),
                 admin_name=form.admin_name.data or "",
                 admin_email=form.admin_email.data or "",
                 password=form.password.data or "",
@@ -318,7 +325,7 @@ def signup():  # noqa: ANN201 - Flask view
 
 def _invite_form() -> InviteForm:
     form = InviteForm()
-    roles = accounts.roles_for(g.membership.organisation.kind)
+    roles = org_members.roles_for(g.membership.organisation.kind)
     form.role.choices = [(role.value, role.label_da) for role in roles]
     if not form.is_submitted():
         # Most invitations are for colleagues doing the daily work, not administrators.
@@ -327,7 +334,7 @@ def _invite_form() -> InviteForm:
 
 
 def _members_page(form: InviteForm, general_error: str | None = None):  # noqa: ANN202
-    members = accounts.organisation_members(get_db(), g.membership.organisation_id)
+    members = org_members.organisation_members(get_db(), g.membership.organisation_id)
     return render_template(
         "accounts/members.html",
         form=form,
@@ -346,7 +353,7 @@ def members():  # noqa: ANN201 - Flask view
         return _members_page(form)
     db = get_db()
     try:
-        invitation = accounts.invite_member(
+        invitation = org_members.invite_member(
             db,
             g.membership,
             form.email.data or "",
@@ -361,15 +368,15 @@ def members():  # noqa: ANN201 - Flask view
     message = None
     if invitation.new_user:
         assert invitation.user is not None
-        token = accounts.make_token(secret_key, accounts.INVITATION, invitation.user)
-        message = accounts.invitation_message(
+        token = tokens.make_token(secret_key, tokens.INVITATION, invitation.user)
+        message = org_members.invitation_message(
             invitation,
             _absolute_url("accounts.accept_invitation", token=token),
             invited_by=g.user.name,
         )
     elif invitation.user is not None:
-        token = accounts.make_membership_token(secret_key, invitation)
-        message = accounts.membership_invitation_message(
+        token = org_members.make_membership_token(secret_key, invitation)
+        message = org_members.membership_invitation_message(
             invitation,
             _absolute_url("accounts.confirm_membership", token=token),
             _absolute_url("accounts.forgot_password"),
@@ -397,7 +404,7 @@ def remove_member(membership_id: int):  # noqa: ANN201 - Flask view
     db = get_db()
     own_membership_id = g.membership.id
     try:
-        removed = accounts.remove_member(
+        removed = org_members.remove_member(
             db, g.membership, membership_id, ip_address=request.remote_addr
         )
     except ValidationError as exc:
@@ -419,8 +426,8 @@ def _link_error(message: str, purpose: TokenPurpose):  # noqa: ANN202
     return render_template(
         "accounts/link_error.html",
         message=message,
-        invitation=purpose is accounts.INVITATION,
-        membership=purpose is accounts.MEMBERSHIP,
+        invitation=purpose is tokens.INVITATION,
+        membership=purpose is tokens.MEMBERSHIP,
     ), 400
 
 
@@ -432,10 +439,10 @@ def _use_password_link(
     db = get_db()
     secret_key = _settings().secret_key
     try:
-        user = accounts.user_for_token(db, secret_key, purpose, token)
+        user = tokens.user_for_token(db, secret_key, purpose, token)
     except ValidationError as exc:
         db.rollback()
-        return _link_error(exc.errors.get("token", accounts.TOKEN_INVALID_MESSAGE), purpose)
+        return _link_error(exc.errors.get("token", tokens.TOKEN_INVALID_MESSAGE), purpose)
     form.policy_email = user.email
     name_field = form._fields.get("name")
     if name_field is not None and not form.is_submitted():
@@ -443,7 +450,7 @@ def _use_password_link(
     general_error = None
     if form.validate_on_submit():
         try:
-            user = accounts.set_password_with_token(
+            user = passwords.set_password_with_token(
                 db,
                 secret_key,
                 purpose,
@@ -468,7 +475,7 @@ def _use_password_link(
 def accept_invitation(token: str):  # noqa: ANN201 - Flask view
     """A new user from an invitation chooses name and password, and is logged in."""
     result = _use_password_link(
-        token, accounts.INVITATION, InvitationForm(), "accounts/invitation.html"
+        token, tokens.INVITATION, InvitationForm(), "accounts/invitation.html"
     )
     if not isinstance(result, User):
         return result
@@ -483,9 +490,9 @@ def confirm_membership(token: str):  # noqa: ANN201 - Flask view
     db = get_db()
     secret_key = _settings().secret_key
     try:
-        invited_user_id = accounts.membership_token_user_id(secret_key, token)
+        invited_user_id = org_members.membership_token_user_id(secret_key, token)
     except ValidationError as exc:
-        return _link_error(exc.errors["token"], accounts.MEMBERSHIP)
+        return _link_error(exc.errors["token"], tokens.MEMBERSHIP)
     if g.get("user") is None:
         flash("Log ind for at se og bekræfte invitationen.", "info")
         return redirect(url_for("auth.login", next=request.path))
@@ -494,18 +501,16 @@ def confirm_membership(token: str):  # noqa: ANN201 - Flask view
         return render_template("accounts/membership_wrong_user.html", next_url=request.path), 403
     form = ConfirmForm()
     try:
-        offer = accounts.membership_offer(db, secret_key, token, g.user)
+        offer = org_members.membership_offer(db, secret_key, token, g.user)
         if not form.validate_on_submit():
             page = render_template("accounts/membership.html", form=form, offer=offer, token=token)
             return page, 400 if form.errors else 200
-        membership = accounts.accept_membership(
+        membership = org_members.accept_membership(
             db, secret_key, token, g.user, ip_address=request.remote_addr
         )
     except ValidationError as exc:
         db.rollback()
-        return _link_error(
-            exc.errors.get("token", accounts.TOKEN_INVALID_MESSAGE), accounts.MEMBERSHIP
-        )
+        return _link_error(exc.errors.get("token", tokens.TOKEN_INVALID_MESSAGE), tokens.MEMBERSHIP)
     text = (
         f"Du har nu rollen {membership.role.label_da.lower()} i {membership.organisation.name} "
         "og arbejder i den rolle."
@@ -524,13 +529,13 @@ def forgot_password():  # noqa: ANN201 - Flask view
     if not form.validate_on_submit():
         return render_template("accounts/forgot.html", form=form), _status(form, None)
     db = get_db()
-    user = accounts.request_password_reset(
+    user = passwords.request_password_reset(
         db, form.email.data or "", ip_address=request.remote_addr
     )
     if user is not None:
         # Queued, not sent here: the mail server's time must not tell who has an account.
-        token = accounts.make_token(_settings().secret_key, accounts.PASSWORD_RESET, user)
-        message = accounts.password_reset_message(
+        token = tokens.make_token(_settings().secret_key, tokens.PASSWORD_RESET, user)
+        message = passwords.password_reset_message(
             user, _absolute_url("accounts.reset_password", token=token)
         )
         notifications.notify(
@@ -554,7 +559,7 @@ def forgot_password():  # noqa: ANN201 - Flask view
 def reset_password(token: str):  # noqa: ANN201 - Flask view
     """Choose a new password from a reset link; then log in with it."""
     result = _use_password_link(
-        token, accounts.PASSWORD_RESET, ResetPasswordForm(), "accounts/reset.html"
+        token, tokens.PASSWORD_RESET, ResetPasswordForm(), "accounts/reset.html"
     )
     if not isinstance(result, User):
         return result

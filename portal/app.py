@@ -1,8 +1,9 @@
 """Application factory of the Jobbro portal.
 
-``create_app()`` reads :class:`~matching.settings.Settings` from the environment (or takes them),
-builds the engine and checks the database at start-up, so a wrong ``JOBBRO_DATABASE_URL`` stops
-the process with one clear message instead of failing on the first request.
+``create_app()`` reads :class:`~matching.core.settings.Settings` from the environment (or takes
+them), builds the engine and checks the database at start-up, so a wrong
+``JOBBRO_DATABASE_URL`` stops the process with one clear message instead of failing on the first
+request.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from matching.access import DANISH_TZ
-from matching.db import check_database, make_engine, make_session_factory
-from matching.errors import ServiceUnavailable
-from matching.settings import Settings
+from matching.core.dates import DANISH_TZ
+from matching.core.db import check_database, make_engine, make_session_factory
+from matching.core.errors import ServiceUnavailable
+from matching.core.settings import Settings
 
 PORTAL_DIR = Path(__file__).resolve().parent
 DKFDS_CSS = PORTAL_DIR / "static" / "dkfds" / "css" / "dkfds.min.css"
@@ -64,7 +65,7 @@ def create_app(
     ``settings`` default to ``Settings.from_env()``. ``session_factory`` (tests) replaces the
     engine-backed factory, e.g. to run every request inside a test's transaction; without it an
     engine is built from the settings and the database is checked before the app is returned
-    (raising :class:`~matching.errors.ServiceUnavailable` naming ``JOBBRO_DATABASE_URL``).
+    (raising :class:`~matching.core.errors.ServiceUnavailable` naming ``JOBBRO_DATABASE_URL``).
     ``config`` overrides Flask settings (e.g. ``{"WTF_CSRF_ENABLED": False}`` in tests).
     """
     settings = settings or Settings.from_env()

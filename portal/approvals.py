@@ -13,11 +13,18 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length
 
-from matching import access, forwarding, vacancy_service, verification
-from matching.access import OutOfScope
-from matching.errors import InvalidTransition, PermissionDenied, ValidationError
+from matching.accounts import verification
+from matching.core.errors import InvalidTransition, OutOfScope, PermissionDenied, ValidationError
 from matching.models import OrgKind, Role, Vacancy, VacancyStatus
-from matching.referrals import MAX_REASON_CHARS
+from matching.referrals.workflow import MAX_REASON_CHARS
+from matching.vacancies import editing, lifecycle
+from matching.vacancies.forwarding.decisions import assign_owner
+from matching.vacancies.queries import (
+    get_vacancy_for,
+    open_vacancy_ids_of,
+    pending_places,
+    vacancy_counts_by_employer,
+)
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import page_arg, page_url_args
@@ -51,7 +58,7 @@ def _require_jobcentre() -> None:
 
 
 def _place(vacancy_id: int) -> Vacancy:
-    vacancy = access.get_vacancy_for(get_db(), current_actor(), vacancy_id)
+    vacancy = get_vacancy_for(get_db(), current_actor(), vacancy_id)
     if not vacancy.is_company_place:
         raise OutOfScope("vacancy", vacancy_id, exists=True)
     return vacancy
@@ -62,10 +69,8 @@ def _place(vacancy_id: int) -> Vacancy:
 def queue():  # noqa: ANN201 - Flask view
     """Company places awaiting approval, oldest first, with their rimelighedskrav."""
     _require_jobcentre()
-    page = access.pending_places(
-        get_db(), current_actor(), page=page_arg(), per_page=QUEUE_PAGE_SIZE
-    )
-    verdicts = {v.id: vacancy_service.rimelighedskrav(v) for v in page.items}
+    page = pending_places(get_db(), current_actor(), page=page_arg(), per_page=QUEUE_PAGE_SIZE)
+    verdicts = {v.id: editing.rimelighedskrav(v) for v in page.items}
     return render_template(
         "approvals/list.html",
         page=page,
@@ -79,7 +84,7 @@ def _detail(vacancy: Vacancy, form: DecisionForm, *, general: str | None = None,
     html = render_template(
         "approvals/detail.html",
         vacancy=vacancy,
-        rimelighed=vacancy_service.rimelighedskrav(vacancy),
+        rimelighed=editing.rimelighedskrav(vacancy),
         form=form,
         general_error=general,
         pending=vacancy.status is VacancyStatus.PENDING_APPROVAL,
@@ -107,9 +112,9 @@ def decide(vacancy_id: int):  # noqa: ANN201 - Flask view
         return _detail(vacancy, form, status=400)
     try:
         if form.decision.data == "approve":
-            vacancy_service.approve_place(db, current_actor(), vacancy_id)
+            lifecycle.approve_place(db, current_actor(), vacancy_id)
         else:
-            vacancy_service.reject_place(db, current_actor(), vacancy_id, form.reason.data or "")
+            lifecycle.reject_place(db, current_actor(), vacancy_id, form.reason.data or "")
     except ValidationError as exc:
         db.rollback()
         form.reason.errors = list(exc.errors.values())
@@ -155,7 +160,7 @@ def _employers_page(forms: dict | None = None, status: int = 200):  # noqa: ANN2
         "approvals/employers.html",
         employers=employers,
         forms={o.id: forms.get(o.id) or EmployerDecisionForm(formdata=None) for o in employers},
-        vacancy_counts=access.vacancy_counts_by_employer(db, [o.id for o in employers]),
+        vacancy_counts=vacancy_counts_by_employer(db, [o.id for o in employers]),
     )
     return html, status
 
@@ -188,9 +193,9 @@ def decide_employer(organisation_id: int):  # noqa: ANN201 - Flask view
         db.rollback()
         form.reason.errors = list(exc.errors.values())
         return _employers_page({organisation_id: form}, status=400)
-    open_ids = access.open_vacancy_ids_of(db, organisation.id) if organisation.active else []
+    open_ids = open_vacancy_ids_of(db, organisation.id) if organisation.active else []
     for vacancy_id in open_ids:  # published while unconfirmed: they get their owner now
-        forwarding.assign_owner(db, db.get(Vacancy, vacancy_id))
+        assign_owner(db, db.get(Vacancy, vacancy_id))
     db.commit()
     if organisation.active:
         flash(f"{organisation.name} er bekræftet. Virksomhedens stillinger vises nu.", "success")

@@ -30,17 +30,18 @@ from sqlalchemy.orm import selectinload
 from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from matching import audit
-from matching.accounts import login_throttled, password_fingerprint
-from matching.audit import Actor
-from matching.errors import PermissionDenied
-from matching.models import AuditAction, Membership, Role, User, utcnow
-from matching.security import (
+from matching.accounts.throttling import login_throttled
+from matching.accounts.tokens import password_fingerprint
+from matching.core import audit
+from matching.core.audit import Actor
+from matching.core.errors import PermissionDenied
+from matching.core.security import (
     DUMMY_PASSWORD_HASH,
     hash_password,
     password_needs_rehash,
     verify_password,
 )
+from matching.models import AuditAction, Membership, Role, User, utcnow
 from portal.app import get_db
 
 bp = Blueprint("auth", __name__)
@@ -132,7 +133,7 @@ def _active_memberships(user: User) -> list[Membership]:
 
 
 def current_actor() -> Actor:
-    """The acting user as an audit :class:`~matching.audit.Actor` (anonymous if logged out)."""
+    """The acting user as an audit :class:`~matching.core.audit.Actor` (anonymous if logged out)."""
     user = g.get("user")
     membership = g.get("membership")
     return Actor(

@@ -1,6 +1,6 @@
 """The one place where errors become Danish error pages (or JSON for /healthz-style clients).
 
-Domain errors from :mod:`matching.errors` map to HTTP statuses here and nowhere else:
+Domain errors from :mod:`matching.core.errors` map to HTTP statuses here and nowhere else:
 ``NotFound`` → 404, ``PermissionDenied`` → 403, ``ValidationError`` → 400,
 ``ServiceUnavailable`` → 503. Access outside the user's scope is written to the audit log as
 ``ACCESS_DENIED`` before the page is shown.
@@ -15,9 +15,14 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from matching import audit
-from matching.access import OutOfScope
-from matching.errors import NotFound, PermissionDenied, ServiceUnavailable, ValidationError
+from matching.core import audit
+from matching.core.errors import (
+    NotFound,
+    OutOfScope,
+    PermissionDenied,
+    ServiceUnavailable,
+    ValidationError,
+)
 from matching.models import AuditAction
 
 log = logging.getLogger(__name__)

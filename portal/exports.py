@@ -1,6 +1,6 @@
 """Job-fair exports: request, follow progress, download and retry.
 
-The rules live in :mod:`matching.export_jobs`; these views read forms, call it, commit, and then
+The rules live in :mod:`matching.fairs.exports`; these views read forms, call it, commit, and then
 hand the export to a worker through Redis. Redis only carries work: when it cannot be reached
 the export is saved as queued all the same, the page says that it has not been started, and
 "Send igen" hands it over once Redis is back (the minute sweep fails an export that waited an
@@ -29,8 +29,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
-from matching import export_jobs
-from matching.errors import ValidationError
+from matching.core.errors import ValidationError
+from matching.fairs.exports import requests
 from matching.models import Export, ExportStatus, JobFair, Role
 from portal.app import get_db
 from portal.auth import current_actor, role_required
@@ -60,7 +60,8 @@ FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX", "pdf": "PDF"}
 
 
 class ExportForm(FlaskForm):
-    """Typed choices stay as chosen; :func:`matching.export_jobs.request_export` judges them."""
+    """Typed choices stay as chosen; :func:`~matching.fairs.exports.requests.request_export`
+    judges them."""
 
     kind = RadioField(
         "Hvad vil du eksportere?", choices=KIND_CHOICES, default="shortlist", validate_choice=False
@@ -68,7 +69,7 @@ class ExportForm(FlaskForm):
     format = RadioField("Format", choices=FORMAT_CHOICES, default="xlsx", validate_choice=False)
 
 
-def _settings():  # noqa: ANN202 - matching.settings.Settings
+def _settings():  # noqa: ANN202 - matching.core.settings.Settings
     return current_app.extensions["jobbro_settings"]
 
 
@@ -86,12 +87,12 @@ def _send(export: Export) -> bool:
     if connection is None:
         return False
     try:
-        job = enqueue_export(connection, export.id, job_id=export_jobs.job_id_for(export))
+        job = enqueue_export(connection, export.id, job_id=requests.job_id_for(export))
     except (redis.RedisError, OSError):
         log.warning("could not enqueue export %s", export.id, exc_info=True)
         return False
     db = get_db()
-    export_jobs.mark_enqueued(db, export.id, job.id)
+    requests.mark_enqueued(db, export.id, job.id)
     db.commit()
     return True
 
@@ -114,12 +115,12 @@ def _never_reaches_a_worker(export: Export) -> bool:
 
 def state(export: Export) -> dict[str, object]:
     """What the status page and its JSON show about an export."""
-    expired = export_jobs.is_expired(export)
+    expired = requests.is_expired(export)
     status = ExportStatus.EXPIRED if expired else export.status
     waiting = not expired and _never_reaches_a_worker(export)
     return {
         "status": status.value,
-        "status_label": ("Ikke startet endnu" if waiting else export_jobs.STATUS_LABELS_DA[status]),
+        "status_label": ("Ikke startet endnu" if waiting else requests.STATUS_LABELS_DA[status]),
         "progress": 100 if status is ExportStatus.DONE else export.progress,
         "row_count": export.row_count,
         "download_url": (
@@ -129,15 +130,15 @@ def state(export: Export) -> dict[str, object]:
         ),
         "error": export.error if status is ExportStatus.FAILED else None,
         "waiting_for_worker": waiting,
-        "expires_at": export_jobs.aware(export.expires_at),
-        "active": status in export_jobs.ACTIVE,
-        "created_at": export_jobs.aware(export.created_at),
+        "expires_at": requests.aware(export.expires_at),
+        "active": status in requests.ACTIVE,
+        "created_at": requests.aware(export.created_at),
     }
 
 
 def _fair_page(fair_id: int, form: ExportForm | None = None, errors=None, status: int = 200):  # noqa: ANN001, ANN202
     db = get_db()
-    exports = export_jobs.fair_exports(db, current_actor(), fair_id)
+    exports = requests.fair_exports(db, current_actor(), fair_id)
     fair = db.get(JobFair, fair_id)
     back_url, back_label = _back_to_fair(fair_id)
     html = render_template(
@@ -147,11 +148,11 @@ def _fair_page(fair_id: int, form: ExportForm | None = None, errors=None, status
         states={e.id: state(e) for e in exports},
         form=form or ExportForm(formdata=None),
         errors=errors or {},
-        kind_labels=export_jobs.KIND_LABELS_DA,
+        kind_labels=requests.KIND_LABELS_DA,
         format_labels=FORMAT_LABELS,
         back_url=back_url,
         back_label=back_label,
-        max_active=export_jobs.MAX_ACTIVE_PER_FAIR,
+        max_active=requests.MAX_ACTIVE_PER_FAIR,
         ttl_hours=_settings().export_ttl_hours,
     )
     return html, status
@@ -175,7 +176,7 @@ def create_export(fair_id: int):  # noqa: ANN201 - Flask view
     # The invitation list exists only as CSV: whatever format is ticked (XLSX by default).
     fmt = "csv" if kind == "invitations" else form.format.data or ""
     try:
-        export = export_jobs.request_export(db, current_actor(), fair_id, kind=kind, fmt=fmt)
+        export = requests.request_export(db, current_actor(), fair_id, kind=kind, fmt=fmt)
     except ValidationError as exc:
         db.rollback()
         for name, message in exc.errors.items():
@@ -197,7 +198,7 @@ def export_status(export_id: int):  # noqa: ANN201 - Flask view
     """One export: a progress bar that follows the work (jobbro.js polls the JSON below;
     without JavaScript, "Opdater" reloads), the download when done, "Prøv igen" when failed."""
     db = get_db()
-    export = export_jobs.get_export(db, current_actor(), export_id)
+    export = requests.get_export(db, current_actor(), export_id)
     fair = db.get(JobFair, export.job_fair_id) if export.job_fair_id else None
     back_url, back_label = _back_to_fair(export.job_fair_id)
     return render_template(
@@ -205,7 +206,7 @@ def export_status(export_id: int):  # noqa: ANN201 - Flask view
         export=export,
         fair=fair,
         state=state(export),
-        kind_label=export_jobs.KIND_LABELS_DA.get(export.kind, export.kind),
+        kind_label=requests.KIND_LABELS_DA.get(export.kind, export.kind),
         format_label=FORMAT_LABELS[export.format.value],
         back_url=back_url,
         back_label=back_label,
@@ -216,7 +217,7 @@ def export_status(export_id: int):  # noqa: ANN201 - Flask view
 @role_required(*ROLES)
 def export_status_json(export_id: int):  # noqa: ANN201 - Flask view
     """{status, status_label, progress, row_count, download_url} for the live progress bar."""
-    export = export_jobs.get_export(get_db(), current_actor(), export_id)
+    export = requests.get_export(get_db(), current_actor(), export_id)
     shown = state(export)
     response = jsonify(
         status=shown["status"],
@@ -239,12 +240,10 @@ def download(export_id: int):  # noqa: ANN201 - Flask view
     db = get_db()
     actor = current_actor()
     try:
-        path, name, mimetype = export_jobs.open_download(
-            db, actor, export_id, _settings().export_dir
-        )
-    except export_jobs.ExportExpired:
+        path, name, mimetype = requests.open_download(db, actor, export_id, _settings().export_dir)
+    except requests.ExportExpired:
         db.rollback()
-        export = export_jobs.get_export(db, actor, export_id)
+        export = requests.get_export(db, actor, export_id)
         back_url, back_label = _back_to_fair(export.job_fair_id)
         html = render_template(
             "exports/expired.html",
@@ -271,10 +270,10 @@ def retry(export_id: int):  # noqa: ANN201 - Flask view
     """Queue a failed export again, or send a queued one that never reached a worker."""
     db = get_db()
     actor = current_actor()
-    export = export_jobs.get_export(db, actor, export_id)
+    export = requests.get_export(db, actor, export_id)
     if export.status is ExportStatus.FAILED:
         try:
-            export = export_jobs.retry_export(db, actor, export_id)
+            export = requests.retry_export(db, actor, export_id)
         except ValidationError as exc:
             db.rollback()
             flash(" ".join(exc.errors.values()), "error")

@@ -2,11 +2,11 @@
 
 Organisers create fairs, invite verified employers, attach vacancies and build, edit, lock and
 mark the shortlists; employers answer their invitations and register their own vacancies. The
-rules, scoping and audit entries live in :mod:`matching.fairs` and :mod:`matching.shortlists`;
+rules, scoping and audit entries live in :mod:`matching.fairs`;
 these views read forms, call them, commit, and show refusals next to what was typed.
 
 Another organisation's fair is "not found" (404): every view asks
-:func:`matching.fairs.organiser_fair` or :func:`matching.fairs.get_fair` first.
+:func:`matching.fairs.planning.organiser_fair` or :func:`matching.fairs.planning.get_fair` first.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from matching import audit, fairs, shortlists
-from matching.access import today_dk
-from matching.errors import PermissionDenied, ValidationError
+from matching.core import audit
+from matching.core.dates import today_dk
+from matching.core.errors import PermissionDenied, ValidationError
+from matching.fairs import overviews, participants, planning, shortlists
 from matching.models import AuditAction, JobFairVacancy, Role, TargetGroup
 from portal.app import get_db
 from portal.auth import current_actor, role_required
@@ -45,7 +46,8 @@ EXPORTS_ENDPOINT = "exports.fair_exports"
 
 
 class FairForm(FlaskForm):
-    """The fair's fields as typed: :func:`matching.fairs.read_fair_form` reads and checks them."""
+    """The fair's fields as typed: :func:`~matching.fairs.planning.read_fair_form` reads and
+    checks them."""
 
     name = StringField("Navn på messen")
     held_on = StringField("Dato")
@@ -81,13 +83,13 @@ def fair_list():  # noqa: ANN201 - Flask view
     """The organiser's fairs (upcoming first) or the employer's invitations."""
     db = get_db()
     actor = current_actor()
-    page = fairs.fairs_for(db, actor, page=page_arg())
+    page = planning.fairs_for(db, actor, page=page_arg())
     return render_template(
         "fairs/list.html",
         page=page,
         employer=actor.role == Role.EMPLOYER.value,
-        can_create=fairs.may_organise(db, actor),
-        status_labels=fairs.STATUS_LABELS_DA,
+        can_create=planning.may_organise(db, actor),
+        status_labels=participants.STATUS_LABELS_DA,
         today=today_dk(),
         page_url_args=page_url_args,
     )
@@ -118,18 +120,18 @@ def fair_new():  # noqa: ANN201 - Flask view
     """Create a fair: name, date, place, target groups, municipalities, description."""
     db = get_db()
     actor = current_actor()
-    if not fairs.may_organise(db, actor):
+    if not planning.may_organise(db, actor):
         raise PermissionDenied("only organisers create job fairs")
     if request.method == "GET":
         form = FairForm(
             formdata=None,
-            data={"municipality_codes": fairs.default_municipalities(db, actor)},
+            data={"municipality_codes": planning.default_municipalities(db, actor)},
         )
         return _render_form(form)
     form = FairForm()
     try:
-        fields = fairs.read_fair_form(request.form)
-        fair = fairs.create_fair(db, actor, **fields)
+        fields = planning.read_fair_form(request.form)
+        fair = planning.create_fair(db, actor, **fields)
     except ValidationError as exc:
         db.rollback()
         _show_errors(form, exc)
@@ -145,13 +147,13 @@ def fair_edit(fair_id: int):  # noqa: ANN201 - Flask view
     """Edit the organiser's own fair (404 for anyone else's)."""
     db = get_db()
     actor = current_actor()
-    fair = fairs.organiser_fair(db, actor, fair_id)
+    fair = planning.organiser_fair(db, actor, fair_id)
     if request.method == "GET":
-        return _render_form(FairForm(formdata=None, data=fairs.fair_form_values(fair)), fair)
+        return _render_form(FairForm(formdata=None, data=planning.fair_form_values(fair)), fair)
     form = FairForm()
     try:
-        fields = fairs.read_fair_form(request.form, fair=fair)
-        fairs.update_fair(db, actor, fair.id, **fields)
+        fields = planning.read_fair_form(request.form, fair=fair)
+        planning.update_fair(db, actor, fair.id, **fields)
     except ValidationError as exc:
         db.rollback()
         _show_errors(form, exc)
@@ -173,7 +175,7 @@ def _detail_page(
 ):  # noqa: ANN202 - a response
     db = get_db()
     actor = current_actor()
-    overview = fairs.fair_overview(db, actor, fair_id)
+    overview = overviews.fair_overview(db, actor, fair_id)
     if overview.several:
         # The overview names people who consented to share: log whom the organiser saw.
         audit.record(
@@ -195,7 +197,7 @@ def _detail_page(
         "fairs/detail.html",
         o=overview,
         fair=overview.fair,
-        status_labels=fairs.STATUS_LABELS_DA,
+        status_labels=participants.STATUS_LABELS_DA,
         upcoming=overview.fair.held_on >= today_dk(),
         exports_url=exports_url,
         errors=errors or {},
@@ -218,8 +220,8 @@ def invite(fair_id: int):  # noqa: ANN201 - Flask view
     """Search verified employers by name or CVR (GET ``q``) and invite one (POST)."""
     db = get_db()
     actor = current_actor()
-    fair = fairs.organiser_fair(db, actor, fair_id)
-    query = (request.values.get("q") or "").strip()[: fairs.SEARCH_MAX_CHARS]
+    fair = planning.organiser_fair(db, actor, fair_id)
+    query = (request.values.get("q") or "").strip()[: participants.SEARCH_MAX_CHARS]
     errors: list[str] = []
     status = 200
     if request.method == "POST":
@@ -227,7 +229,9 @@ def invite(fair_id: int):  # noqa: ANN201 - Flask view
         try:
             if employer_id is None:
                 raise ValidationError({"employer_id": "Vælg en virksomhed på listen."})
-            row = fairs.invite_employer(db, actor, fair.id, employer_id, base_url=_base_url())
+            row = participants.invite_employer(
+                db, actor, fair.id, employer_id, base_url=_base_url()
+            )
         except ValidationError as exc:
             db.rollback()
             errors, status = _messages(exc), 400
@@ -236,13 +240,13 @@ def invite(fair_id: int):  # noqa: ANN201 - Flask view
             db.commit()
             flash(f"{name} er inviteret. Virksomhedens brugere får en e-mail.", "success")
             return redirect(url_for("fairs.invite", fair_id=fair.id, q=query or None))
-    found = fairs.employer_candidates(db, actor, fair.id, query) if query else []
+    found = participants.employer_candidates(db, actor, fair.id, query) if query else []
     html = render_template(
         "fairs/invite.html",
         fair=fair,
         query=query,
         found=found,
-        limit=fairs.EMPLOYER_SEARCH_LIMIT,
+        limit=participants.EMPLOYER_SEARCH_LIMIT,
         upcoming=fair.held_on >= today_dk(),
         errors=errors,
     )
@@ -255,7 +259,7 @@ def remove_employer(fair_id: int, employer_id: int):  # noqa: ANN201 - Flask vie
     """Withdraw an invitation (refused while the company has vacancies on the fair)."""
     db = get_db()
     try:
-        fairs.remove_employer(db, current_actor(), fair_id, employer_id)
+        participants.remove_employer(db, current_actor(), fair_id, employer_id)
     except ValidationError as exc:
         db.rollback()
         return _detail_page(fair_id, errors={"employers": _messages(exc)}, status=400)
@@ -270,12 +274,12 @@ def respond(fair_id: int):  # noqa: ANN201 - Flask view
     """The employer accepts (``svar=ja``) or declines (``svar=nej``) the invitation."""
     db = get_db()
     actor = current_actor()
-    fairs.get_fair(db, actor, fair_id)  # 404 before anything else for a company not invited
+    planning.get_fair(db, actor, fair_id)  # 404 before anything else for a company not invited
     answer = request.form.get("svar")
     try:
         if answer not in ("ja", "nej"):
             raise ValidationError({"svar": "Vælg ja eller nej til invitationen."})
-        fairs.respond(db, actor, fair_id, answer == "ja")
+        participants.respond(db, actor, fair_id, answer == "ja")
     except ValidationError as exc:
         db.rollback()
         return _detail_page(fair_id, errors={"answer": _messages(exc)}, status=400)
@@ -296,12 +300,12 @@ def attach(fair_id: int):  # noqa: ANN201 - Flask view
     """Register a vacancy for the fair (the organiser, or the employer for its own)."""
     db = get_db()
     actor = current_actor()
-    fairs.get_fair(db, actor, fair_id)
+    planning.get_fair(db, actor, fair_id)
     vacancy_id = _int(request.form.get("vacancy_id"))
     try:
         if vacancy_id is None:
             raise ValidationError({"vacancy_id": "Vælg en stilling på listen."})
-        fair_vacancy = fairs.attach_vacancy(db, actor, fair_id, vacancy_id)
+        fair_vacancy = participants.attach_vacancy(db, actor, fair_id, vacancy_id)
     except ValidationError as exc:
         db.rollback()
         typed = {"vacancy_id": request.form.get("vacancy_id", "")}
@@ -318,9 +322,9 @@ def detach(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Take a vacancy off the fair, with its shortlist (refused while the list is locked)."""
     db = get_db()
     actor = current_actor()
-    fairs.get_fair(db, actor, fair_id)
+    planning.get_fair(db, actor, fair_id)
     try:
-        fairs.detach_vacancy(db, actor, fair_id, vacancy_id)
+        participants.detach_vacancy(db, actor, fair_id, vacancy_id)
     except ValidationError as exc:
         db.rollback()
         return _detail_page(fair_id, errors={"vacancies": _messages(exc)}, status=400)
@@ -348,15 +352,15 @@ def _shortlist_page(
 ):  # noqa: ANN202 - a response
     db = get_db()
     actor = current_actor()
-    view = fairs.shortlist_view(db, actor, fair_id, vacancy_id)
+    view = overviews.shortlist_view(db, actor, fair_id, vacancy_id)
     more_count = _more_arg()
     editable = not view.locked
     more = (
-        fairs.more_candidates(db, actor, fair_id, vacancy_id, limit=more_count)
+        overviews.more_candidates(db, actor, fair_id, vacancy_id, limit=more_count)
         if editable and view.matchable
         else []
     )
-    others = fairs.other_list_candidates(db, actor, fair_id, vacancy_id) if editable else []
+    others = overviews.other_list_candidates(db, actor, fair_id, vacancy_id) if editable else []
     shown = [r.jobseeker_id for r in (*view.rows, *view.removed, *more, *others)]
     audit.record(
         db,
@@ -407,7 +411,7 @@ def _locked(fair_id: int, vacancy_id: int) -> bool:
 def shortlist(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """The vacancy's shortlist with the next candidates and people from the fair's other
     lists to add; each view is audited with the people shown."""
-    fairs.organiser_fair(get_db(), current_actor(), fair_id)
+    planning.organiser_fair(get_db(), current_actor(), fair_id)
     return _shortlist_page(fair_id, vacancy_id)
 
 
@@ -417,7 +421,7 @@ def build(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Build or rebuild the list from the match list (``size`` people, default 20)."""
     db = get_db()
     actor = current_actor()
-    fairs.organiser_fair(db, actor, fair_id)
+    planning.organiser_fair(db, actor, fair_id)
     raw = (request.form.get("size") or "").strip()
     size = _int(raw) if raw else shortlists.DEFAULT_SIZE
     try:
@@ -446,7 +450,7 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     someone from another of the fair's lists (``kilde=liste``, reason required)."""
     db = get_db()
     actor = current_actor()
-    fairs.organiser_fair(db, actor, fair_id)
+    planning.organiser_fair(db, actor, fair_id)
     source = request.form.get("kilde", "match")
     section = {"liste": "other", "igen": "removed"}.get(source, "more")
     person_id = _int(request.form.get("jobseeker_id"))
@@ -455,7 +459,7 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
         if person_id is None:
             raise ValidationError({"jobseeker_id": "Vælg en person."})
         if source == "liste":
-            fairs.add_from_other_list(db, actor, fair_id, vacancy_id, person_id, reason)
+            overviews.add_from_other_list(db, actor, fair_id, vacancy_id, person_id, reason)
         else:
             shortlists.add_person(db, actor, fair_id, vacancy_id, person_id, reason=reason)
     except ValidationError as exc:
@@ -475,7 +479,7 @@ def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - 
     """Remove someone from the list (reason optional); a rebuild does not add them again."""
     db = get_db()
     actor = current_actor()
-    fairs.organiser_fair(db, actor, fair_id)
+    planning.organiser_fair(db, actor, fair_id)
     reason = request.form.get("reason", "")
     try:
         if len(reason.strip()) > shortlists.MAX_REASON_CHARS:
@@ -505,12 +509,12 @@ def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 -
     """Mark a person on the list as invited (``inviteret=ja``) or not (``inviteret=nej``)."""
     db = get_db()
     actor = current_actor()
-    fairs.organiser_fair(db, actor, fair_id)
+    planning.organiser_fair(db, actor, fair_id)
     value = request.form.get("inviteret")
     try:
         if value not in ("ja", "nej"):
             raise ValidationError({"inviteret": "Vælg om personen er inviteret."})
-        fairs.mark_invited(db, actor, fair_id, vacancy_id, jobseeker_id, value == "ja")
+        shortlists.mark_invited(db, actor, fair_id, vacancy_id, jobseeker_id, value == "ja")
     except ValidationError as exc:
         db.rollback()
         return _shortlist_page(
@@ -532,7 +536,7 @@ def lock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Lock the list: no rebuild, additions or removals until it is unlocked."""
     db = get_db()
     actor = current_actor()
-    fairs.organiser_fair(db, actor, fair_id)
+    planning.organiser_fair(db, actor, fair_id)
     shortlists.lock(db, actor, fair_id, vacancy_id)
     db.commit()
     flash("Listen er låst. Den bygges ikke om og ændres ikke, før den låses op.", "success")
@@ -545,7 +549,7 @@ def unlock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Unlock the list so it can be rebuilt and edited again."""
     db = get_db()
     actor = current_actor()
-    fairs.organiser_fair(db, actor, fair_id)
+    planning.organiser_fair(db, actor, fair_id)
     shortlists.unlock(db, actor, fair_id, vacancy_id)
     db.commit()
     flash("Listen er låst op.", "success")

@@ -1,8 +1,8 @@
 """Forwarded vacancies (videregivelse): the receiving counsellors' inbox with accept and return,
 forwarding by hand from the vacancy page, and the administrators' forwarding rules.
 
-The rules, scoping and state machine live in :mod:`matching.forwarding`; these views only read
-forms, call it and commit.
+The rules, scoping and state machine live in :mod:`matching.vacancies.forwarding`; these views
+only read forms, call it and commit.
 """
 
 from __future__ import annotations
@@ -12,10 +12,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from matching import forwarding, referrals
-from matching.audit import Actor
-from matching.errors import InvalidTransition, PermissionDenied, ValidationError
+from matching.core.audit import Actor
+from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from matching.models import ForwardingState, Organisation, OrgKind, Role, Vacancy, VacancyStatus
+from matching.referrals import workflow
+from matching.vacancies.forwarding import inbox as forwarding_inbox
+from matching.vacancies.forwarding import policy as forwarding_policy
+from matching.vacancies.forwarding.decisions import forward_manually, target_choices
+from matching.vacancies.forwarding.policy import SERVICE_KINDS
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 
@@ -31,7 +35,7 @@ def _base_url() -> str:
 class ReturnForm(FlaskForm):
     reason = TextAreaField(
         "Begrundelse",
-        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
+        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
     )
 
 
@@ -41,12 +45,13 @@ class ForwardForm(FlaskForm):
     target = StringField("Videregiv til")
     reason = TextAreaField(
         "Begrundelse",
-        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
+        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
     )
 
 
 class PolicyForm(FlaskForm):
-    """Typed values stay as typed; :func:`matching.forwarding.read_policy_form` checks them."""
+    """Typed values stay as typed;
+    :func:`~matching.vacancies.forwarding.policy.read_policy_form` checks them."""
 
     enabled = BooleanField("Videregiv automatisk efter reglerne nedenfor")
     min_pool = StringField("Mindste antal egne kandidater")
@@ -63,13 +68,15 @@ class PolicyForm(FlaskForm):
 def _inbox_page(*, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
     db = get_db()
     actor = current_actor()
-    box = forwarding.inbox(db, actor)
+    box = forwarding_inbox.inbox(db, actor)
     html = render_template(
         "forwarding/inbox.html",
         inbox=box,
-        state_labels=forwarding.STATE_LABELS_DA,
-        rule_labels=forwarding.RULE_LABELS_DA,
-        allowed={i.forwarding.id: forwarding.allowed_events(i.forwarding) for i in box.waiting},
+        state_labels=forwarding_inbox.STATE_LABELS_DA,
+        rule_labels=forwarding_inbox.RULE_LABELS_DA,
+        allowed={
+            i.forwarding.id: forwarding_inbox.allowed_events(i.forwarding) for i in box.waiting
+        },
         errors=errors or {},
         typed=typed or {},
         OPEN=VacancyStatus.OPEN,
@@ -90,7 +97,7 @@ def accept(forwarding_id: int):  # noqa: ANN201 - Flask view
     """Accept a forwarded vacancy; the organisation's counsellors then refer as usual."""
     db = get_db()
     try:
-        item = forwarding.accept(db, current_actor(), forwarding_id)
+        item = forwarding_inbox.accept(db, current_actor(), forwarding_id)
     except InvalidTransition:
         db.rollback()
         return _inbox_page(errors={forwarding_id: ["Stillingen er allerede besvaret."]}, status=400)
@@ -112,7 +119,7 @@ def give_back(forwarding_id: int):  # noqa: ANN201 - Flask view
         return _inbox_page(errors={forwarding_id: form.reason.errors}, typed=typed, status=400)
     db = get_db()
     try:
-        forwarding.return_(
+        forwarding_inbox.return_(
             db, current_actor(), forwarding_id, form.reason.data or "", base_url=_base_url()
         )
     except (ValidationError, InvalidTransition) as exc:
@@ -142,7 +149,7 @@ def vacancy_panel(
     if actor.role != Role.COUNSELLOR.value:
         return None
     db = get_db()
-    rows = forwarding.forwardings_for_vacancy(db, actor, vacancy)
+    rows = forwarding_inbox.forwardings_for_vacancy(db, actor, vacancy)
     is_owner = vacancy.owner_id is not None and vacancy.owner_id == actor.organisation_id
     if not is_owner and not rows:
         return None
@@ -151,9 +158,7 @@ def vacancy_panel(
         key=lambda pair: (pair[0].at, pair[0].id),
     )
     targets: list[Organisation] = (
-        forwarding.target_choices(db, vacancy)
-        if is_owner and vacancy.status is VacancyStatus.OPEN
-        else []
+        target_choices(db, vacancy) if is_owner and vacancy.status is VacancyStatus.OPEN else []
     )
     return {
         "is_owner": is_owner,
@@ -167,7 +172,7 @@ def vacancy_panel(
         "a_kasser": [o for o in targets if o.kind is OrgKind.A_KASSE],
         "form": form or ForwardForm(formdata=None),
         "errors": errors or {},
-        "rule_labels": forwarding.RULE_LABELS_DA,
+        "rule_labels": forwarding_inbox.RULE_LABELS_DA,
     }
 
 
@@ -184,7 +189,7 @@ def forward(vacancy_id: int):  # noqa: ANN201 - Flask view
     raw = (form.target.data or "").strip()
     db = get_db()
     try:
-        made = forwarding.forward_manually(
+        made = forward_manually(
             db,
             current_actor(),
             vacancy_id,
@@ -205,7 +210,7 @@ def forward(vacancy_id: int):  # noqa: ANN201 - Flask view
 
 def _service_organisation() -> Organisation:
     organisation: Organisation = g.membership.organisation
-    if organisation.kind not in forwarding.SERVICE_KINDS:
+    if organisation.kind not in SERVICE_KINDS:
         raise PermissionDenied("forwarding rules are for a-kasser and jobcentres")
     return organisation
 
@@ -217,20 +222,20 @@ def policy():  # noqa: ANN201 - Flask view
     organisation = _service_organisation()
     db = get_db()
     if request.method == "GET":
-        current = forwarding.policy_for(db, organisation)
-        values = forwarding.policy_form_values(current)
+        current = forwarding_policy.policy_for(db, organisation)
+        values = forwarding_policy.policy_form_values(current)
         form = PolicyForm(
-            formdata=None, data={**values, **{n: n in values for n in forwarding.CHECKBOXES}}
+            formdata=None, data={**values, **{n: n in values for n in forwarding_policy.CHECKBOXES}}
         )
         return render_template("forwarding/policy.html", form=form, organisation=organisation)
     form = PolicyForm()  # typed values are kept; the domain judges them
     try:
-        chosen = forwarding.read_policy_form(request.form)
+        chosen = forwarding_policy.read_policy_form(request.form)
     except ValidationError as exc:
         for name, message in exc.errors.items():
             getattr(form, name).errors = [message]
     else:
-        forwarding.save_policy(db, current_actor(), chosen)
+        forwarding_policy.save_policy(db, current_actor(), chosen)
         db.commit()
         flash("Reglerne for videregivelse er gemt.", "success")
         return redirect(url_for("forwarding.policy"))

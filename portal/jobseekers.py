@@ -13,8 +13,14 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching import access, audit, referrals, routing
+from matching.core import audit, dates
 from matching.models import AuditAction, ReferralState, Role, TargetGroup
+from matching.people import responsibility
+from matching.people.queries import MAX_SEARCH_CHARS, get_jobseeker_for, visible_jobseekers
+from matching.ranking.queries import suggestions_for
+from matching.referrals import workflow
+from matching.referrals.queries import get_referral_for_counsellor, referrals_for_jobseeker
+from matching.rules import routing
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
@@ -31,9 +37,9 @@ def caseload():  # noqa: ANN201 - Flask view
     """The caseload: 50 per page, search by name/pseudonym/postal code, target group filter."""
     db = get_db()
     actor = current_actor()
-    search = request.args.get("q", "").strip()[: access.MAX_SEARCH_CHARS]
+    search = request.args.get("q", "").strip()[:MAX_SEARCH_CHARS]
     target_group = enum_arg("maalgruppe", TargetGroup)
-    page = access.visible_jobseekers(
+    page = visible_jobseekers(
         db, actor, search=search or None, target_group=target_group, page=page_arg()
     )
     audit.record(
@@ -51,7 +57,7 @@ def caseload():  # noqa: ANN201 - Flask view
         },
     )
     db.commit()
-    today = access.today_dk()
+    today = dates.today_dk()
     return render_template(
         "jobseekers/list.html",
         page=page,
@@ -70,7 +76,7 @@ def handed_over():  # noqa: ANN201 - Flask view
     longer responsible for them, so no name, CV or handover note."""
     db = get_db()
     actor = current_actor()
-    page = access.handovers_from_organisation(db, actor, page=page_arg())
+    page = responsibility.handovers_from_organisation(db, actor, page=page_arg())
     audit.record(
         db,
         actor,
@@ -88,7 +94,7 @@ def handed_over():  # noqa: ANN201 - Flask view
     return render_template(
         "jobseekers/handed_over.html",
         page=page,
-        days=access.HANDOVER_LIST_DAYS,
+        days=responsibility.HANDOVER_LIST_DAYS,
         describe_rule=routing.describe_rule,
         page_url_args=page_url_args,
     )
@@ -97,21 +103,19 @@ def handed_over():  # noqa: ANN201 - Flask view
 class ReferralUpdateForm(FlaskForm):
     event = RadioField(
         "Hvad er sket?",
-        choices=[
-            SelectChoice(e, referrals.EVENT_LABELS_DA[e]) for e in referrals.COUNSELLOR_EVENTS
-        ],
+        choices=[SelectChoice(e, workflow.EVENT_LABELS_DA[e]) for e in workflow.COUNSELLOR_EVENTS],
         validators=[DataRequired(message="Vælg hvad der er sket.")],
     )
     reason = TextAreaField(
         "Begrundelse (skal udfyldes ved nej tak og tilbagetrækning)",
-        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 
 def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
     db = get_db()
     actor = current_actor()
-    jobseeker = access.get_jobseeker_for(db, actor, jobseeker_id)
+    jobseeker = get_jobseeker_for(db, actor, jobseeker_id)
     audit.record(
         db,
         actor,
@@ -121,18 +125,16 @@ def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 20
         jobseeker_id=jobseeker.id,
         purpose=PURPOSE,
     )
-    person_referrals = access.referrals_for_jobseeker(db, actor, jobseeker.id)
-    handovers = access.handovers_for_jobseeker(db, actor, jobseeker.id)
+    person_referrals = referrals_for_jobseeker(db, actor, jobseeker.id)
+    handovers = responsibility.handovers_for_jobseeker(db, actor, jobseeker.id)
     db.commit()
-    today = access.today_dk()
+    today = dates.today_dk()
     html = render_template(
         "jobseekers/detail.html",
-        suggestions=access.suggestions_for(db, actor, jobseeker.id),
+        suggestions=suggestions_for(db, actor, jobseeker.id),
         referrals=person_referrals,
-        allowed={
-            r.id: referrals.allowed_events(r, Role.COUNSELLOR.value) for r in person_referrals
-        },
-        event_labels=referrals.EVENT_LABELS_DA,
+        allowed={r.id: workflow.allowed_events(r, Role.COUNSELLOR.value) for r in person_referrals},
+        event_labels=workflow.EVENT_LABELS_DA,
         state_labels={s.value: s.label_da for s in ReferralState},
         jobseeker=jobseeker,
         cv=jobseeker.cv,
@@ -161,7 +163,7 @@ def referral_update(jobseeker_id: int, referral_id: int):  # noqa: ANN201 - Flas
     declined, or the referral is withdrawn (a reason for the last two)."""
     db = get_db()
     actor = current_actor()
-    referral = access.get_referral_for_counsellor(db, actor, jobseeker_id, referral_id)
+    referral = get_referral_for_counsellor(db, actor, jobseeker_id, referral_id)
     form = ReferralUpdateForm()
     typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
     messages = apply_from_form(

@@ -6,8 +6,14 @@ from datetime import timedelta
 
 from flask import Blueprint, g, render_template
 
-from matching import access, audit, fairs, forwarding
+from matching.accounts import members
+from matching.core import audit
+from matching.fairs import planning
 from matching.models import AuditAction, OrgKind, Role, VacancyStatus, utcnow
+from matching.people.queries import caseload_count, newest_jobseekers
+from matching.vacancies.forwarding import inbox
+from matching.vacancies.forwarding.policy import SERVICE_KINDS
+from matching.vacancies.queries import count_vacancies, visible_vacancies
 from portal.app import get_db
 from portal.auth import current_actor, login_required
 
@@ -28,11 +34,11 @@ def home():  # noqa: ANN201 - Flask view
     role: Role = g.membership.role
     context: dict = {"role": role}
     if role is Role.COUNSELLOR:
-        newest = access.newest_jobseekers(db, actor, limit=NEWEST_JOBSEEKERS)
-        context["caseload_count"] = access.caseload_count(db, actor)
+        newest = newest_jobseekers(db, actor, limit=NEWEST_JOBSEEKERS)
+        context["caseload_count"] = caseload_count(db, actor)
         context["newest"] = newest
-        context["open_vacancies"] = access.count_vacancies(db, actor)
-        context["open_places"] = access.count_vacancies(db, actor, company_places_only=True)
+        context["open_vacancies"] = count_vacancies(db, actor)
+        context["open_places"] = count_vacancies(db, actor, company_places_only=True)
         if newest:
             # The newest-jobseekers panel shows personal data: log who saw which names.
             audit.record(
@@ -46,28 +52,26 @@ def home():  # noqa: ANN201 - Flask view
             )
             db.commit()
     elif role is Role.EMPLOYER:
-        context["vacancies"] = access.visible_vacancies(
-            db, actor, per_page=EMPLOYER_VACANCIES_ON_HOME
-        )
-        context["fair_invitations"] = fairs.unanswered_invitations(db, actor)
+        context["vacancies"] = visible_vacancies(db, actor, per_page=EMPLOYER_VACANCIES_ON_HOME)
+        context["fair_invitations"] = planning.unanswered_invitations(db, actor)
     elif role is Role.APPROVER:
-        context["pending_places"] = access.count_vacancies(
+        context["pending_places"] = count_vacancies(
             db, actor, status=VacancyStatus.PENDING_APPROVAL, company_places_only=True
         )
-        context["open_places"] = access.count_vacancies(
+        context["open_places"] = count_vacancies(
             db, actor, status=VacancyStatus.OPEN, company_places_only=True
         )
     else:
-        context["member_count"] = access.organisation_member_count(db, actor)
+        context["member_count"] = members.organisation_member_count(db, actor)
     kind = g.membership.organisation.kind
     if (
         role is Role.ORGANISER or (role is Role.ADMIN and kind is OrgKind.JOB_FAIR_ORGANISER)
-    ) and fairs.may_organise(db, actor):
-        context["upcoming_fairs"] = fairs.fairs_for(
+    ) and planning.may_organise(db, actor):
+        context["upcoming_fairs"] = planning.fairs_for(
             db, actor, upcoming_only=True, per_page=UPCOMING_FAIRS_ON_HOME
         )
-    if role in (Role.COUNSELLOR, Role.ADMIN) and kind in forwarding.SERVICE_KINDS:
+    if role in (Role.COUNSELLOR, Role.ADMIN) and kind in SERVICE_KINDS:
         since = utcnow() - timedelta(days=FORWARDING_STATS_DAYS)
-        context["forwarding_stats"] = forwarding.stats(db, g.membership.organisation_id, since)
+        context["forwarding_stats"] = inbox.stats(db, g.membership.organisation_id, since)
         context["forwarding_days"] = FORWARDING_STATS_DAYS
     return render_template("home.html", **context)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from matching.access import Page
-from matching.mail import outbox_names, read_outbox, read_outbox_message
-from matching.settings import Settings
+from matching.core.mail import outbox_names, read_outbox, read_outbox_message
+from matching.core.paging import Page
+from matching.core.settings import Settings
 from portal.listing import page_arg, page_url_args
 
 bp = Blueprint("outbox", __name__)

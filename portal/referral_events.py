@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
-from matching import audit, referrals
-from matching.audit import Actor
-from matching.errors import InvalidTransition, ValidationError
+from matching.core import audit
+from matching.core.audit import Actor
+from matching.core.errors import InvalidTransition, ValidationError
 from matching.models import AuditAction, Referral
+from matching.referrals import workflow
 
 
 def apply_from_form(
@@ -20,7 +21,7 @@ def apply_from_form(
     if not form.validate():
         return [m for field in (form.event, form.reason) for m in field.errors]
     try:
-        referrals.apply(db, referral, form.event.data, actor, reason=form.reason.data or "")
+        workflow.apply(db, referral, form.event.data, actor, reason=form.reason.data or "")
     except ValidationError as exc:
         db.rollback()
         return list(exc.errors.values())

@@ -10,8 +10,8 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching import access, audit, disclosure, referrals, vacancy_service
-from matching.errors import ValidationError
+from matching.core import audit
+from matching.core.errors import ValidationError
 from matching.models import (
     AuditAction,
     MatchReview,
@@ -20,6 +20,17 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
+from matching.people import disclosure
+from matching.ranking.queries import candidate_list_for
+from matching.referrals import workflow
+from matching.referrals.decisions import refer_candidate, review_candidate
+from matching.referrals.queries import (
+    get_referral_for_employer,
+    referrals_for_employer,
+    referred_counts,
+)
+from matching.vacancies import editing, lifecycle
+from matching.vacancies.queries import get_vacancy_for, vacancy_statuses_for, visible_vacancies
 from portal import forwarding as forwarding_views
 from portal.app import get_db
 from portal.auth import current_actor, role_required
@@ -38,12 +49,12 @@ def vacancy_list():  # noqa: ANN201 - Flask view
     """Paginated list, filterable by kind and (where more than one is visible) status."""
     db = get_db()
     actor = current_actor()
-    statuses = access.vacancy_statuses_for(actor)
+    statuses = vacancy_statuses_for(actor)
     kind = enum_arg("type", VacancyKind)
     status = enum_arg("status", VacancyStatus, statuses)
-    page = access.visible_vacancies(db, actor, kind=kind, status=status, page=page_arg())
+    page = visible_vacancies(db, actor, kind=kind, status=status, page=page_arg())
     referred = (
-        access.referred_counts(db, actor, [v.id for v in page.items])
+        referred_counts(db, actor, [v.id for v in page.items])
         if actor.role == Role.EMPLOYER.value
         else {}
     )
@@ -78,18 +89,18 @@ def detail_page(
     (and the errors of a refused status change), and the forwarding panel for counsellors
     (with the errors of a refused forwarding)."""
     actor = current_actor()
-    vacancy = access.get_vacancy_for(get_db(), actor, vacancy_id)
+    vacancy = get_vacancy_for(get_db(), actor, vacancy_id)
     events = (
-        vacancy_service.allowed_events(vacancy, Role.EMPLOYER.value)
+        lifecycle.allowed_events(vacancy, Role.EMPLOYER.value)
         if actor.role == Role.EMPLOYER.value
         else []
     )
     html = render_template(
         "vacancies/detail.html",
         vacancy=vacancy,
-        rimelighed=vacancy_service.rimelighedskrav(vacancy),
+        rimelighed=editing.rimelighedskrav(vacancy),
         events=events,
-        event_labels=vacancy_service.EVENT_LABELS_DA,
+        event_labels=lifecycle.EVENT_LABELS_DA,
         errors=errors or [],
         forwarding=forwarding_views.vacancy_panel(actor, vacancy, forward_form, forward_errors),
     )
@@ -104,21 +115,21 @@ class ReviewForm(FlaskForm):
     )
     reason = TextAreaField(
         "Begrundelse",
-        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 
 class ReferForm(FlaskForm):
     note = TextAreaField(
         "Besked med henvisningen (valgfri)",
-        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 
 def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
     db = get_db()
     actor = current_actor()
-    result = access.candidate_list_for(db, actor, vacancy_id, page=page_arg())
+    result = candidate_list_for(db, actor, vacancy_id, page=page_arg())
     shown = [m.jobseeker_id for m in result.page.items]
     audit.record(
         db,
@@ -154,7 +165,7 @@ def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 2
         page_url_args=lambda n: {**page_url_args(n), "vacancy_id": vacancy_id},
         reviews=reviews,
         referred=referred,
-        open_referral_states=referrals.OPEN_STATES,
+        open_referral_states=workflow.OPEN_STATES,
         review_form=ReviewForm(formdata=None),
         refer_form=ReferForm(formdata=None),
         errors=errors or {},
@@ -193,7 +204,7 @@ def review(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
         return _candidate_page(vacancy_id, errors={jobseeker_id: messages}, typed=typed, status=400)
     db = get_db()
     try:
-        referrals.review_candidate(
+        review_candidate(
             db,
             current_actor(),
             vacancy_id,
@@ -223,7 +234,7 @@ def refer(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
         )
     db = get_db()
     try:
-        referrals.refer_candidate(
+        refer_candidate(
             db,
             current_actor(),
             vacancy_id,
@@ -253,15 +264,15 @@ class OutcomeForm(FlaskForm):
     )
     reason = TextAreaField(
         "Begrundelse (skal udfyldes ved afvisning)",
-        validators=[Length(max=referrals.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 
 def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
     db = get_db()
     actor = current_actor()
-    vacancy = access.get_vacancy_for(db, actor, vacancy_id)
-    rows = access.referrals_for_employer(db, actor, vacancy_id)
+    vacancy = get_vacancy_for(db, actor, vacancy_id)
+    rows = referrals_for_employer(db, actor, vacancy_id)
     # A referral shows the employer who the person is; contact details only with consent.
     for referral in rows:
         audit.record(
@@ -280,7 +291,7 @@ def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 20
         vacancy=vacancy,
         referrals=rows,
         profiles={r.id: disclosure.employer_profile(r) for r in rows},
-        allowed={r.id: referrals.allowed_events(r, Role.EMPLOYER.value) for r in rows},
+        allowed={r.id: workflow.allowed_events(r, Role.EMPLOYER.value) for r in rows},
         errors=errors or {},
         typed=typed or {},
     )
@@ -300,7 +311,7 @@ def referral_outcome(vacancy_id: int, referral_id: int):  # noqa: ANN201 - Flask
     """The employer records an outcome: interview, hired or rejected (with a reason)."""
     db = get_db()
     actor = current_actor()
-    referral = access.get_referral_for_employer(db, actor, referral_id)
+    referral = get_referral_for_employer(db, actor, referral_id)
     form = OutcomeForm()
     typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
     messages = apply_from_form(

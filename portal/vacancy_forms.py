@@ -2,7 +2,7 @@
 lifecycle (/stillinger/ny, /stillinger/ID/rediger, /stillinger/ID/status); live occupation
 suggestions for the title (/stillinger/erhverv-forslag).
 
-The rules live in :mod:`matching.vacancy_service`; these views read the form, show its errors
+The rules live in :mod:`matching.vacancies`; these views read the form, show its errors
 next to the fields (everything typed is kept) and enqueue the match job after the commit.
 """
 
@@ -25,8 +25,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from matching import access, vacancy_service
-from matching.errors import InvalidTransition, ValidationError
+from matching.core.errors import InvalidTransition, ValidationError
 from matching.models import (
     Occupation,
     PNumber,
@@ -36,8 +35,11 @@ from matching.models import (
     VacancyStatus,
     WorkingTime,
 )
-from matching.occupation_suggestions import LexicalSuggester
-from matching.vacancy_service import EVENT_LABELS_DA, VacancyInput
+from matching.ranking.occupations.suggestions import LexicalSuggester
+from matching.vacancies import editing, lifecycle
+from matching.vacancies.editing import VacancyInput
+from matching.vacancies.lifecycle import EVENT_LABELS_DA
+from matching.vacancies.queries import get_vacancy_for
 from portal import vacancies
 from portal.app import get_db
 from portal.auth import current_actor, role_required
@@ -245,9 +247,9 @@ def _save(form: VacancyForm, kind: VacancyKind, vacancy: Vacancy | None):  # noq
     previous = vacancy.status if vacancy is not None else None
     try:
         if vacancy is None:
-            saved = vacancy_service.create_vacancy(db, actor, data, publish=publish)
+            saved = editing.create_vacancy(db, actor, data, publish=publish)
         else:
-            saved = vacancy_service.update_vacancy(db, actor, vacancy.id, data, publish=publish)
+            saved = editing.update_vacancy(db, actor, vacancy.id, data, publish=publish)
     except ValidationError as exc:
         db.rollback()
         general = []
@@ -269,7 +271,7 @@ def _save(form: VacancyForm, kind: VacancyKind, vacancy: Vacancy | None):  # noq
 def _saved_message(vacancy: Vacancy, previous: VacancyStatus | None) -> str:
     noun = "Pladsen" if vacancy.is_company_place else "Stillingen"
     if vacancy.status is VacancyStatus.PENDING_APPROVAL and previous is not vacancy.status:
-        verdict = vacancy_service.rimelighedskrav(vacancy)
+        verdict = editing.rimelighedskrav(vacancy)
         message = f"{noun} er sendt til godkendelse hos jobcentret."
         if previous in (VacancyStatus.OPEN, VacancyStatus.PAUSED, VacancyStatus.CLOSED):
             message = (
@@ -316,7 +318,7 @@ def create():  # noqa: ANN201 - Flask view
 @role_required(Role.EMPLOYER)
 def edit(vacancy_id: int):  # noqa: ANN201 - Flask view
     """Edit the employer's own vacancy or place (404 and an audit entry for anyone else's)."""
-    vacancy = access.get_vacancy_for(get_db(), current_actor(), vacancy_id)
+    vacancy = get_vacancy_for(get_db(), current_actor(), vacancy_id)
     if request.method == "POST":
         return _save(VacancyForm(), vacancy.kind, vacancy)
     form = VacancyForm(data=_form_data(vacancy))
@@ -343,17 +345,17 @@ def change_status(vacancy_id: int):  # noqa: ANN201 - Flask view
     """Publish, pause, resume, close (after a confirmation), reopen or mark as filled."""
     db = get_db()
     actor = current_actor()
-    vacancy = access.get_vacancy_for(db, actor, vacancy_id)
+    vacancy = get_vacancy_for(db, actor, vacancy_id)
     form = StatusForm()
     event = form.event.data or ""
-    if event in vacancy_service.CONFIRM_EVENTS and form.confirm.data != "ja":
-        allowed = event in vacancy_service.allowed_events(vacancy, actor.role or "")
+    if event in lifecycle.CONFIRM_EVENTS and form.confirm.data != "ja":
+        allowed = event in lifecycle.allowed_events(vacancy, actor.role or "")
         if allowed:
             return render_template(
                 "vacancies/confirm.html", vacancy=vacancy, event=event, label=EVENT_LABELS_DA[event]
             )
     try:
-        vacancy_service.change_status(db, actor, vacancy_id, event)
+        lifecycle.change_status(db, actor, vacancy_id, event)
     except ValidationError as exc:
         db.rollback()
         return vacancies.detail_page(vacancy_id, errors=list(exc.errors.values()), status=400)

@@ -16,11 +16,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from matching.db import make_engine
-from matching.settings import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+from matching.core.db import make_engine
+from matching.core.settings import Settings
+from tests.factories import PASSWORD, Factory
+from tests.support.paths import SHARED_DATA
 
 
 def _test_env(tmp_path: Path) -> dict[str, str]:
@@ -48,11 +47,11 @@ def settings(session_tmp: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
-    from matching.migrate import reset_schema_for_tests
+    from matching.core.migrate import reset_schema_for_tests
 
     engine = make_engine(settings)
     if engine.dialect.name == "sqlite":  # each test's transaction must really roll back
-        from matching.db import use_explicit_sqlite_transactions
+        from matching.core.db import use_explicit_sqlite_transactions
 
         use_explicit_sqlite_transactions(engine)
     reset_schema_for_tests(engine)
@@ -138,3 +137,17 @@ def redis_conn(redis_url: str):  # noqa: ANN201
     client.flushdb()
     yield client
     client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One argon2 hash for every factory-made user (hashing is deliberately slow)."""
+    from matching.core.security import hash_password
+
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def make(session: Session, password_hash: str) -> Factory:
+    """Rows for a test, made through the models in the test's transaction."""
+    return Factory(session, password_hash)

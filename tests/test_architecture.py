@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 PACKAGES = ("matching", "portal", "workers", "embeddings")
 HEAVY = ("torch", "sentence_transformers", "faiss", "onnxruntime", "transformers")
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import click
 
 from embeddings.errors import EmbeddingsError
-from matching.errors import ConfigError, ImportFormatError, JobbroError, ServiceUnavailable
-from matching.settings import Settings
+from matching.core.errors import ConfigError, ImportFormatError, JobbroError, ServiceUnavailable
+from matching.core.settings import Settings
 from workers.queues import QueueName
 
 EXIT_USAGE = 2
@@ -32,7 +32,7 @@ def _settings() -> Settings:
 
 
 def _engine(settings: Settings, *, check: bool = True):  # noqa: ANN202
-    from matching.db import check_database, make_engine
+    from matching.core.db import check_database, make_engine
 
     engine = make_engine(settings)
     if check:
@@ -66,7 +66,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the schema to REVISION."""
-    from matching.migrate import current_revision, upgrade
+    from matching.core.migrate import current_revision, upgrade
 
     settings = _settings()
     engine = _engine(settings)
@@ -77,7 +77,7 @@ def db_upgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the schema revision of the database."""
-    from matching.migrate import current_revision, head_revision
+    from matching.core.migrate import current_revision, head_revision
 
     engine = _engine(_settings())
     current, head = current_revision(engine), head_revision()
@@ -102,7 +102,7 @@ def db_current() -> None:
 @click.option("--replace", is_flag=True, help="Delete existing demo data first.")
 def seed(demo: bool, size: int, seed_value: int, if_empty: bool, replace: bool) -> None:
     """Fill the database with realistic, deterministic Danish demo data."""
-    from matching.db import make_session_factory, session_scope
+    from matching.core.db import make_session_factory, session_scope
     from matching.demo.organisations import DEMO_LOGINS
     from matching.demo.seed import database_has_organisations, seed_demo
 
@@ -142,9 +142,9 @@ def taxonomy_import(path: Path, source_format: str | None) -> None:
 
     PATH may be a file or a folder; a folder imports every file it recognises.
     """
-    from matching.db import make_session_factory, session_scope
-    from matching.taxonomy.importer import import_taxonomy
-    from matching.taxonomy.parsers import detect_format
+    from matching.core.db import make_session_factory, session_scope
+    from matching.ranking.taxonomy.importer import import_taxonomy
+    from matching.ranking.taxonomy.parsers import detect_format
 
     settings = _settings()
     engine = _engine(settings)
@@ -183,8 +183,8 @@ def _taxonomy_targets(path: Path, detect_format) -> list[Path]:  # noqa: ANN001
 @taxonomy.command("builtin")
 def taxonomy_builtin() -> None:
     """Install the small built-in taxonomy of common Danish occupations (works offline)."""
-    from matching.db import make_session_factory, session_scope
-    from matching.taxonomy.importer import install_builtin_taxonomy
+    from matching.core.db import make_session_factory, session_scope
+    from matching.ranking.taxonomy.importer import install_builtin_taxonomy
 
     engine = _engine(_settings())
     with session_scope(make_session_factory(engine)) as session:

@@ -1,6 +1,6 @@
 """Encoding vacancies and jobseekers and storing their vectors: matching meets embeddings here.
 
-The text comes from :mod:`matching.documents`, is scrubbed of personal data
+The text comes from :mod:`matching.ranking.documents`, is scrubbed of personal data
 (:func:`embeddings.pii.scrub`), fingerprinted, and encoded only if the stored vector for the
 current model version was made from another text. Vacancies are encoded as ``query`` (they
 search), jobseekers' CVs as ``passage`` (they are searched); see :mod:`embeddings.encoder`.
@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from embeddings.encoder import Encoder
 from embeddings.pii import scrub
-from matching.access import full_cv_options
-from matching.documents import (
+from matching.models import Jobseeker, StoredEmbedding, Vacancy, utcnow
+from matching.people.queries import full_cv_options
+from matching.ranking.documents import (
     jobseeker_document,
     personal_names,
     text_fingerprint,
     vacancy_document,
 )
-from matching.models import Jobseeker, StoredEmbedding, Vacancy, utcnow
 
 ENCODE_KIND = {"vacancy": "query", "jobseeker": "passage"}
 

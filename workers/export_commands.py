@@ -1,5 +1,5 @@
 """`jobbro export …`: make a job-fair export now, in this process, through the same code as
-the worker's job (matching.export_jobs.run_export), with a progress bar."""
+the worker's job (matching.fairs.exports.runs.run_export), with a progress bar."""
 
 from __future__ import annotations
 
@@ -46,11 +46,12 @@ def export_shortlist(fair_id: int, fmt: str, kind: str, output: Path | None, as_
     """Export job fair FAIR_ID's shortlists (or invitation list) to a file."""
     from datetime import timedelta
 
-    from matching.db import check_database, make_engine, make_session_factory, session_scope
-    from matching.errors import JobbroError, PermissionDenied, ValidationError
-    from matching.export_jobs import open_download, request_export, run_export
+    from matching.core.db import check_database, make_engine, make_session_factory, session_scope
+    from matching.core.errors import JobbroError, PermissionDenied, ValidationError
+    from matching.core.settings import Settings
+    from matching.fairs.exports.requests import open_download, request_export
+    from matching.fairs.exports.runs import run_export
     from matching.models import ExportStatus
-    from matching.settings import Settings
 
     if output is not None and not output.is_dir() and not output.parent.is_dir():
         raise click.ClickException(f"mappen {output.parent} findes ikke")
@@ -121,8 +122,8 @@ def _actor(session, email: str, fair_id: int):  # noqa: ANN001, ANN202 - Session
     one-line refusal."""
     from sqlalchemy import func, select
 
-    from matching.audit import Actor
-    from matching.export_jobs import ORGANISER_ROLES
+    from matching.core.audit import Actor
+    from matching.fairs.exports.requests import ORGANISER_ROLES
     from matching.models import JobFair, User
 
     user = session.scalar(
@@ -153,7 +154,7 @@ def _not_organiser(email: str, organisation: str | None = None) -> str:
 
 def _failure(factory, export_id: int) -> str:  # noqa: ANN001
     """The Danish error stored on the failed export (never the exception's own text)."""
-    from matching.db import session_scope
+    from matching.core.db import session_scope
     from matching.models import Export
 
     with session_scope(factory) as session:

@@ -20,9 +20,9 @@ def forwarding() -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be forwarded; change nothing.")
 def evaluate_command(dry_run: bool) -> None:
     """Apply every owner's forwarding rules now and print what was (or would be) forwarded."""
-    from matching.forwarding import evaluate, propose
+    from matching.core.settings import Settings
     from matching.models import utcnow
-    from matching.settings import Settings
+    from matching.vacancies.forwarding.decisions import evaluate, propose
     from workers import runtime
 
     rt = runtime.init(Settings.from_env())

@@ -70,11 +70,11 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
 
 def export_shortlist(export_id: int) -> dict[str, object]:
     """Make a requested job-fair export (shortlists or invitation list) with live progress
-    (matching.export_jobs.run_export). Idempotent: an export that is not queued is left as it
+    (matching.fairs.exports.runs.run_export). Idempotent: an export that is not queued is left as it
     is. A failure marks the export failed and is raised again, so RQ records it too."""
     from datetime import timedelta
 
-    from matching.export_jobs import run_export
+    from matching.fairs.exports.runs import run_export
 
     rt = runtime.get()
     export = run_export(
@@ -95,7 +95,7 @@ def fail_stalled_exports(*, now: datetime | None = None) -> list[int]:
     """Every minute: fail exports whose worker stopped beating (killed) or that no worker took
     within an hour, and delete what their attempts left half-written, so none stays
     "running" for ever; they can be retried. Idempotent."""
-    from matching.export_jobs import fail_stalled, remove_partial_files
+    from matching.fairs.exports.runs import fail_stalled, remove_partial_files
 
     rt = runtime.get()
     with rt.session() as session:
@@ -194,9 +194,9 @@ def fill_vacancy_occupation(vacancy_id: int) -> str | None:
     Returns the occupation's URI, or None when the vacancy has one already, the title is
     unusable or no taxonomy is imported. Idempotent: a filled vacancy is left alone.
     """
-    from matching import audit
-    from matching.audit import Actor
-    from matching.errors import ValidationError
+    from matching.core import audit
+    from matching.core.audit import Actor
+    from matching.core.errors import ValidationError
     from matching.models import AuditAction, Vacancy
 
     rt = runtime.get()
@@ -232,8 +232,12 @@ def _occupation_index(session):  # noqa: ANN001, ANN202 - an OccupationIndex or 
     come from the embedding cache, so a rebuild encodes only new labels)."""
     global _occupations
     from embeddings.encoder import CachedEncoder
-    from matching.occupation_suggestions import taxonomy_fingerprint
-    from matching.occupations import IndexConfig, OccupationIndex, records_from_database
+    from matching.ranking.occupations.normaliser import (
+        IndexConfig,
+        OccupationIndex,
+        records_from_database,
+    )
+    from matching.ranking.occupations.suggestions import taxonomy_fingerprint
     from workers.occupation_commands import CACHE_SUBDIR
 
     rt = runtime.get()
@@ -304,8 +308,8 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
     """Nightly: enqueue every list that is missing or stale (model or rule version changed,
     or the vacancy/CV changed after its list was computed). Unique job ids make a second run,
     or a run on another worker, add nothing that is already waiting."""
-    from matching.match_lists import stale_subjects
-    from matching.ranking import rules_version
+    from matching.ranking.scoring import rules_version
+    from matching.ranking.storage import stale_subjects
     from workers.queues import QueueName, enqueue
 
     rt = runtime.get()
@@ -362,7 +366,11 @@ def warm_occupation_index() -> dict[str, object]:
     Idempotent: cached labels are not encoded again.
     """
     from embeddings.encoder import CachedEncoder
-    from matching.occupations import IndexConfig, OccupationIndex, records_from_database
+    from matching.ranking.occupations.normaliser import (
+        IndexConfig,
+        OccupationIndex,
+        records_from_database,
+    )
     from workers.occupation_commands import CACHE_SUBDIR
 
     rt = runtime.get()
@@ -379,7 +387,7 @@ def process_overdue_referrals(*, now: datetime | None = None) -> dict[str, objec
     """Daily: remind referrals the employer has not answered by their respond-by date, and
     expire those still unanswered ``JOBBRO_REFERRAL_REMINDER_DAYS`` after the reminder.
     Idempotent (a second run the same day changes nothing)."""
-    from matching.referrals import process_overdue
+    from matching.referrals.workflow import process_overdue
 
     rt = runtime.get()
     with rt.session() as session:
@@ -396,9 +404,9 @@ def process_overdue_referrals(*, now: datetime | None = None) -> dict[str, objec
 
 def deliver_notifications(*, now: datetime | None = None) -> dict[str, int]:
     """Every minute: send the queued e-mail notifications that are due (see
-    matching.notifications; at least once, with back-off on failure)."""
-    from matching.mail import sender_from_settings
-    from matching.notifications import deliver_pending
+    matching.core.notifications; at least once, with back-off on failure)."""
+    from matching.core.mail import sender_from_settings
+    from matching.core.notifications import deliver_pending
 
     rt = runtime.get()
     with rt.session() as session:
@@ -412,8 +420,8 @@ def apply_routing(*, day: date | None = None) -> dict[str, object]:
     """Nightly: hand jobseekers over when the routing rules name another responsible
     organisation for today (Danish date), e.g. at the end of the a-kasse's months. One
     transaction per batch; idempotent (a second or concurrent run hands over nothing more)."""
-    from matching.access import today_dk
-    from matching.handover import run_routing
+    from matching.core.dates import today_dk
+    from matching.people.handovers import run_routing
 
     rt = runtime.get()
     report = run_routing(rt.session_factory, day or today_dk(), base_url=rt.settings.base_url)
@@ -424,9 +432,9 @@ def apply_routing(*, day: date | None = None) -> dict[str, object]:
 
 def evaluate_forwarding(*, now: datetime | None = None) -> dict[str, object]:
     """Every 15 minutes: forward the vacancies their owners cannot fill, by each owner's rules
-    (matching.forwarding). One transaction per forwarding; idempotent, also when two workers
-    run it at once (the forwarding's unique key decides)."""
-    from matching.forwarding import evaluate
+    (matching.vacancies.forwarding). One transaction per forwarding; idempotent, also when two
+    workers run it at once (the forwarding's unique key decides)."""
+    from matching.vacancies.forwarding.decisions import evaluate
 
     rt = runtime.get()
     with rt.session() as session:

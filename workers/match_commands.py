@@ -6,7 +6,7 @@ import json
 
 import click
 
-from matching.errors import NotFound
+from matching.core.errors import NotFound
 
 
 def register(cli: click.Group) -> None:
@@ -19,7 +19,7 @@ def match() -> None:
 
 
 def _runtime():  # noqa: ANN202 - a workers.runtime.Runtime
-    from matching.settings import Settings
+    from matching.core.settings import Settings
     from workers import runtime
 
     return runtime.init(Settings.from_env())
@@ -124,8 +124,8 @@ def match_jobseeker_command(jobseeker_id: int, top: int, as_json: bool) -> None:
 @click.option("--limit", default=None, type=click.IntRange(1), help="At most this many lists.")
 def match_stale_command(limit: int | None) -> None:
     """Recompute every missing or out-of-date list now, in this process."""
-    from matching.match_lists import stale_subjects
-    from matching.ranking import rules_version
+    from matching.ranking.scoring import rules_version
+    from matching.ranking.storage import stale_subjects
     from workers.match_service import get_service
 
     rt = _runtime()

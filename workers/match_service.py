@@ -1,4 +1,5 @@
-"""Computing and storing match lists: the vector index proposes, :mod:`matching.ranking` decides.
+"""Computing and storing match lists: the vector index proposes,
+:mod:`matching.ranking.scoring` decides.
 
 A vacancy's list: its vector (encoded now if its text changed) searches the jobseeker index
 for ``CANDIDATE_POOL`` semantic neighbours; a cheap query drops people outside their own
@@ -21,20 +22,16 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.geo import codes_within, distance_km
-from matching.match_lists import (
+from matching.core.geo import codes_within, distance_km
+from matching.models import CV, Jobseeker, StoredEmbedding
+from matching.ranking.features import (
     CVFeatureCache,
     PersonRow,
-    is_matchable,
     load_candidate_features,
     load_people,
     load_vacancy_features,
-    matchable_vacancy_ids,
-    store_jobseeker_list,
-    store_vacancy_list,
 )
-from matching.models import CV, Jobseeker, StoredEmbedding
-from matching.ranking import (
+from matching.ranking.scoring import (
     RankedList,
     RankingConfig,
     SemanticCalibration,
@@ -42,6 +39,8 @@ from matching.ranking import (
     rank_vacancies,
     rules_version,
 )
+from matching.ranking.storage import store_jobseeker_list, store_vacancy_list
+from matching.vacancies.queries import is_matchable, matchable_vacancy_ids
 from workers import runtime
 from workers.embedding_service import encode_entities, vector_of
 

@@ -1,7 +1,8 @@
 """``jobbro occupations …`` and ``jobbro eval …``: occupation normalisation from the command line.
 
-The commands wire the domain index (:mod:`matching.occupations`) to the app's encoder, wrapped
-in the on-disk embedding cache so that taxonomy labels are encoded once per model version.
+The commands wire the domain index (:mod:`matching.ranking.occupations.normaliser`) to the app's
+encoder, wrapped in the on-disk embedding cache so that taxonomy labels are encoded once per
+model version.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import click
 
-from matching.occupations import (
+from matching.core.settings import Settings
+from matching.ranking.occupations.normaliser import (
     ABLATIONS,
     DEFAULT_TOP_K,
     FUSIONS,
@@ -24,10 +26,9 @@ from matching.occupations import (
     config_without,
     load_taxonomy,
     records_from_database,
-    validate_title,
 )
-from matching.settings import Settings
-from matching.taxonomy.parsers import OccupationRecord
+from matching.ranking.occupations.titles import validate_title
+from matching.ranking.taxonomy.parsers import OccupationRecord
 
 CACHE_SUBDIR = "cache"  # under JOBBRO_DATA_DIR, shared with the other embedding jobs
 EVAL_KEYS = ("map", "mrr", "success@1", "success@5", "success@10", "ndcg@10", "n")
@@ -51,7 +52,7 @@ def _database_records(settings: Settings) -> list[OccupationRecord]:
     """The taxonomy imported into the database; a clear error if there is none."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from matching.db import make_session_factory, session_scope
+    from matching.core.db import make_session_factory, session_scope
     from workers.cli import _engine
 
     engine = _engine(settings)
@@ -172,7 +173,12 @@ def eval_occupations(
     isco_support: float,
 ) -> None:
     """Rank the taxonomy for every query and print MAP, MRR, success@k, nDCG@10 as JSON."""
-    from matching.occupation_eval import load_eval_set, run_index, score_run, write_trec_run
+    from matching.ranking.occupations.evaluation import (
+        load_eval_set,
+        run_index,
+        score_run,
+        write_trec_run,
+    )
 
     eval_set = load_eval_set(queries_path, qrels_path)  # fail on bad input before the model
     records = load_taxonomy(taxonomy_path)
@@ -216,7 +222,7 @@ def eval_occupations(
 )  # fmt: skip
 def make_dev_sets(outdir: Path, shared_data: Path | None, seed: int, size: int) -> None:
     """Write the English (en/) and Danish held-out (da/) development sets into OUTDIR."""
-    from matching.occupation_eval import (
+    from matching.ranking.occupations.evaluation import (
         ESCO_TSV_FILE,
         TITLES_CSV_FILE,
         make_danish_dev_set,

@@ -83,8 +83,8 @@ EXPORT_TIMEOUT_SECONDS = 30 * 60  # a PDF of a very large fair takes minutes
 
 
 def enqueue_export(connection: Redis, export_id: int, *, job_id: str) -> Job:
-    """Queue the making of a job-fair export (``matching.export_jobs.job_id_for`` gives the
-    id). No automatic retries: a failed export is retried by hand, as a new attempt."""
+    """Queue the making of a job-fair export (``matching.fairs.exports.requests.job_id_for``
+    gives the id). No automatic retries: a failed export is retried by hand, as a new attempt."""
     return enqueue(
         connection,
         QueueName.EXPORT,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import redis
 
-from matching.errors import ServiceUnavailable
+from matching.core.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 10.0

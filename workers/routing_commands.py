@@ -20,7 +20,7 @@ def routing() -> None:
 def _parse_day(value: str | None) -> date:
     """The --date option, or today's Danish date. A bad date is a one-line Danish error with
     exit code 1 (ClickException), as the command's other failures."""
-    from matching.access import today_dk
+    from matching.core.dates import today_dk
 
     if value is None:
         return today_dk()
@@ -38,9 +38,9 @@ def _parse_day(value: str | None) -> date:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def routing_apply(day_text: str | None, dry_run: bool, as_json: bool) -> None:
     """Hand jobseekers over where the routing rules name another responsible organisation."""
-    from matching.db import check_database, make_engine, make_session_factory
-    from matching.handover import run_routing
-    from matching.settings import Settings
+    from matching.core.db import check_database, make_engine, make_session_factory
+    from matching.core.settings import Settings
+    from matching.people.handovers import run_routing
 
     day = _parse_day(day_text)
     settings = Settings.from_env()

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.db import check_database, make_engine, make_session_factory, session_scope
-from matching.settings import Settings
+from matching.core.db import check_database, make_engine, make_session_factory, session_scope
+from matching.core.settings import Settings
 
 
 @dataclass

@@ -9,7 +9,7 @@ from redis import Redis
 from rq import SimpleWorker
 from rq.cron import CronScheduler
 
-from matching.settings import Settings
+from matching.core.settings import Settings
 from workers import runtime
 from workers.queues import ALL_QUEUES, QueueName, get_queue
 

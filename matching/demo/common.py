@@ -47,23 +47,6 @@ def town_name(postal_town: str) -> str:
     return " ".join(parts)
 
 
-def add_months(day: date, months: int) -> date:
-    """``day`` plus whole calendar months (clamped to the month's last day)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def age_on(birth: date, day: date) -> int:
-    """Age in whole years on ``day``."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
 def cap_first(text: str) -> str:
     """``text`` with its first letter upper case (the rest as it is)."""
     return text[:1].upper() + text[1:]

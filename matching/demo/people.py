@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from matching.core.dates import add_months, age_on
 from matching.demo import vocab
 from matching.demo.common import (
     GeneratorBase,
-    add_months,
-    age_on,
     at_hour,
     cap_first,
     fill,

@@ -14,10 +14,12 @@ from datetime import date
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
+from matching.core.errors import ValidationError
+from matching.core.security import cpr_lookup_hash, encrypt_cpr, hash_password
+from matching.core.settings import Settings
 from matching.demo.generator import generate
 from matching.demo.organisations import DEMO_LOGINS
 from matching.demo.records import DemoData
-from matching.errors import ValidationError
 from matching.models import (
     CV,
     AuditEntry,
@@ -40,8 +42,6 @@ from matching.models import (
     User,
     Vacancy,
 )
-from matching.security import cpr_lookup_hash, encrypt_cpr, hash_password
-from matching.settings import Settings
 
 __all__ = ["DEMO_LOGINS", "SeedReport", "database_has_organisations", "seed_demo"]
 

@@ -1,4 +1,5 @@
-"""Alembic environment: the engine comes from the caller (matching.migrate) or from Settings."""
+"""Alembic environment: the engine comes from the caller (matching.core.migrate) or from
+Settings."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ target_metadata = Base.metadata
 def _engine():
     engine = config.attributes.get("engine")
     if engine is None:
-        from matching.db import make_engine
-        from matching.settings import Settings
+        from matching.core.db import make_engine
+        from matching.core.settings import Settings
 
         engine = make_engine(Settings.from_env())
     return engine

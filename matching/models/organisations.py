@@ -77,7 +77,7 @@ class User(CreatedAtMixin, Base):
     # Stored lower-case; unique across the platform.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    # argon2id hash (see matching.security); never the password.
+    # argon2id hash (see matching.core.security); never the password.
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(Timestamp())

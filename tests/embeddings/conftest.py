@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from embeddings.model import PreparedModel, prepare_model
+from tests.support.paths import TEST_MODELS as TEST_MODELS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_MODELS_DIR = ROOT / "var" / "test-models"
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from embeddings.onnx_backend import (
     prepare_onnx,
     verify_onnx,
 )
-from tests.embeddings.conftest import TEST_MODELS_DIR
+from tests.support.paths import TEST_MODELS as TEST_MODELS_DIR
 
 VACANCY = "Vi søger en erfaren lagermedarbejder med truckcertifikat"
 MATCH = "Lagerarbejder med truckkort søges"

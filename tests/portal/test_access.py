@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from matching.access import today_dk
+from matching.core.dates import today_dk
 from matching.models import (
     AuditAction,
     OrgKind,

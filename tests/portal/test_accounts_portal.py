@@ -18,10 +18,14 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import accounts, audit
-from matching.accounts import SIGNUPS_PER_ADDRESS
-from matching.audit import Actor
-from matching.mail import Message, OutboxSender
+from matching.accounts import members, passwords, signup, tokens
+from matching.accounts.throttling import SIGNUPS_PER_ADDRESS
+from matching.core import audit
+from matching.core.audit import Actor
+from matching.core.mail import Message, OutboxSender
+from matching.core.notifications import deliver_pending
+from matching.core.security import verify_password
+from matching.core.settings import Settings
 from matching.models import (
     AuditAction,
     AuditEntry,
@@ -33,11 +37,9 @@ from matching.models import (
     User,
     utcnow,
 )
-from matching.notifications import deliver_pending
-from matching.security import verify_password
-from matching.settings import Settings
 from portal.accounts import MAIL_SENDER_KEY
-from tests.portal.conftest import PASSWORD, csrf_token
+from tests.factories import PASSWORD
+from tests.support.portal import csrf_token
 
 NEW_PASSWORD = "sommer-paa-fyn-er-dejlig"
 SIGNUP = {
@@ -222,13 +224,13 @@ def test_signup_of_a_registered_cvr_asks_for_an_invitation(
         data={**SIGNUP, "p_numbers": "1099999999", "admin_email": "ny@fynskbyg.dk"},
     )
     assert again.status_code == 400
-    assert accounts.CVR_TAKEN_MESSAGE in _html(again)
+    assert signup.CVR_TAKEN_MESSAGE in _html(again)
     taken = client.post(
         "/opret-virksomhed",
         data={**SIGNUP, "cvr": "87654321", "admin_email": "BENTE@fynskbyg.dk"},
     )
     html = _html(taken)
-    assert accounts.EMAIL_TAKEN_MESSAGE in html
+    assert signup.EMAIL_TAKEN_MESSAGE in html
     # The form is kept but does not state that a user with this e-mail exists.
     assert (
         "Brug en anden e-mail, eller log ind, hvis du allerede har en bruger." in html
@@ -427,7 +429,7 @@ def test_a_role_already_on_the_members_page_is_refused_neutrally(
     duplicate = _invite(client, "KIM@fynskbyg.dk", "Kim")
     assert duplicate.status_code == 400
     html = _html(duplicate)
-    assert accounts.ALREADY_LISTED_MESSAGE in html
+    assert members.ALREADY_LISTED_MESSAGE in html
     assert "har allerede rollen" not in html
     assert 'value="KIM@fynskbyg.dk"' in html
     assert _mails(outbox) == []
@@ -449,13 +451,13 @@ def test_membership_links_cannot_be_forged_or_reused_after_expiry(
     elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
     ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
     secret = app.extensions["jobbro_settings"].secret_key
-    offer = accounts.Invitation("ole@anden.dk", "Ole", org, Role.ADMIN, ole, None, False)
-    good = accounts.make_membership_token(secret, offer)
-    forged = accounts.make_membership_token("a-different-secret-key-0123456789abcdef", offer)
-    reset_link = accounts.make_token(secret, accounts.PASSWORD_RESET, ole)
-    issued = int(time.time()) - accounts.MEMBERSHIP.max_age_seconds - 1
+    offer = members.Invitation("ole@anden.dk", "Ole", org, Role.ADMIN, ole, None, False)
+    good = members.make_membership_token(secret, offer)
+    forged = members.make_membership_token("a-different-secret-key-0123456789abcdef", offer)
+    reset_link = tokens.make_token(secret, tokens.PASSWORD_RESET, ole)
+    issued = int(time.time()) - tokens.MEMBERSHIP.max_age_seconds - 1
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
-    expired = accounts.make_membership_token(secret, offer)
+    expired = members.make_membership_token(secret, offer)
     monkeypatch.undo()
     login(ole)
     for token, message in (
@@ -488,8 +490,8 @@ def test_confirming_a_membership_needs_the_csrf_token(
     elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
     ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
     secret = csrf_app.extensions["jobbro_settings"].secret_key
-    offer = accounts.Invitation("ole@anden.dk", "Ole", org, Role.EMPLOYER, ole, None, False)
-    link = f"/invitation/rolle/{accounts.make_membership_token(secret, offer)}"
+    offer = members.Invitation("ole@anden.dk", "Ole", org, Role.EMPLOYER, ole, None, False)
+    link = f"/invitation/rolle/{members.make_membership_token(secret, offer)}"
     token = csrf_token(_html(csrf_client.get("/login")))
     csrf_client.post("/login", data={"email": ole.email, "password": PASSWORD, "csrf_token": token})
     assert csrf_client.post(link).status_code == 400
@@ -628,7 +630,7 @@ def test_remove_a_colleague_and_not_the_last_admin(
     own = admin.memberships[0].id
     refused = client.post(f"/organisation/brugere/{own}/fjern")
     assert refused.status_code == 302
-    assert accounts.LAST_ADMIN_MESSAGE in _html(client.get("/organisation/brugere"))
+    assert members.LAST_ADMIN_MESSAGE in _html(client.get("/organisation/brugere"))
     assert session.get(Membership, own) is not None
 
 
@@ -759,7 +761,7 @@ def test_forgot_password_sends_at_most_five_mails_an_hour(
     assert len(set(pages)) == 1  # the same answer, over the limit too
     sender = _RecordingSender()
     deliver_pending(session, sender)
-    assert len(sender.sent) == accounts.PASSWORD_RESETS_PER_HOUR == 5
+    assert len(sender.sent) == passwords.PASSWORD_RESETS_PER_HOUR == 5
     requested = [
         e
         for e in audit_rows(AuditAction.UPDATE)
@@ -836,8 +838,8 @@ def test_a_password_reset_ends_the_other_sessions(
 
 
 def _reset_token(app: Flask, user: User) -> str:
-    return accounts.make_token(
-        app.extensions["jobbro_settings"].secret_key, accounts.PASSWORD_RESET, user
+    return tokens.make_token(
+        app.extensions["jobbro_settings"].secret_key, tokens.PASSWORD_RESET, user
     )
 
 
@@ -849,10 +851,10 @@ def test_bad_links_are_refused(
     secret = app.extensions["jobbro_settings"].secret_key
     good = _reset_token(app, user)
     tampered = good[:-3] + ("xyz" if not good.endswith("xyz") else "abc")
-    invitation = accounts.make_token(secret, accounts.INVITATION, user)
+    invitation = tokens.make_token(secret, tokens.INVITATION, user)
     other_user = make.user((org, Role.COUNSELLOR))
-    forged_payload = accounts.make_token(
-        "a-different-secret-key-0123456789abcdef", accounts.PASSWORD_RESET, other_user
+    forged_payload = tokens.make_token(
+        "a-different-secret-key-0123456789abcdef", tokens.PASSWORD_RESET, other_user
     )
     for token in (tampered, invitation, forged_payload, "x" * 600):
         for method in (client.get, client.post):
@@ -865,7 +867,7 @@ def test_bad_links_are_refused(
     # A reset link is no invitation either.
     assert client.get(f"/invitation/{good}").status_code == 400
 
-    issued = int(time.time()) - accounts.PASSWORD_RESET.max_age_seconds - 1
+    issued = int(time.time()) - tokens.PASSWORD_RESET.max_age_seconds - 1
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
     expired = _reset_token(app, user)
     monkeypatch.undo()
@@ -888,8 +890,7 @@ def test_csrf_is_enforced_on_password_forms(
     assert _mails(csrf_outbox) == []
     for path in (
         f"/nulstil-adgangskode/{_reset_token(csrf_app, user)}",
-        "/invitation/"
-        + accounts.make_token(csrf_app.config["SECRET_KEY"], accounts.INVITATION, user),
+        "/invitation/" + tokens.make_token(csrf_app.config["SECRET_KEY"], tokens.INVITATION, user),
     ):
         data = {"name": "X", "password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}
         assert csrf_client.post(path, data=data).status_code == 400

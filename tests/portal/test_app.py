@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from matching.errors import ServiceUnavailable
-from matching.settings import Settings
+from matching.core.errors import ServiceUnavailable
+from matching.core.settings import Settings
 from portal.app import create_app
 
 
@@ -72,7 +72,7 @@ def test_500_page_is_danish(app, client: FlaskClient) -> None:
 
 
 def test_domain_validation_error_is_a_400(app, client: FlaskClient) -> None:
-    from matching.errors import ValidationError
+    from matching.core.errors import ValidationError
 
     @app.get("/ugyldig")
     def invalid():  # noqa: ANN202
@@ -85,9 +85,9 @@ def test_domain_validation_error_is_a_400(app, client: FlaskClient) -> None:
 
 def test_pages_render_without_built_assets(settings: Settings, session, make) -> None:
     """Before `portal/assets/build.sh` has run the pages still render, only unstyled."""
-    from tests.portal.conftest import _app
+    from tests.support.portal import make_app
 
-    app = _app(settings, session, csrf=False)
+    app = make_app(settings, session, csrf=False)
     app.config["DKFDS_AVAILABLE"] = False
     html = app.test_client().get("/login").get_data(as_text=True)
     assert "dkfds" not in html and "jobbro.css" in html and "Log ind" in html

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from rq.job import Job
 from sqlalchemy.orm import Session
 
-from matching.access import today_dk
-from matching.match_lists import is_matchable
+from matching.core.dates import today_dk
+from matching.core.settings import Settings
 from matching.models import (
     ApprovalStatus,
     AuditAction,
@@ -22,9 +22,10 @@ from matching.models import (
     VacancyStatus,
     utcnow,
 )
-from matching.settings import Settings
-from tests.portal.conftest import PASSWORD, _app, csrf_token
-from tests.portal.test_vacancy_forms import PLACE
+from matching.vacancies.queries import is_matchable
+from tests.factories import PASSWORD
+from tests.factories.vacancies import PLACE
+from tests.support.portal import csrf_token, make_app
 
 TODAY = today_dk()
 
@@ -109,7 +110,9 @@ def test_approving_makes_the_place_matchable_and_enqueues_the_match_job(
     employer = make.organisation(OrgKind.EMPLOYER)
     place = pending_place(make, session, employer)
     user = make.user((jobcentre, Role.APPROVER))
-    client = _app(settings.with_overrides(redis_url=redis_url), session, csrf=False).test_client()
+    client = make_app(
+        settings.with_overrides(redis_url=redis_url), session, csrf=False
+    ).test_client()
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert not is_matchable(session, place.id)
 

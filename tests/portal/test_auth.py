@@ -8,17 +8,18 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from matching import audit
-from matching.accounts import (
+from matching.accounts.throttling import (
     LOGIN_FAILURES_PER_ADDRESS,
     LOGIN_FAILURES_PER_EMAIL,
     LOGIN_WINDOW,
     login_throttled,
 )
-from matching.audit import Actor
+from matching.core import audit
+from matching.core.audit import Actor
 from matching.models import AuditAction, OrgKind, Role, utcnow
 from portal.auth import LOGIN_FAILED_MESSAGE, LOGIN_THROTTLED_MESSAGE
-from tests.portal.conftest import PASSWORD, csrf_token
+from tests.factories import PASSWORD
+from tests.support.portal import csrf_token
 
 
 def test_login_page_is_danish_and_accessible(client: FlaskClient) -> None:

@@ -7,9 +7,7 @@ portal/assets (`bash portal/assets/build.sh`), built here if missing.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -19,8 +17,10 @@ import pytest
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from matching.access import today_dk
-from matching.db import make_engine
+from matching.core.dates import today_dk
+from matching.core.db import make_engine
+from matching.core.security import hash_password
+from matching.core.settings import Settings
 from matching.models import (
     CV,
     CVDesiredOccupation,
@@ -44,53 +44,22 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
-from matching.security import hash_password
-from matching.settings import Settings
 from portal.app import create_app
+from tests.support.browser import (
+    AXE_JS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    axe_check,
+    ensure_assets,
+    ensure_chromium,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-ASSETS = ROOT / "portal" / "assets"
-AXE_JS = ASSETS / "node_modules" / "axe-core" / "axe.min.js"
-DKFDS_CSS = ROOT / "portal" / "static" / "dkfds" / "css" / "dkfds.min.css"
-SCREENSHOTS = ROOT / "var" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EMAIL = "rikke@akasse-fyn.dk"
 PASSWORD = "browser-test-adgangskode"
-SERIOUS = ("serious", "critical")
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def _ensure_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if shutil.which("apt-get"):
-        subprocess.run(
-            "apt-get update -qq && apt-get install -y -qq chromium",
-            shell=True,
-            check=False,
-            capture_output=True,
-            timeout=600,
-        )
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing and could not be installed: run "
-            "`apt-get update && apt-get install -y chromium` (make browser-deps)"
-        )
-
-
-def _ensure_assets() -> None:
-    if AXE_JS.is_file() and DKFDS_CSS.is_file():
-        return
-    if not shutil.which("npm"):
-        pytest.fail("npm is needed to build portal assets and axe-core: apt-get install npm")
-    result = subprocess.run(
-        ["bash", str(ASSETS / "build.sh")], capture_output=True, text=True, timeout=600
-    )
-    if result.returncode != 0 or not AXE_JS.is_file():
-        pytest.fail(f"portal/assets/build.sh failed:\n{result.stdout}\n{result.stderr}")
 
 
 def _seed(session: Session) -> int:
@@ -199,8 +168,8 @@ def _seed(session: Session) -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    _ensure_chromium()
-    _ensure_assets()
+    ensure_chromium()
+    ensure_assets()
     tmp = tmp_path_factory.mktemp("browser")
     settings = Settings.from_env(
         {
@@ -211,7 +180,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         }
     )
     engine = make_engine(settings)
-    from matching.migrate import reset_schema_for_tests
+    from matching.core.migrate import reset_schema_for_tests
 
     reset_schema_for_tests(engine)  # Alembic migrations when present, else create_all
     with Session(engine) as session:
@@ -246,26 +215,6 @@ def browser():
         browser.close()
 
 
-def _axe(page, name: str) -> None:
-    """Run axe-core on the page; fail on serious or critical WCAG 2.1 A/AA violations."""
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        AXE_TAGS,
-    )
-    serious = [v for v in result["violations"] if v["impact"] in SERIOUS]
-    report = "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:5])
-        for v in serious
-    )
-    assert not serious, f"axe found serious accessibility problems on {name}:\n{report}"
-
-
-def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def test_counsellor_journey_is_accessible(server, browser) -> None:
     base, detail_id = server
     context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
@@ -297,16 +246,16 @@ def test_counsellor_journey_is_accessible(server, browser) -> None:
     # Log in: first a wrong password (same message, e-mail kept), then the right one.
     page.goto(f"{base}/ledige/")
     assert page.url.startswith(f"{base}/login")
-    _axe(page, "login")
-    _shot(page, "01-login")
+    axe_check(page, "login")
+    screenshot(page, "01-login")
     page.get_by_label("E-mail").fill(EMAIL)
     page.get_by_label("Adgangskode").fill("forkert-adgangskode")
     page.get_by_role("button", name="Log ind").click()
     page.wait_for_load_state()
     assert page.get_by_text("Forkert e-mail eller adgangskode.").is_visible()
     assert page.get_by_label("E-mail").input_value() == EMAIL
-    _axe(page, "login with error")
-    _shot(page, "02-login-error")
+    axe_check(page, "login with error")
+    screenshot(page, "02-login-error")
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
     page.wait_for_url(f"{base}/ledige/")
@@ -314,8 +263,8 @@ def test_counsellor_journey_is_accessible(server, browser) -> None:
     # The caseload: two pages of 50 + 10.
     assert page.get_by_role("heading", name="Ledige", level=1).is_visible()
     assert page.get_by_text("Viser 1–50 af 60 ledige").is_visible()
-    _axe(page, "caseload")
-    _shot(page, "03-caseload")
+    axe_check(page, "caseload")
+    screenshot(page, "03-caseload")
     page.get_by_role("link", name="Næste side").click()
     page.wait_for_url("**/ledige/?side=2")
     assert page.get_by_text("Viser 51–60 af 60 ledige").is_visible()
@@ -328,8 +277,8 @@ def test_counsellor_journey_is_accessible(server, browser) -> None:
     page.wait_for_url(f"{base}/ledige/{detail_id}")
     assert page.get_by_role("heading", name="Erhvervserfaring").is_visible()
     assert page.get_by_text("Lagermedarbejder med truckcertifikat").is_visible()
-    _axe(page, "jobseeker detail")
-    _shot(page, "04-jobseeker")
+    axe_check(page, "jobseeker detail")
+    screenshot(page, "04-jobseeker")
 
     # The open vacancy and its candidate list with the explanation chips.
     page.goto(f"{base}/stillinger/")
@@ -338,17 +287,17 @@ def test_counsellor_journey_is_accessible(server, browser) -> None:
     page.wait_for_url("**/kandidater")
     assert page.get_by_text("Jobmål: Lastbilchauffør").is_visible()
     assert page.get_by_text("Brancheskift", exact=True).is_visible()
-    _axe(page, "candidate list")
-    _shot(page, "05-candidates")
+    axe_check(page, "candidate list")
+    screenshot(page, "05-candidates")
 
     # Home dashboard and the keyboard: the skip link is the first tab stop.
     page.goto(f"{base}/")
-    _axe(page, "home")
-    _shot(page, "05b-home")
+    axe_check(page, "home")
+    screenshot(page, "05b-home")
     page.keyboard.press("Tab")
     page.wait_for_timeout(400)  # dkfds slides the skip link in (0.2 s transition)
     assert page.evaluate("document.activeElement.textContent") == "Gå til sidens indhold"
-    _shot(page, "06-skiplink-focus")
+    screenshot(page, "06-skiplink-focus")
 
     page.get_by_role("button", name="Log ud").click()
     page.wait_for_url(f"{base}/login")

@@ -13,13 +13,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching import exports
-from matching.export_jobs import run_export
+from matching.core.security import hash_password
+from matching.fairs.exports import tables
+from matching.fairs.exports.runs import run_export
 from matching.models import Export, ExportStatus
-from matching.security import hash_password
-from tests.export_world import ExportWorld, build_world
-from tests.portal.conftest import BrowserPortal, seeded_portal
-from tests.portal.test_browser_journeys import check
+from tests.factories.fairs import ExportWorld, build_world
+from tests.support.browser import BrowserPortal, check, seeded_portal
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +58,7 @@ def test_an_organiser_orders_an_export_and_watches_it_finish(
     # The worker's part, slowed down so the bar is seen moving between polls.
     with Session(portal.engine) as session:
         export_id = session.scalars(select(Export.id).order_by(Export.id.desc())).first()
-    real = exports.shortlist_csv
+    real = tables.shortlist_csv
 
     def slow_csv(groups, progress):  # noqa: ANN001, ANN202
         def tick(done: int, total: int) -> None:
@@ -69,7 +68,7 @@ def test_an_organiser_orders_an_export_and_watches_it_finish(
 
         return real(groups, tick)
 
-    monkeypatch.setattr(exports, "shortlist_csv", slow_csv)
+    monkeypatch.setattr(tables, "shortlist_csv", slow_csv)
     factory = sessionmaker(bind=portal.engine, expire_on_commit=False)
     worker = threading.Thread(
         target=run_export,

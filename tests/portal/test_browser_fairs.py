@@ -19,7 +19,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.access import today_dk
+from matching.core.dates import today_dk
+from matching.core.security import hash_password
 from matching.models import (
     CV,
     AuditAction,
@@ -42,10 +43,7 @@ from matching.models import (
     VacancyStatus,
     utcnow,
 )
-from matching.security import hash_password
-from tests.portal import test_browser_journeys as journeys
-from tests.portal.conftest import BrowserPortal, seeded_portal
-from tests.portal.test_browser_journeys import check, log_out
+from tests.support.browser import BrowserPortal, check, log_in, log_out, seeded_portal
 
 pytestmark = pytest.mark.browser
 
@@ -126,8 +124,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
         yield running
 
 
-def log_in(page, base: str, email: str) -> None:  # noqa: ANN001
-    journeys.log_in(page, base, email, PASSWORD)
+def sign_in(page, base: str, email: str) -> None:  # noqa: ANN001
+    log_in(page, base, email, PASSWORD)
 
 
 def test_organiser_creates_a_fair_builds_a_shortlist_and_downloads_the_xlsx(
@@ -138,7 +136,7 @@ def test_organiser_creates_a_fair_builds_a_shortlist_and_downloads_the_xlsx(
     fair_day = today_dk() + timedelta(days=21)
 
     # 1. The organiser creates the fair; a date in the past is refused first, typed input kept.
-    log_in(page, base, ORGANISER)
+    sign_in(page, base, ORGANISER)
     page.get_by_role("link", name="Jobmesser", exact=True).click()
     page.wait_for_url(f"{base}/jobmesser")
     check(page, "m01-fairs-empty")
@@ -174,7 +172,7 @@ def test_organiser_creates_a_fair_builds_a_shortlist_and_downloads_the_xlsx(
     log_out(page)
 
     # 3. The employer accepts and registers its vacancy for the fair.
-    log_in(page, base, EMPLOYER)
+    sign_in(page, base, EMPLOYER)
     page.goto(fair_url)
     page.get_by_role("button", name="Ja, vi deltager").click()
     page.wait_for_load_state()
@@ -188,7 +186,7 @@ def test_organiser_creates_a_fair_builds_a_shortlist_and_downloads_the_xlsx(
     log_out(page)
 
     # 4. The organiser builds the shortlist and marks a person invited.
-    log_in(page, base, ORGANISER)
+    sign_in(page, base, ORGANISER)
     page.goto(fair_url)
     page.get_by_role("link", name=TITLE).click()
     page.wait_for_url(re.compile(r".*/stillinger/\d+$"))

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.access import today_dk
+from matching.core.dates import today_dk
+from matching.core.security import hash_password
 from matching.models import (
     CV,
     CVExperience,
@@ -40,10 +41,7 @@ from matching.models import (
     VacancyStatus,
     utcnow,
 )
-from matching.security import hash_password
-from tests.portal import test_browser_journeys as journeys
-from tests.portal.conftest import BrowserPortal, seeded_portal
-from tests.portal.test_browser_journeys import check, log_out
+from tests.support.browser import BrowserPortal, check, log_in, log_out, seeded_portal
 
 pytestmark = pytest.mark.browser
 
@@ -147,8 +145,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
         yield Portal(running.base, running.settings, running.engine, running.redis_url)
 
 
-def log_in(page, base: str, email: str) -> None:  # noqa: ANN001
-    journeys.log_in(page, base, email, PASSWORD)
+def sign_in(page, base: str, email: str) -> None:  # noqa: ANN001
+    log_in(page, base, email, PASSWORD)
 
 
 def test_jobcentre_receives_accepts_and_refers_from_a_forwarded_vacancy(
@@ -169,7 +167,7 @@ def test_jobcentre_receives_accepts_and_refers_from_a_forwarded_vacancy(
         assert len(session.scalars(select(Forwarding)).all()) == 1
 
     # 2. The jobcentre counsellor finds it in the inbox, with why it came and their candidates.
-    log_in(page, base, JOBCENTRE_COUNSELLOR)
+    sign_in(page, base, JOBCENTRE_COUNSELLOR)
     assert page.get_by_text("1 videregivet stilling venter på jeres svar").is_visible()
     check(page, "f01-home-counsellor")
     page.get_by_role("link", name="Indbakke").click()
@@ -232,7 +230,7 @@ def test_the_owner_follows_and_forwards_by_hand_and_the_admin_sets_the_rules(
     with Session(portal.engine) as session:
         vacancy_id = session.scalar(select(Vacancy.id).where(Vacancy.title == TITLE))
 
-    log_in(page, base, AKASSE_COUNSELLOR)
+    sign_in(page, base, AKASSE_COUNSELLOR)
     page.goto(f"{base}/stillinger/{vacancy_id}")
     assert page.get_by_text(re.compile("Videregivet til Jobcenter Odense")).is_visible()
     check(page, "f08-vacancy-owner")
@@ -248,7 +246,7 @@ def test_the_owner_follows_and_forwards_by_hand_and_the_admin_sets_the_rules(
     check(page, "f10-forwarded-by-hand")
     log_out(page)
 
-    log_in(page, base, AKASSE_ADMIN)
+    sign_in(page, base, AKASSE_ADMIN)
     page.get_by_role("link", name="Ret reglerne for videregivelse").click()
     page.wait_for_load_state()
     check(page, "f11-policy")

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.access import today_dk
-from matching.db import make_engine
-from matching.demo.organisations import DEMO_PASSWORD
+from matching.core.dates import today_dk
+from matching.core.db import make_engine
+from matching.core.settings import Settings
 from matching.demo.seed import seed_demo
 from matching.models import (
     ApprovalStatus,
@@ -31,15 +31,16 @@ from matching.models import (
     Vacancy,
     VacancyStatus,
 )
-from matching.settings import Settings
-from matching.taxonomy.importer import install_builtin_taxonomy
+from matching.ranking.taxonomy.importer import install_builtin_taxonomy
 from portal.app import create_app
-from tests.portal.conftest import browser_test_settings, serving
-from tests.portal.test_browser import (
-    _axe,
-    _ensure_assets,
-    _ensure_chromium,
-    _shot,
+from tests.support.browser import (
+    browser_test_settings,
+    check,
+    ensure_assets,
+    ensure_chromium,
+    log_in,
+    log_out,
+    serving,
 )
 
 pytestmark = pytest.mark.browser
@@ -69,8 +70,8 @@ class Portal:
 
     def deliver_mail(self) -> None:
         """What the scheduler's minutely `deliver_notifications` does: send queued e-mails."""
-        from matching.mail import sender_from_settings
-        from matching.notifications import deliver_pending
+        from matching.core.mail import sender_from_settings
+        from matching.core.notifications import deliver_pending
 
         with Session(self.engine) as session:
             deliver_pending(session, sender_from_settings(self.settings))
@@ -82,13 +83,13 @@ def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
 
     from workers import jobs, runtime
 
-    _ensure_chromium()
-    _ensure_assets()
+    ensure_chromium()
+    ensure_assets()
     tmp = tmp_path_factory.mktemp("journeys")
     settings = browser_test_settings(tmp, "journeys", redis_url)
     redis.Redis.from_url(redis_url).flushdb()
     engine = make_engine(settings)
-    from matching.migrate import reset_schema_for_tests
+    from matching.core.migrate import reset_schema_for_tests
 
     reset_schema_for_tests(engine)
     with Session(engine) as session:
@@ -105,29 +106,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
     finally:
         engine.dispose()
         redis.Redis.from_url(redis_url).flushdb()
-
-
-def check(page, name: str) -> None:  # noqa: ANN001
-    _axe(page, name)
-    _shot(page, name)
-
-
-def log_in(page, base: str, email: str, password: str = DEMO_PASSWORD, role: str = "") -> None:  # noqa: ANN001
-    """Log in; with several roles, choose the one whose label contains ``role``."""
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_load_state()
-    if "/vaelg-organisation" in page.url:
-        page.get_by_label(re.compile(role or "Virksomhedsbruger|Jobrådgiver")).first.check()
-        page.get_by_role("button").filter(has_text=re.compile("Vælg|Fortsæt")).first.click()
-        page.wait_for_load_state()
-
-
-def log_out(page) -> None:  # noqa: ANN001
-    page.get_by_role("button", name="Log ud").click()
-    page.wait_for_load_state()
 
 
 def fill_dates(page, start_days: int = 30, deadline_days: int = 14) -> None:  # noqa: ANN001

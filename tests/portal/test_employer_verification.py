@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from matching.match_lists import is_matchable
 from matching.models import AuditAction, OrgKind, Role, User
+from matching.vacancies.queries import is_matchable
 
 
 def act_as(client: FlaskClient, user: User, role: Role) -> None:

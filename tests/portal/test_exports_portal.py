@@ -16,11 +16,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.export_jobs import fail_stalled, run_export
+from matching.core.settings import Settings
+from matching.fairs.exports.runs import fail_stalled, run_export
 from matching.models import AuditAction, AuditEntry, Export, ExportStatus, utcnow
-from matching.settings import Settings
-from tests.export_world import ExportWorld, build_world
-from tests.portal.conftest import PASSWORD, _app, csrf_token
+from tests.factories import PASSWORD
+from tests.factories.fairs import ExportWorld, build_world
+from tests.support.portal import csrf_token, make_app
 from workers.queues import QueueName, get_queue
 
 TTL = timedelta(hours=24)
@@ -37,17 +38,17 @@ def export_dir(tmp_path: Path) -> Path:
     return tmp_path / "exports"
 
 
-def make_app(
+def export_app(
     settings: Settings, session: Session, export_dir: Path, redis_url: str | None, *, csrf=False
 ) -> Flask:  # noqa: ANN001
-    return _app(
+    return make_app(
         settings.with_overrides(export_dir=export_dir, redis_url=redis_url), session, csrf=csrf
     )
 
 
 @pytest.fixture
 def app(settings: Settings, session: Session, export_dir: Path, redis_url: str) -> Flask:
-    return make_app(settings, session, export_dir, redis_url)
+    return export_app(settings, session, export_dir, redis_url)
 
 
 @pytest.fixture
@@ -214,7 +215,7 @@ def test_with_redis_down_the_export_is_saved_and_sent_later(
     redis_conn: redis.Redis,
     log_in,  # noqa: ANN001
 ) -> None:
-    down = make_app(settings, session, export_dir, UNREACHABLE_REDIS).test_client()
+    down = export_app(settings, session, export_dir, UNREACHABLE_REDIS).test_client()
     log_in(down, "organiser")
     response = order(down, world, fmt="csv")
     export = newest(session)
@@ -224,7 +225,7 @@ def test_with_redis_down_the_export_is_saved_and_sent_later(
     assert "kunne ikke sendes til behandling lige nu" in page
     assert "Ikke startet endnu" in page and "Send igen</button>" in page
 
-    up = make_app(settings, session, export_dir, redis_url).test_client()
+    up = export_app(settings, session, export_dir, redis_url).test_client()
     log_in(up, "organiser")
     assert up.post(f"/eksporter/{export.id}/igen").status_code == 302
     assert newest(session).job_id == f"export-{export.id}-1"
@@ -279,7 +280,7 @@ def test_invalid_choices_and_an_empty_fair_are_explained(
 def test_ordering_needs_the_csrf_token(
     settings: Settings, session: Session, world: ExportWorld, export_dir: Path, redis_url: str
 ) -> None:
-    client = make_app(settings, session, export_dir, redis_url, csrf=True).test_client()
+    client = export_app(settings, session, export_dir, redis_url, csrf=True).test_client()
     page = client.get("/login")
     client.post(
         "/login",

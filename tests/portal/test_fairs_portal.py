@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matching import fairs, shortlists
-from matching.access import today_dk
-from matching.audit import Actor
+from matching.core.audit import Actor
+from matching.core.dates import today_dk
+from matching.fairs import participants, planning, shortlists
 from matching.models import (
     AuditAction,
     JobFair,
@@ -28,7 +28,8 @@ from matching.models import (
     TargetGroup,
     User,
 )
-from tests.portal.conftest import PASSWORD, Factory, csrf_token
+from tests.factories import PASSWORD, Factory
+from tests.support.portal import csrf_token
 
 FAIR_DAY = today_dk() + timedelta(days=30)
 EXPORTS = "exports.fair_exports"
@@ -60,7 +61,7 @@ class Setup:
         self.kok = make.vacancy(self.kantine, title="Kok")
         actor = Actor(user_id=None, organisation_id=self.organiser_org.id, role="organiser")
         self.actor = actor
-        self.fair = fairs.create_fair(
+        self.fair = planning.create_fair(
             session,
             actor,
             name="Jobmesse Odense",
@@ -89,14 +90,14 @@ class Setup:
         session.commit()
 
     def invite(self, employer=None):  # noqa: ANN001, ANN201
-        row = fairs.invite_employer(
+        row = participants.invite_employer(
             self.session, self.actor, self.fair.id, (employer or self.lager).id
         )
         self.session.commit()
         return row
 
     def attach(self, vacancy=None):  # noqa: ANN001, ANN201
-        row = fairs.attach_vacancy(
+        row = participants.attach_vacancy(
             self.session, self.actor, self.fair.id, (vacancy or self.truck).id
         )
         self.session.commit()

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import forwarding
+from matching.core.audit import Actor
 from matching.models import (
     AuditAction,
     Forwarding,
@@ -27,7 +27,10 @@ from matching.models import (
     Vacancy,
     utcnow,
 )
-from tests.portal.conftest import PASSWORD, Factory, csrf_token
+from matching.vacancies.forwarding import inbox
+from matching.vacancies.forwarding.decisions import evaluate
+from tests.factories import PASSWORD, Factory
+from tests.support.portal import csrf_token
 
 BASE = "https://jobbro.test"
 
@@ -78,7 +81,7 @@ class Setup:
 
     def forward(self) -> Forwarding:
         """The scheduler's run: the a-kasse's own pool is empty, so the jobcentre gets it."""
-        forwarding.evaluate(self.session, utcnow(), base_url=BASE)
+        evaluate(self.session, utcnow(), base_url=BASE)
         return self.session.scalars(select(Forwarding)).one()
 
 
@@ -290,9 +293,9 @@ def test_the_dashboard_counts_forwarding_results(
     client: FlaskClient, login, make: Factory, session: Session, setup: Setup
 ) -> None:
     made = setup.forward()
-    forwarding.accept(
+    inbox.accept(
         session,
-        forwarding.Actor(setup.jc_counsellor.id, setup.jobcentre.id, Role.COUNSELLOR.value),
+        Actor(setup.jc_counsellor.id, setup.jobcentre.id, Role.COUNSELLOR.value),
         made.id,
     )
     session.commit()

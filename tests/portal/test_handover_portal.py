@@ -10,9 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from matching.access import today_dk
-from matching.eligibility import add_months
-from matching.handover import apply_routing
+from matching.core.dates import add_months, today_dk
 from matching.models import (
     CV,
     AuditAction,
@@ -25,7 +23,8 @@ from matching.models import (
     Role,
     User,
 )
-from matching.routing import describe_rule
+from matching.people.handovers import apply_routing
+from matching.rules.routing import describe_rule
 
 
 @dataclass

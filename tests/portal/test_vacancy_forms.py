@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,7 +11,8 @@ from rq.job import Job
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from matching.access import today_dk
+from matching.core.dates import today_dk
+from matching.core.settings import Settings
 from matching.models import (
     ApprovalStatus,
     AuditAction,
@@ -26,35 +26,12 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
-from matching.settings import Settings
 from portal.match_queue import MATCH_LATER_MESSAGE
-from tests.portal.conftest import PASSWORD, _app, csrf_token
+from tests.factories import PASSWORD
+from tests.factories.vacancies import PLACE, TINY_TAXONOMY, VALID, WAREHOUSE
+from tests.support.portal import csrf_token, make_app
 
 TODAY = today_dk()
-TINY_TAXONOMY = Path(__file__).parent.parent / "fixtures" / "occupations" / "tiny.tsv"
-WAREHOUSE = "http://example.org/occupation/warehouse-worker"
-
-VALID = {
-    "title": "Lagermedarbejder til nathold",
-    "description": "Pluk og pak på vores lager.\nVi tilbyder en god arbejdsplads.",
-    "postal_code": "5000",
-    "weekly_hours": "37",
-    "working_time": "nat",
-    "positions": "2",
-    "start_date": (TODAY + timedelta(days=30)).isoformat(),
-    "deadline": (TODAY + timedelta(days=14)).isoformat(),
-    "contact_email": "job@fynslager.dk",
-    "esco_uri": "",
-}
-PLACE = {
-    **VALID,
-    "title": "Praktik på lageret",
-    "ordinary_staff_fte": "12,5",
-    "current_subsidised_count": "0",
-    "employee_rep_statement": "ja",
-    "duration_weeks": "4",
-    "purpose": "Afklare om lagerarbejde passer.",
-}
 
 
 def html(response) -> str:  # noqa: ANN001
@@ -71,7 +48,7 @@ def employer(make, login):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def taxonomy(session: Session) -> None:
-    from matching.taxonomy.importer import import_taxonomy
+    from matching.ranking.taxonomy.importer import import_taxonomy
 
     import_taxonomy(session, TINY_TAXONOMY)
     session.commit()
@@ -432,7 +409,7 @@ def test_csrf_is_enforced_on_the_new_forms(
 
 
 def client_with_redis(settings: Settings, session: Session, url: str, login_user) -> FlaskClient:  # noqa: ANN001
-    client = _app(settings.with_overrides(redis_url=url), session, csrf=False).test_client()
+    client = make_app(settings.with_overrides(redis_url=url), session, csrf=False).test_client()
     response = client.post("/login", data={"email": login_user.email, "password": PASSWORD})
     assert response.status_code == 302
     return client

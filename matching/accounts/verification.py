@@ -1,0 +1,136 @@
+"""The jobcentre confirms self-registered employers before anyone is referred to them.
+
+Anyone can sign up with a well-formed CVR number, so sign-up proves nothing about who runs the
+company. Until an approver at a jobcentre has checked the CVR and the P-units against the CVR
+register (and, if in doubt, called the company), the employer may prepare and publish vacancies
+but counsellors do not see them and no list is computed: no one is referred, and no consented
+contact details are shown, to an organisation that may be an impostor. A rejected sign-up is
+deactivated with a reason; its users can no longer log in to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, selectinload
+
+from matching.core import audit
+from matching.core.audit import Actor
+from matching.core.errors import PermissionDenied, ValidationError
+from matching.models import (
+    AuditAction,
+    Membership,
+    Organisation,
+    OrgKind,
+    Role,
+    Vacancy,
+    utcnow,
+)
+
+MAX_REASON_CHARS = 2000
+
+
+def verified_employer() -> ColumnElement[bool]:
+    """SQL: the vacancy's employer has been confirmed (for counsellors' views and matching)."""
+    return Vacancy.employer_id.in_(
+        select(Organisation.id).where(Organisation.verified_at.is_not(None))
+    )
+
+
+def _require_jobcentre_approver(session: Session, actor: Actor) -> None:
+    organisation = session.get(Organisation, actor.organisation_id or 0)
+    if (
+        actor.role != Role.APPROVER.value
+        or organisation is None
+        or organisation.kind is not OrgKind.JOBCENTRE
+    ):
+        raise PermissionDenied("only approvers at a jobcentre confirm employers")
+
+
+def unverified_employers(session: Session, actor: Actor) -> Sequence[Organisation]:
+    """Active self-registered employers waiting for confirmation, oldest first."""
+    _require_jobcentre_approver(session, actor)
+    return session.scalars(
+        select(Organisation)
+        .where(
+            Organisation.kind == OrgKind.EMPLOYER,
+            Organisation.verified_at.is_(None),
+            Organisation.active.is_(True),
+        )
+        .order_by(Organisation.created_at, Organisation.id)
+        .options(
+            selectinload(Organisation.p_numbers),
+            selectinload(Organisation.memberships).selectinload(Membership.user),
+        )
+    ).all()
+
+
+def _pending(session: Session, actor: Actor, organisation_id: int) -> Organisation:
+    _require_jobcentre_approver(session, actor)
+    organisation = session.get(Organisation, organisation_id)
+    if (
+        organisation is None
+        or organisation.kind is not OrgKind.EMPLOYER
+        or organisation.verified_at is not None
+        or not organisation.active
+    ):
+        raise ValidationError({"": "Virksomheden venter ikke på at blive bekræftet."})
+    if session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == actor.user_id, Membership.organisation_id == organisation.id
+        )
+    ):
+        raise PermissionDenied("an approver may not confirm an employer they work for")
+    return organisation
+
+
+def verify_employer(
+    session: Session, actor: Actor, organisation_id: int, *, now: datetime | None = None
+) -> Organisation:
+    """Confirm the employer: its open vacancies become visible and matchable, and get the
+    confirming jobcentre as owner when the company had no municipality. Flushes."""
+    organisation = _pending(session, actor, organisation_id)
+    organisation.verified_at = now or utcnow()
+    organisation.verified_by_id = actor.user_id
+    if organisation.municipality_code is None:
+        # The confirming jobcentre is the company's local one: it takes the company's orders
+        # (matching.vacancies.forwarding.decisions.assign_owner looks the jobcentre up by
+        # municipality).
+        jobcentre = session.get(Organisation, actor.organisation_id or 0)
+        organisation.municipality_code = jobcentre.municipality_code if jobcentre else None
+    audit.record(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        "organisation",
+        organisation.id,
+        details={"verified": True, "cvr": organisation.cvr},
+    )
+    session.flush()
+    return organisation
+
+
+def reject_employer(
+    session: Session, actor: Actor, organisation_id: int, reason: str
+) -> Organisation:
+    """Refuse a sign-up (reason required): the organisation is deactivated. Flushes."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Skriv hvorfor virksomheden afvises."})
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
+    organisation = _pending(session, actor, organisation_id)
+    organisation.active = False
+    audit.record(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        "organisation",
+        organisation.id,
+        details={"verified": False, "cvr": organisation.cvr},
+        note=reason,
+    )
+    session.flush()
+    return organisation

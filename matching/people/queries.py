@@ -1,0 +1,162 @@
+"""The caseload: the people a counsellor's organisation is responsible for today.
+
+Looking up a person outside the caseload raises :class:`~matching.core.errors.OutOfScope`
+(shown as "not found", audited by the portal)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from matching.core.audit import Actor
+from matching.core.dates import today_dk
+from matching.core.errors import OutOfScope
+from matching.core.paging import DEFAULT_PAGE_SIZE, Page, _paginate
+from matching.core.permissions import _require_role
+from matching.models import (
+    CV,
+    Jobseeker,
+    ResponsibilityPeriod,
+    Role,
+    TargetGroup,
+    TargetGroupPeriod,
+)
+
+MAX_SEARCH_CHARS = 100
+
+
+JOBSEEKER_ROLES = frozenset({Role.COUNSELLOR})
+
+
+def full_cv_options() -> list:
+    """Loader options that fetch a jobseeker's whole CV in a few queries (no lazy loads)."""
+    relations = (
+        CV.experiences,
+        CV.educations,
+        CV.skills,
+        CV.languages,
+        CV.driving_licences,
+        CV.desired_occupations,
+    )
+    return [selectinload(Jobseeker.cv).selectinload(relation) for relation in relations]
+
+
+def _responsible_now(organisation_id: int, today: date) -> ColumnElement[bool]:
+    """The jobseeker's current responsibility period belongs to ``organisation_id``."""
+    return exists().where(
+        ResponsibilityPeriod.jobseeker_id == Jobseeker.id,
+        ResponsibilityPeriod.organisation_id == organisation_id,
+        ResponsibilityPeriod.valid_from <= today,
+        or_(ResponsibilityPeriod.valid_to.is_(None), ResponsibilityPeriod.valid_to > today),
+    )
+
+
+def _target_group_now(target_group: TargetGroup, today: date) -> ColumnElement[bool]:
+    return exists().where(
+        TargetGroupPeriod.jobseeker_id == Jobseeker.id,
+        TargetGroupPeriod.target_group == target_group,
+        TargetGroupPeriod.valid_from <= today,
+        or_(TargetGroupPeriod.valid_to.is_(None), TargetGroupPeriod.valid_to > today),
+    )
+
+
+def _jobseeker_search(text: str) -> ColumnElement[bool]:
+    """Case-insensitive match on first/last/full name or pseudonym; prefix on postal code."""
+    needle = text.strip()[:MAX_SEARCH_CHARS].lower()
+    full_name = func.lower(Jobseeker.first_name + " " + Jobseeker.last_name)
+    conditions = [
+        full_name.contains(needle, autoescape=True),
+        func.lower(Jobseeker.pseudonym).contains(needle, autoescape=True),
+    ]
+    if needle.isdigit():
+        conditions.append(Jobseeker.postal_code.startswith(needle, autoescape=True))
+    return or_(*conditions)
+
+
+def visible_jobseekers_query(
+    actor: Actor,
+    *,
+    search: str | None = None,
+    target_group: TargetGroup | None = None,
+    today: date | None = None,
+) -> Select[tuple[Jobseeker]]:
+    """The actor's caseload as a query (active jobseekers, newest first)."""
+    _require_role(actor, JOBSEEKER_ROLES)
+    assert actor.organisation_id is not None
+    today = today or today_dk()
+    query = select(Jobseeker).where(
+        Jobseeker.active.is_(True), _responsible_now(actor.organisation_id, today)
+    )
+    if search and search.strip():
+        query = query.where(_jobseeker_search(search))
+    if target_group is not None:
+        query = query.where(_target_group_now(target_group, today))
+    return query.order_by(Jobseeker.created_at.desc(), Jobseeker.id.desc())
+
+
+def visible_jobseekers(
+    session: Session,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    target_group: TargetGroup | None = None,
+    page: int = 1,
+    per_page: int = DEFAULT_PAGE_SIZE,
+    today: date | None = None,
+) -> Page[Jobseeker]:
+    """One page of the actor's caseload, optionally searched and filtered by target group.
+
+    A page number past the end is clamped to the last page.
+    """
+    query = visible_jobseekers_query(
+        actor, search=search, target_group=target_group, today=today
+    ).options(selectinload(Jobseeker.target_groups), selectinload(Jobseeker.responsibilities))
+    return _paginate(session, query, page, per_page)
+
+
+def caseload_count(session: Session, actor: Actor, *, today: date | None = None) -> int:
+    """How many active jobseekers the actor's organisation is currently responsible for."""
+    query = visible_jobseekers_query(actor, today=today).order_by(None)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def newest_jobseekers(
+    session: Session, actor: Actor, *, limit: int = 5, today: date | None = None
+) -> Sequence[Jobseeker]:
+    """The most recently registered jobseekers in the actor's caseload."""
+    return session.scalars(visible_jobseekers_query(actor, today=today).limit(limit)).all()
+
+
+def get_jobseeker_for(
+    session: Session, actor: Actor, jobseeker_id: int, *, today: date | None = None
+) -> Jobseeker:
+    """The jobseeker with its CV, if the actor's organisation is currently responsible.
+
+    Raises :class:`OutOfScope` (404) otherwise, whether or not the jobseeker exists.
+    """
+    _require_role(actor, JOBSEEKER_ROLES)
+    assert actor.organisation_id is not None
+    today = today or today_dk()
+    jobseeker = session.scalar(
+        select(Jobseeker)
+        .where(Jobseeker.id == jobseeker_id, _responsible_now(actor.organisation_id, today))
+        .options(
+            *full_cv_options(),
+            selectinload(Jobseeker.target_groups),
+            selectinload(Jobseeker.responsibilities).selectinload(
+                ResponsibilityPeriod.organisation
+            ),
+        )
+    )
+    if jobseeker is None:
+        found = session.get(Jobseeker, jobseeker_id) is not None
+        raise OutOfScope(
+            "jobseeker",
+            jobseeker_id,
+            exists=found,
+            jobseeker_id=jobseeker_id if found else None,
+        )
+    return jobseeker

@@ -1,0 +1,129 @@
+"""Referrals as the employer and the person's counsellor may see them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from matching.core.audit import Actor
+from matching.core.errors import OutOfScope
+from matching.core.permissions import _require_role
+from matching.models import (
+    CV,
+    Jobseeker,
+    Referral,
+    ReferralState,
+    Role,
+    Vacancy,
+)
+from matching.people.queries import get_jobseeker_for
+from matching.vacancies.queries import get_vacancy_for
+
+
+def referred_counts(session: Session, actor: Actor, vacancy_ids: Sequence[int]) -> dict[int, int]:
+    """Referrals sent to each of the employer's own vacancies, in one grouped query (a
+    proposal not yet sent stays internal; other employers' vacancies count nothing)."""
+    _require_role(actor, frozenset({Role.EMPLOYER}))
+    if not vacancy_ids:
+        return {}
+    rows = session.execute(
+        select(Referral.vacancy_id, func.count())
+        .join(Vacancy, Vacancy.id == Referral.vacancy_id)
+        .where(
+            Referral.vacancy_id.in_(vacancy_ids),
+            Referral.state != ReferralState.PROPOSED,
+            Vacancy.employer_id == actor.organisation_id,
+        )
+        .group_by(Referral.vacancy_id)
+    )
+    return {vacancy_id: count for vacancy_id, count in rows}
+
+
+def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> list[Referral]:
+    """Referrals sent to the employer's own vacancy (a proposal not yet sent stays internal).
+
+    Raises :class:`OutOfScope` for another employer's vacancy.
+    """
+    role = _require_role(actor, frozenset({Role.EMPLOYER}))
+    assert role is Role.EMPLOYER
+    vacancy = get_vacancy_for(session, actor, vacancy_id)
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.vacancy_id == vacancy.id, Referral.state != ReferralState.PROPOSED)
+            .order_by(Referral.id)
+            .options(
+                selectinload(Referral.organisation),
+                *(
+                    selectinload(Referral.jobseeker).selectinload(Jobseeker.cv).selectinload(rel)
+                    for rel in (
+                        CV.experiences,
+                        CV.educations,
+                        CV.skills,
+                        CV.languages,
+                        CV.driving_licences,
+                    )
+                ),
+            )
+        )
+    )
+
+
+def get_referral_for_employer(session: Session, actor: Actor, referral_id: int) -> Referral:
+    """One sent referral to the actor's own vacancy; :class:`OutOfScope` otherwise."""
+    _require_role(actor, frozenset({Role.EMPLOYER}))
+    referral = session.scalar(
+        select(Referral)
+        .join(Vacancy, Vacancy.id == Referral.vacancy_id)
+        .where(
+            Referral.id == referral_id,
+            Referral.state != ReferralState.PROPOSED,
+            Vacancy.employer_id == actor.organisation_id,
+        )
+    )
+    if referral is None:
+        raise OutOfScope(
+            "referral", referral_id, exists=session.get(Referral, referral_id) is not None
+        )
+    return referral
+
+
+def referrals_for_jobseeker(session: Session, actor: Actor, jobseeker_id: int) -> list[Referral]:
+    """A person's referrals, newest first, for a counsellor whose organisation is responsible
+    for the person now (referrals follow the person, not the organisation that made them).
+
+    Raises :class:`OutOfScope` for a person outside the caseload.
+    """
+    person = get_jobseeker_for(session, actor, jobseeker_id)
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.jobseeker_id == person.id)
+            .order_by(Referral.id.desc())
+            .options(
+                selectinload(Referral.vacancy).selectinload(Vacancy.employer),
+                selectinload(Referral.organisation),
+                selectinload(Referral.events),
+            )
+        )
+    )
+
+
+def get_referral_for_counsellor(
+    session: Session, actor: Actor, jobseeker_id: int, referral_id: int
+) -> Referral:
+    """One referral of a person in the actor's caseload; :class:`OutOfScope` otherwise."""
+    person = get_jobseeker_for(session, actor, jobseeker_id)
+    referral = session.scalar(
+        select(Referral).where(Referral.id == referral_id, Referral.jobseeker_id == person.id)
+    )
+    if referral is None:
+        raise OutOfScope(
+            "referral",
+            referral_id,
+            exists=session.get(Referral, referral_id) is not None,
+            jobseeker_id=person.id,
+        )
+    return referral

@@ -1,0 +1,1 @@
+"""The rules of company places, one module per kind of place."""

@@ -1,0 +1,132 @@
+"""Migrations build the same schema on PostgreSQL and SQLite, and match the models."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from matching.core.migrate import current_revision, downgrade, head_revision, upgrade
+from matching.models import Base
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """An empty, private PostgreSQL schema (so the main test schema is not disturbed)."""
+    schema = f"mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _schema(engine: Engine) -> dict[str, dict]:
+    """A backend-neutral description: columns (generic type, nullability), keys, indexes."""
+    insp = inspect(engine)
+    out: dict[str, dict] = {}
+    for table in sorted(insp.get_table_names()):
+        columns = {c["name"]: (_generic(c["type"]), c["nullable"]) for c in insp.get_columns(table)}
+        out[table] = {
+            "columns": columns,
+            "pk": tuple(insp.get_pk_constraint(table)["constrained_columns"]),
+            "fks": sorted(
+                (
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    tuple(fk["referred_columns"]),
+                    (fk.get("options") or {}).get("ondelete"),
+                )
+                for fk in insp.get_foreign_keys(table)
+            ),  # fmt: skip
+            "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table)),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in insp.get_indexes(table)
+                # PostgreSQL also lists the index behind each unique constraint.
+                if not i.get("duplicates_constraint")
+            ),
+            "checks": sorted(c["name"] for c in insp.get_check_constraints(table)),
+        }
+    return out
+
+
+def _generic(sqltype: object) -> str:
+    name = type(sqltype).__name__.upper()
+    aliases = {
+        "JSONB": "JSON", "BYTEA": "BLOB", "LARGEBINARY": "BLOB", "DOUBLE_PRECISION": "FLOAT",
+        "REAL": "FLOAT", "DOUBLE": "FLOAT", "TIMESTAMP": "DATETIME", "BIGINT": "INTEGER",
+    }  # fmt: skip
+    name = aliases.get(name, name)
+    length = getattr(sqltype, "length", None)
+    return f"{name}({length})" if length else name
+
+
+def test_sqlite_and_postgres_get_the_same_schema(sqlite_engine: Engine, pg_engine: Engine) -> None:
+    upgrade(sqlite_engine)
+    upgrade(pg_engine)
+    lite, pg = _schema(sqlite_engine), _schema(pg_engine)
+    assert set(lite) == set(pg)
+    assert len(lite) >= 30
+    for table in lite:
+        assert lite[table] == pg[table], f"table {table} differs between SQLite and PostgreSQL"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrations_match_the_models(backend: str, request: pytest.FixtureRequest) -> None:
+    engine: Engine = request.getfixturevalue(
+        "sqlite_engine" if backend == "sqlite" else "pg_engine"
+    )
+    upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == [], f"models and migrations disagree on {backend}: {diff}"
+    assert current_revision(engine) == head_revision()
+
+
+def test_downgrade_to_base_and_up_again(sqlite_engine: Engine) -> None:
+    upgrade(sqlite_engine)
+    downgrade(sqlite_engine, "base")
+    assert inspect(sqlite_engine).get_table_names() == ["alembic_version"]
+    upgrade(sqlite_engine)
+    assert "vacancies" in inspect(sqlite_engine).get_table_names()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_database_refuses_to_change_audit_log(backend: str, request: pytest.FixtureRequest) -> None:
+    engine: Engine = request.getfixturevalue(
+        "sqlite_engine" if backend == "sqlite" else "pg_engine"
+    )
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, action, object_type, purpose, details, note) "
+                "VALUES (CURRENT_TIMESTAMP, 'view', 'jobseeker', 'sagsbehandling', '{}', '')"
+            )
+        )
+    for statement in ("UPDATE audit_log SET note = 'rewritten'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT note FROM audit_log")).scalar_one() == ""
