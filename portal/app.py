@@ -9,7 +9,7 @@ request.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from matching.core.dates import DANISH_TZ
+from matching.core import dates
 from matching.core.db import check_database, make_engine, make_session_factory
 from matching.core.errors import ServiceUnavailable
 from matching.core.settings import Settings
@@ -179,16 +179,9 @@ def _security_headers(response):  # noqa: ANN001, ANN202 - Flask hook
 
 
 def _register_template_helpers(app: Flask) -> None:
-    @app.template_filter("dato")
-    def format_date(value: date | datetime | None) -> str:
-        """Danish date format (dd.mm.åååå); datetimes are shown in Danish time."""
-        if value is None:
-            return "–"
-        if isinstance(value, datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(DANISH_TZ)
-            return value.strftime("%d.%m.%Y kl. %H:%M")
-        return value.strftime("%d.%m.%Y")
+    app.add_template_filter(dates.format_date, "dato")
+    app.add_template_filter(dates.format_long_date, "lang_dato")
+    app.add_template_global(dates.DATE_HINT, "DATE_HINT")
 
     @app.template_filter("tal")
     def format_number(value: float | int | None) -> str:

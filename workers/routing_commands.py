@@ -7,6 +7,8 @@ from datetime import date
 
 import click
 
+from matching.core.dates import format_date
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(routing)
@@ -20,20 +22,23 @@ def routing() -> None:
 def _parse_day(value: str | None) -> date:
     """The --date option, or today's Danish date. A bad date is a one-line Danish error with
     exit code 1 (ClickException), as the command's other failures."""
-    from matching.core.dates import today_dk
+    from matching.core.dates import DATE_HINT, parse_date, today_dk
 
     if value is None:
         return today_dk()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.ClickException(
-            f"ugyldig dato »{value}«: skriv datoen som ÅÅÅÅ-MM-DD, fx 2026-04-01"
-        ) from None
+    day = parse_date(value)
+    if day is None:
+        raise click.ClickException(f"ugyldig dato »{value}«: {DATE_HINT[0].lower()}{DATE_HINT[1:]}")
+    return day
 
 
 @routing.command("apply")
-@click.option("--date", "day_text", metavar="YYYY-MM-DD", help="Day to apply (default: today).")
+@click.option(
+    "--date",
+    "day_text",
+    metavar="DATE",
+    help="Day to apply, dd.mm.yyyy or yyyy-mm-dd (default: today).",
+)
 @click.option("--dry-run", is_flag=True, help="Only count what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def routing_apply(day_text: str | None, dry_run: bool, as_json: bool) -> None:
@@ -53,7 +58,7 @@ def routing_apply(day_text: str | None, dry_run: bool, as_json: bool) -> None:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return
     verb = "ville blive" if dry_run else "blev"
-    click.echo(f"Ansvar pr. {day:%d.%m.%Y}{' (prøvekørsel, intet gemt)' if dry_run else ''}:")
+    click.echo(f"Ansvar pr. {format_date(day)}{' (prøvekørsel, intet gemt)' if dry_run else ''}:")
     click.echo(f"  vurderet:       {report.checked}")
     click.echo(f"  overdraget:     {report.handed_over} {verb} overdraget")
     click.echo(f"  tildelt:        {report.assigned} uden ansvarlig {verb} tildelt en")

@@ -1,17 +1,80 @@
-"""Danish dates: today in Denmark, month arithmetic, ages."""
+"""Danish dates, in one place: today in Denmark, reading a date as people type it, writing it
+as Danish users read it, month arithmetic, ages and validity periods.
+
+Every form, page, e-mail, rule message and export uses these, so a date looks the same
+everywhere (``14.03.2027``) and every date field accepts the same input with the same hint.
+"""
 
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")
+DATE_HINT = "Skriv datoen som dd.mm.åååå, fx 14.03.2027."
+MONTHS_DA = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+_ISO_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DANISH_RE = re.compile(r"(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})")
 
 
 def today_dk() -> date:
     """Today's date in Denmark: responsibility and target group periods are Danish dates."""
     return datetime.now(DANISH_TZ).date()
+
+
+def parse_date(text: str | None) -> date | None:
+    """A date as typed: Danish (``14.03.2027``, ``14-03-2027``, ``14/3/2027``) or ISO
+    (``2027-03-14``, what ``<input type=date>`` sends). None when it is neither or no such day
+    exists; the caller shows :data:`DATE_HINT`."""
+    text = (text or "").strip()
+    iso = _ISO_RE.fullmatch(text)
+    danish = _DANISH_RE.fullmatch(text)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if danish:
+            return date(int(danish[3]), int(danish[2]), int(danish[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def format_date(day: date | datetime | None) -> str:
+    """``14.03.2027``; a datetime in Danish time with the clock, ``14.03.2027 kl. 09:05``;
+    ``–`` for no date."""
+    if day is None:
+        return "–"
+    if isinstance(day, datetime):
+        if day.tzinfo is not None:
+            day = day.astimezone(DANISH_TZ)
+        return day.strftime("%d.%m.%Y kl. %H:%M")
+    return day.strftime("%d.%m.%Y")
+
+
+def format_long_date(day: date) -> str:
+    """``14. marts 2027``: for headings and printed lists."""
+    return f"{day.day}. {MONTHS_DA[day.month - 1]} {day.year}"
+
+
+def valid_on(day: date, valid_from: date, valid_to: date | None) -> bool:
+    """Whether ``day`` lies in the period ``[valid_from, valid_to)`` (open-ended without
+    ``valid_to``). Stored periods use the same rule in SQL (``models.base.Dated.valid_on``)."""
+    return valid_from <= day and (valid_to is None or day < valid_to)
 
 
 def age_on(birth_date: date, day: date) -> int:

@@ -45,8 +45,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.core import notifications
 from matching.core.audit import Actor, record
+from matching.core.dates import format_long_date
 from matching.core.errors import OutOfScope, ValidationError
-from matching.fairs.exports.rows import danish_date
 from matching.fairs.planning import (
     ACCEPTED,
     DECLINED,
@@ -90,7 +90,7 @@ def _notify_invitation(
     body = (
         "Hej\n\n"
         f"{organiser.name} inviterer {employer.name} til jobmessen »{fair.name}« "
-        f"den {danish_date(fair.held_on)} på {fair.place}.\n\n"
+        f"den {format_long_date(fair.held_on)} på {fair.place}.\n\n"
         "Se invitationen, svar ja eller nej, og tilmeld jeres stillinger her:\n"
         f"{base_url}/jobmesser/{fair.id}\n\n"
         "Venlig hilsen\nJobbro"

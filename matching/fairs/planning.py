@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from matching.core import dates
 from matching.core.audit import Actor, record
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
@@ -54,9 +55,6 @@ ORGANISER_KINDS = frozenset({OrgKind.JOB_FAIR_ORGANISER, OrgKind.JOBCENTRE, OrgK
 
 
 ORGANISER_ROLES = frozenset({Role.ORGANISER, Role.ADMIN})
-
-
-DATE_MESSAGE = "Skriv datoen som dd-mm-åååå, fx 14-03-2027."
 
 
 HELD_MESSAGE = "Messen er afholdt, så den kan ikke længere ændres på den måde."
@@ -158,22 +156,6 @@ def _values(data: Mapping, name: str) -> list[str]:
     return [str(v).strip() for v in raw if str(v).strip()]
 
 
-def parse_date(text: str) -> date | None:
-    """A Danish date (``14-03-2027``, ``14.03.2027``, ``14/3/2027``) or an ISO date from
-    ``<input type=date>``; None when it is neither."""
-    text = text.strip()
-    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
-    danish = re.fullmatch(r"(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})", text)
-    try:
-        if iso:
-            return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if danish:
-            return date(int(danish[3]), int(danish[2]), int(danish[1]))
-    except ValueError:
-        return None
-    return None
-
-
 def _one_line(errors: dict[str, str], key: str, value: str, limit: int, what: str) -> None:
     if "\n" in value or "\r" in value:
         errors.setdefault(key, f"{what} skal stå på én linje.")
@@ -255,9 +237,9 @@ def read_fair_form(
     """
     errors: dict[str, str] = {}
     day_text = _text(data, "held_on")
-    held_on = parse_date(day_text) if day_text else None
+    held_on = dates.parse_date(day_text) if day_text else None
     if day_text and held_on is None:
-        errors["held_on"] = DATE_MESSAGE
+        errors["held_on"] = dates.DATE_HINT
     order = {g.value: i for i, g in enumerate(TargetGroup)}
     groups = sorted(set(_values(data, "target_groups")), key=lambda g: order.get(g, len(order)))
     fields: dict[str, object] = {

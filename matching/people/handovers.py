@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from matching.core import audit, notifications
 from matching.core.audit import Actor
+from matching.core.dates import format_date
 from matching.core.db import session_scope
 from matching.models import (
     AuditAction,
@@ -100,10 +101,6 @@ class RoutingReport:
             "unresolved": sum(self.unresolved.values()),
             "unresolved_reasons": dict(self.unresolved.most_common()),
         }
-
-
-def _fmt(day: date) -> str:
-    return f"{day:%d.%m.%Y}"
 
 
 def active_jobseeker_ids(session: Session) -> list[int]:
@@ -369,14 +366,14 @@ def _note(
 ) -> str:
     """The handover note: why, what moved and what the previous organisation decided."""
     if source is not None:
-        lines = [f"Overdraget fra {source.name} til {target.name} den {_fmt(day)}."]
+        lines = [f"Overdraget fra {source.name} til {target.name} den {format_date(day)}."]
     else:
-        lines = [f"{target.name} har ansvaret fra {_fmt(day)}."]
+        lines = [f"{target.name} har ansvaret fra {format_date(day)}."]
     lines.append(f"Begrundelse: {decision.reason_da} [{decision.rule_id}].")
     if moved:
         lines.append(f"Åbne henvisninger flyttet med ({len(moved)}):")
         for referral in moved[:NOTE_ITEMS]:
-            due = f", svar senest {_fmt(referral.respond_by)}" if referral.respond_by else ""
+            due = f", svar senest {format_date(referral.respond_by)}" if referral.respond_by else ""
             lines.append(
                 f"- {referral.vacancy.title} hos {referral.vacancy.employer.name}: "
                 f"{referral.state.label_da}{due}"
@@ -390,7 +387,7 @@ def _note(
         for review in reviews[:NOTE_ITEMS]:
             label = REVIEW_LABELS_DA.get(review.decision, review.decision)
             reason = f" – {review.reason[:200]}" if review.reason else ""
-            lines.append(f"- {label}: {review.vacancy_title} ({_fmt(review.at)}){reason}")
+            lines.append(f"- {label}: {review.vacancy_title} ({format_date(review.at)}){reason}")
         if len(reviews) > NOTE_ITEMS:
             lines.append(f"- … og {len(reviews) - NOTE_ITEMS} flere")
     lines.append(f"Matchforslagene følger personen ({matches} på personens liste).")
@@ -414,8 +411,8 @@ def _notify_receiver(
         subject=f"Ny ledig overdraget til jer: {person.pseudonym}",
         body=(
             "Hej\n\n"
-            f"{target.name} har fra den {_fmt(handover.effective_date)} ansvaret for den ledige "
-            f"med pseudonym {person.pseudonym}. {referrals}\n\n"
+            f"{target.name} har fra den {format_date(handover.effective_date)} ansvaret for den "
+            f"ledige med pseudonym {person.pseudonym}. {referrals}\n\n"
             "Se personen og overdragelsesnoten her:\n"
             f"{base_url}/ledige/{person.id}\n\n"
             "Venlig hilsen\nJobbro"

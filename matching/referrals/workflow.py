@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from matching.core import notifications
 from matching.core.audit import Actor
+from matching.core.dates import format_date
 from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from matching.models import (
     Referral,
@@ -206,11 +207,11 @@ def _notify_reminder(session: Session, referral: Referral, expires: date, base_u
     body = (
         "Hej\n\n"
         f"{referral.organisation.name} har henvist en kandidat til stillingen »{vacancy.title}«"
-        + (f" den {sent:%d.%m.%Y}" if sent else "")
-        + f". Svarfristen var {referral.respond_by:%d.%m.%Y}, og vi har ikke fået svar.\n\n"
+        + (f" den {format_date(sent)}" if sent else "")
+        + f". Svarfristen var {format_date(referral.respond_by)}, og vi har ikke fået svar.\n\n"
         "Se kandidaten og giv besked om samtale, ansættelse eller afslag her:\n"
         f"{base_url}/stillinger/{vacancy.id}/henvisninger\n\n"
-        f"Uden svar udløber henvisningen den {expires:%d.%m.%Y}.\n\n"
+        f"Uden svar udløber henvisningen den {format_date(expires)}.\n\n"
         "Venlig hilsen\nJobbro"
     )
     for recipient in _employer_recipients(session, vacancy):

@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from matching.core.dates import add_months
+from matching.core.dates import add_months, format_date
 from matching.models.enums import EducationLevel, TargetGroup, VacancyKind
 from matching.rules.places import igu, loentilskud, virksomhedspraktik, voksenlaerling
 from matching.rules.places.facts import (
@@ -29,7 +29,6 @@ from matching.rules.places.facts import (
     PlaceFacts,
     Rule,
     RuleOutcome,
-    short_date,
 )
 from matching.rules.rimelighedskrav import RIMELIGHEDSKRAV_BASES, StaffCountBasis
 
@@ -117,7 +116,7 @@ def evaluate(person: PersonFacts, place: PlaceFacts, day: date) -> Eligibility:
         missing = RuleOutcome(
             "ingen-regler",
             False,
-            f"Ingen regler for {KIND_DA[place.kind]} i kraft den {short_date(start)}",
+            f"Ingen regler for {KIND_DA[place.kind]} i kraft den {format_date(start)}",
             f"rule table {RULES_VERSION}: no version in force",
         )
         return Eligibility(False, (missing,), (), None)

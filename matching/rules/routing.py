@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from matching.core.dates import add_months, age_on
+from matching.core.dates import add_months, age_on, format_date
 from matching.models import (
     OrgKind,
     TargetGroup,
@@ -258,10 +258,6 @@ class Decision:
     source: str
 
 
-def short_date(day: date) -> str:
-    return f"{day.day}.{day.month}.{day.year}"
-
-
 def rule_in_force(rule_set: str, day: date) -> RoutingRule | None:
     """The rule of ``rule_set`` in force on ``day``; the national one when the set has none."""
     for wanted in (rule_set, NATIONAL):
@@ -297,7 +293,7 @@ def decide(facts: RoutingFacts, day: date, rule_set: str = NATIONAL) -> Decision
     rule = governing_rule(rule_set, facts.unemployment_start, day)
     if rule is None:
         return Decision(
-            None, "ingen-regel", "no_rule", f"Ingen ansvarsregel i kraft den {short_date(day)}", ""
+            None, "ingen-regel", "no_rule", f"Ingen ansvarsregel i kraft den {format_date(day)}", ""
         )
     if rule.rule_set != NATIONAL and rule.valid_to is not None and day >= rule.valid_to:
         # The partnership contracts or the trial ran out: the national rules take over.
@@ -329,7 +325,7 @@ def decide(facts: RoutingFacts, day: date, rule_set: str = NATIONAL) -> Decision
             None,
             rule.rule_id,
             "not_started",
-            f"Ledigheden begynder {short_date(start)}",
+            f"Ledigheden begynder {format_date(start)}",
             rule.source,
         )
     if rule.min_age is not None and age_on(facts.birth_date, start) < rule.min_age:

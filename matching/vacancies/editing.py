@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from matching.core import audit, dates, geo
 from matching.core.audit import Actor
+from matching.core.dates import format_date
 from matching.core.errors import PermissionDenied, ValidationError
 from matching.models import (
     ApprovalStatus,
@@ -46,7 +47,7 @@ from matching.models import (
 from matching.models.vacancies import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS
 from matching.rules import eligibility
 from matching.rules import rimelighedskrav as rimelighedskrav_rules
-from matching.vacancies.lifecycle import EMPLOYER, STATEMENT_REQUIRED, TRANSITIONS, S, _apply, _fmt
+from matching.vacancies.lifecycle import EMPLOYER, STATEMENT_REQUIRED, TRANSITIONS, S, _apply
 from matching.vacancies.queries import get_vacancy_for
 
 E = TypeVar("E", VacancyKind, WorkingTime)
@@ -219,17 +220,10 @@ class _Reader:
         value = self.text(name)
         if not value:
             return None
-        iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
-        danish = re.fullmatch(r"(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})", value)
-        try:
-            if iso:
-                return date(int(iso[1]), int(iso[2]), int(iso[3]))
-            if danish:
-                return date(int(danish[3]), int(danish[2]), int(danish[1]))
-        except ValueError:
-            pass
-        self.errors[name] = "Skriv datoen som dd.mm.åååå, fx 01.09.2026."
-        return None
+        day = dates.parse_date(value)
+        if day is None:
+            self.errors[name] = dates.DATE_HINT
+        return day
 
     def choice(self, name: str, enum_cls: type[E], message: str, default: str = "") -> E | None:
         try:
@@ -356,7 +350,7 @@ def _check_dates(
             errors["deadline"] = "Ansøgningsfristen må ikke ligge før i dag."
         elif start is not None and start >= today and deadline > start:
             errors["deadline"] = (
-                f"Ansøgningsfristen skal ligge senest på tiltrædelsesdagen ({_fmt(start)})."
+                f"Ansøgningsfristen skal ligge senest på tiltrædelsesdagen ({format_date(start)})."
             )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matching.core import audit, dates
 from matching.core.audit import Actor
+from matching.core.dates import format_date
 from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from matching.models import (
     ApprovalStatus,
@@ -38,10 +39,6 @@ STATEMENT_REQUIRED = frozenset(
         VacancyKind.LOENTILSKUD_PUBLIC,
     }
 )
-
-
-def _fmt(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
 
 
 S = VacancyStatus
@@ -179,7 +176,7 @@ def _apply(
     if transition.deadline_open and vacancy.deadline is not None and vacancy.deadline < today:
         raise ValidationError(
             {
-                "deadline": f"Ansøgningsfristen ({_fmt(vacancy.deadline)}) er overskredet. "
+                "deadline": f"Ansøgningsfristen ({format_date(vacancy.deadline)}) er overskredet. "
                 "Flyt ansøgningsfristen under »Rediger«, og prøv igen."
             }
         )

@@ -187,7 +187,7 @@ def test_the_fair_form_keeps_typed_input_and_links_each_error(
     assert response.status_code == 400
     assert "Der er et problem" in page
     assert '<a href="#name">Skriv messens navn.</a>' in page
-    assert '<a href="#held_on">Skriv datoen som dd-mm-åååå, fx 14-03-2027.</a>' in page
+    assert '<a href="#held_on">Skriv datoen som dd.mm.åååå, fx 14.03.2027.</a>' in page
     assert 'href="#municipality_codes">Ukendt kommune: »Odens«.' in page
     assert 'value="31-02-2027"' in page and 'value="Rådhushallen"' in page
     assert 'value="Odense, Odens"' in page and "Vores beskrivelse</textarea>" in page

@@ -12,7 +12,8 @@ from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
-from matching.fairs.exports.rows import EmployerGroup, FairInfo, danish_date
+from matching.core.dates import format_long_date
+from matching.fairs.exports.rows import EmployerGroup, FairInfo
 from matching.fairs.exports.tables import (
     SHORTLIST_COLUMNS,
     XLSX_HEADER_FILL,
@@ -331,7 +332,7 @@ def shortlist_pdf(
         kit.make_cell(pdf_text(c.header), w, PDF_FONT_BOLD, kit.header)
         for c, w in zip(PDF_COLUMNS, kit.inner, strict=True)
     ]
-    fair_line = pdf_text(f"{fair.name} · {danish_date(fair.held_on)} · {fair.place}")
+    fair_line = pdf_text(f"{fair.name} · {format_long_date(fair.held_on)} · {fair.place}")
     counter = _Progress(progress, _count(groups))
     story: list = []
     for index, group in enumerate(groups or [EmployerGroup(0, "Ingen virksomheder", ())]):

@@ -27,22 +27,6 @@ from matching.models import (
     Vacancy,
 )
 
-MONTHS_DA = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
-
 # Match chips an employer may read. The matcher's chips are written for counsellors and some
 # reveal benefit details (target group, weeks allowed, age over 50, years of residence) or
 # other referrals, which disclosure.py keeps from employers. Allow-listed, so a chip added to
@@ -263,8 +247,3 @@ def rows_for_fair(session: Session, fair_id: int) -> list[ShortlistRow]:
             )
         )
     return rows
-
-
-def danish_date(day: date) -> str:
-    """``14. marts 2026``: how a date reads on a Danish printout."""
-    return f"{day.day}. {MONTHS_DA[day.month - 1]} {day.year}"

@@ -24,7 +24,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from matching.fairs.exports.rows import EmployerGroup, ShortlistRow, danish_date
+from matching.core.dates import format_long_date
+from matching.fairs.exports.rows import EmployerGroup, ShortlistRow
 
 PROGRESS_EVERY_ROWS = 100
 
@@ -99,7 +100,7 @@ INVITATION_COLUMNS: tuple[Column, ...] = (
     Column("name", "Navn", 24, lambda r: r.name, identifying=True),
     Column("email", "E-mail", 30, lambda r: r.email, identifying=True),
     Column("fair", "Jobmesse", 30, lambda r: r.fair.name),
-    Column("fair_date", "Dato", 16, lambda r: danish_date(r.fair.held_on)),
+    Column("fair_date", "Dato", 16, lambda r: format_long_date(r.fair.held_on)),
     Column("fair_place", "Sted", 24, lambda r: r.fair.place),
     Column("employer", "Virksomhed", 28, lambda r: r.employer),
     Column("vacancy", "Stilling", 28, lambda r: r.vacancy),

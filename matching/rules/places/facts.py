@@ -99,11 +99,6 @@ class Rule:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
 
 
-def short_date(day: date) -> str:
-    """Danish short date, e.g. 1.3.2019."""
-    return f"{day.day}.{day.month}.{day.year}"
-
-
 # Danish company-form suffixes, after dots are removed and spaces around "/" are closed.
 # "as" covers "A/S" typed without the slash; "is", "ks", "ps" are left alone because they are
 # also ordinary words (a firm called "Hansens Is" sells ice cream).

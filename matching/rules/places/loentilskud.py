@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from matching.core.dates import add_months, age_on, completed_months
+from matching.core.dates import add_months, age_on, completed_months, format_date
 from matching.models.enums import EducationLevel, TargetGroup, VacancyKind
 from matching.rules.places.facts import (
     LAB_IN_FORCE,
@@ -19,7 +19,6 @@ from matching.rules.places.facts import (
     dated_rule,
     duration_verdict,
     months_da,
-    short_date,
 )
 
 LOENTILSKUD = frozenset({VacancyKind.LOENTILSKUD_PRIVATE, VacancyKind.LOENTILSKUD_PUBLIC})
@@ -66,7 +65,7 @@ def _loentilskud_access(person: PersonFacts, place: PlaceFacts, start: date) -> 
     return Verdict(
         False,
         f"Mangler 6 måneders ledighed før løntilskud (ledig i {months_da(months)}, "
-        f"tidligst {short_date(earliest)})",
+        f"tidligst {format_date(earliest)})",
     )
 
 

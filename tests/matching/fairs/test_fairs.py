@@ -277,7 +277,7 @@ def test_the_form_names_every_problem_at_once_in_danish() -> None:
         )
     errors = err.value.errors
     assert errors["name"] == "Skriv messens navn."
-    assert errors["held_on"] == "Skriv datoen som dd-mm-åååå, fx 14-03-2027."
+    assert errors["held_on"] == "Skriv datoen som dd.mm.åååå, fx 14.03.2027."
     assert errors["place"] == "Skriv hvor messen holdes."
     assert errors["target_groups"] == "Vælg målgrupperne på listen."
     assert (

@@ -493,11 +493,11 @@ def test_the_command_prints_counts_and_refuses_bad_dates(tmp_path: Path) -> None
         JOBBRO_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         JOBBRO_SECRET_KEY="cli-test-secret-key-long-enough-0123456789",
     )
-    for bad in ("2026-13-01", "1/4/2026", "i morgen"):
+    for bad in ("2026-13-01", "31.02.2026", "i morgen"):
         result = _jobbro("routing", "apply", "--date", bad, env=env)
         assert result.returncode == 1
         assert result.stderr.strip().splitlines() == [
-            f"jobbro: error: ugyldig dato »{bad}«: skriv datoen som ÅÅÅÅ-MM-DD, fx 2026-04-01"
+            f"jobbro: error: ugyldig dato »{bad}«: skriv datoen som dd.mm.åååå, fx 14.03.2027."
         ]
     assert _jobbro("db", "upgrade", env=env).returncode == 0
     result = _jobbro("routing", "apply", "--date", "2025-04-10", "--dry-run", env=env)

@@ -206,13 +206,13 @@ def test_every_rule_names_a_source_key() -> None:
 @pytest.mark.parametrize(
     ("kind", "start", "text"),
     [
-        (PRAKTIK, date(2019, 3, 1), "Ingen regler for virksomhedspraktik i kraft den 1.3.2019"),
+        (PRAKTIK, date(2019, 3, 1), "Ingen regler for virksomhedspraktik i kraft den 01.03.2019"),
         (PRAKTIK, date(2019, 12, 31), "i kraft den 31.12.2019"),
         (PRIVATE, date(2014, 12, 31), "Ingen regler for privat løntilskud i kraft den 31.12.2014"),
         (PUBLIC, date(2008, 12, 31), "Ingen regler for offentligt løntilskud"),
         (VOKSEN, date(2014, 12, 31), "Ingen regler for voksenlærlinge"),
-        (IGU, date(2016, 6, 30), "Ingen regler for IGU i kraft den 30.6.2016"),
-        (IGU, date(2028, 1, 1), "Ingen regler for IGU i kraft den 1.1.2028"),
+        (IGU, date(2016, 6, 30), "Ingen regler for IGU i kraft den 30.06.2016"),
+        (IGU, date(2028, 1, 1), "Ingen regler for IGU i kraft den 01.01.2028"),
     ],
 )
 def test_no_rule_in_force_excludes_with_a_message(
@@ -499,7 +499,7 @@ def test_loentilskud_message_says_how_long_and_when() -> None:
     who = person(unemployment_start=date(2024, 1, 15))
     result = evaluate(who, place(PRIVATE, date(2024, 5, 20)), date(2024, 5, 20))
     assert result.reasons == (
-        "Mangler 6 måneders ledighed før løntilskud (ledig i 4 mdr., tidligst 15.7.2024)",
+        "Mangler 6 måneders ledighed før løntilskud (ledig i 4 mdr., tidligst 15.07.2024)",
     )
 
 

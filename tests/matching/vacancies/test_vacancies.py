@@ -264,7 +264,7 @@ def test_form_reads_danish_numbers_and_dates() -> None:
     )
     assert bad.unreadable == {
         "kind": "Vælg hvilken type stilling det er.",
-        "start_date": "Skriv datoen som dd.mm.åååå, fx 01.09.2026.",
+        "start_date": "Skriv datoen som dd.mm.åååå, fx 14.03.2027.",
         "weekly_hours": "Skriv tallet med højst én decimal, fx 37,5.",
         "positions": "Skriv antal stillinger som et helt tal.",
     }
@@ -336,7 +336,7 @@ def test_past_dates_may_stay_when_editing(session: Session, employer) -> None:
             VacancyKind.IGU,
             {"start_date": date(2028, 1, 3), "deadline": None},
             "start_date",
-            "Ingen regler for IGU i kraft den 3.1.2028",
+            "Ingen regler for IGU i kraft den 03.01.2028",
         ),
     ],
 )

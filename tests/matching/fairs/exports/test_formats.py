@@ -33,7 +33,6 @@ from matching.fairs.exports.rows import (
     EmployerGroup,
     FairInfo,
     ShortlistRow,
-    danish_date,
     employer_reasons,
     group_by_employer,
     rows_for_fair,
@@ -748,7 +747,3 @@ def test_no_format_prints_the_person_id(rows: list[ShortlistRow]) -> None:
     for where, text in texts.items():
         assert "INV-A1" in text, where  # the person is there
         assert "98765" not in _squash(text), where  # but not by id
-
-
-def test_danish_date() -> None:
-    assert danish_date(FAIR_DAY) == "14. marts 2026"
