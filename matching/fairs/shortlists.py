@@ -185,8 +185,7 @@ def _in_fair_scope(fair: JobFair) -> list[ColumnElement[bool]]:
             exists().where(
                 TargetGroupPeriod.jobseeker_id == Jobseeker.id,
                 TargetGroupPeriod.target_group.in_(_target_groups(fair)),
-                TargetGroupPeriod.valid_from <= day,
-                or_(TargetGroupPeriod.valid_to.is_(None), TargetGroupPeriod.valid_to > day),
+                TargetGroupPeriod.valid_on(day),
             )
         )
     return conditions

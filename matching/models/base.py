@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, and_, or_
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from matching.core.dates import valid_on
 
 # Named constraints make migrations portable (SQLite batch mode needs names to alter them).
 NAMING_CONVENTION = {
@@ -54,3 +57,25 @@ class TimestampMixin(CreatedAtMixin):
     updated_at: Mapped[datetime] = mapped_column(
         Timestamp(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class Dated:
+    """A row valid from ``valid_from`` up to, not including, ``valid_to`` (open-ended: NULL).
+
+    ``row.valid_on(day)`` answers for one row; ``Model.valid_on(day)`` is the same rule as SQL,
+    the only place it is written (a test keeps it that way)::
+
+        select(ResponsibilityPeriod).where(ResponsibilityPeriod.valid_on(today))
+    """
+
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+
+    @hybrid_method
+    def valid_on(self, day: date) -> bool:
+        return valid_on(day, self.valid_from, self.valid_to)
+
+    @valid_on.inplace.expression
+    @classmethod
+    def _valid_on_expression(cls, day: date) -> ColumnElement[bool]:
+        return and_(cls.valid_from <= day, or_(cls.valid_to.is_(None), cls.valid_to > day))

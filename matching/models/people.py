@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matching.models.base import Base, CreatedAtMixin, Timestamp, TimestampMixin, enum_column
+from matching.models.base import Base, CreatedAtMixin, Dated, Timestamp, TimestampMixin, enum_column
 from matching.models.enums import EducationLevel, TargetGroup
 from matching.models.organisations import Organisation
 
@@ -92,27 +92,18 @@ class Jobseeker(TimestampMixin, Base):
 
     def target_group_on(self, day: date) -> TargetGroup | None:
         for period in self.target_groups:
-            if period.covers(day):
+            if period.valid_on(day):
                 return period.target_group
         return None
 
     def responsible_on(self, day: date) -> ResponsibilityPeriod | None:
         for period in self.responsibilities:
-            if period.covers(day):
+            if period.valid_on(day):
                 return period
         return None
 
 
-class _DatedPeriod:
-    valid_from: Mapped[date]
-    valid_to: Mapped[date | None]
-
-    def covers(self, day: date) -> bool:
-        """True if ``day`` lies in [valid_from, valid_to) — valid_to is exclusive."""
-        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
-
-
-class TargetGroupPeriod(_DatedPeriod, CreatedAtMixin, Base):
+class TargetGroupPeriod(Dated, CreatedAtMixin, Base):
     """Målgruppe history: which benefit/target group the person belonged to, and when."""
 
     __tablename__ = "target_group_periods"
@@ -132,7 +123,7 @@ class TargetGroupPeriod(_DatedPeriod, CreatedAtMixin, Base):
     )
 
 
-class ResponsibilityPeriod(_DatedPeriod, CreatedAtMixin, Base):
+class ResponsibilityPeriod(Dated, CreatedAtMixin, Base):
     """Which organisation is responsible for the person, and when (a-kasse ↔ jobcentre)."""
 
     __tablename__ = "responsibility_periods"

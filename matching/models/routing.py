@@ -17,12 +17,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matching.models.base import Base, CreatedAtMixin, TimestampMixin
+from matching.models.base import Base, CreatedAtMixin, Dated, TimestampMixin
 from matching.models.organisations import Organisation, User
 from matching.models.people import Jobseeker
 
 
-class MunicipalityRouting(CreatedAtMixin, Base):
+class MunicipalityRouting(Dated, CreatedAtMixin, Base):
     """A municipality's choice among the routing rule sets in force (dated), e.g. a 2009–14
     partnership with the local a-kasser or the 2027–29 trial. Without a row the national rule
     set for the date applies."""

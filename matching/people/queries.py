@@ -49,8 +49,7 @@ def _responsible_now(organisation_id: int, today: date) -> ColumnElement[bool]:
     return exists().where(
         ResponsibilityPeriod.jobseeker_id == Jobseeker.id,
         ResponsibilityPeriod.organisation_id == organisation_id,
-        ResponsibilityPeriod.valid_from <= today,
-        or_(ResponsibilityPeriod.valid_to.is_(None), ResponsibilityPeriod.valid_to > today),
+        ResponsibilityPeriod.valid_on(today),
     )
 
 
@@ -58,8 +57,7 @@ def _target_group_now(target_group: TargetGroup, today: date) -> ColumnElement[b
     return exists().where(
         TargetGroupPeriod.jobseeker_id == Jobseeker.id,
         TargetGroupPeriod.target_group == target_group,
-        TargetGroupPeriod.valid_from <= today,
-        or_(TargetGroupPeriod.valid_to.is_(None), TargetGroupPeriod.valid_to > today),
+        TargetGroupPeriod.valid_on(today),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matching.core.audit import Actor
@@ -146,8 +146,7 @@ def _routing_rows(session: Session, day: date) -> dict[int, list[MunicipalityRou
     rows = session.scalars(
         select(MunicipalityRouting)
         .where(
-            MunicipalityRouting.valid_from <= day,
-            or_(MunicipalityRouting.valid_to.is_(None), MunicipalityRouting.valid_to > day),
+            MunicipalityRouting.valid_on(day),
         )
         .order_by(MunicipalityRouting.valid_from.desc(), MunicipalityRouting.id.desc())
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matching.models import (
@@ -248,8 +248,7 @@ def load_rule_facts(
             session.execute(
                 select(TargetGroupPeriod.jobseeker_id, TargetGroupPeriod.target_group).where(
                     TargetGroupPeriod.jobseeker_id.in_(chunk),
-                    TargetGroupPeriod.valid_from <= day,
-                    or_(TargetGroupPeriod.valid_to.is_(None), TargetGroupPeriod.valid_to > day),
+                    TargetGroupPeriod.valid_on(day),
                 )
             ).all()
         )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matching.core.audit import Actor
@@ -71,11 +71,7 @@ def candidate_list_for(
                 select(ResponsibilityPeriod.jobseeker_id).where(
                     ResponsibilityPeriod.jobseeker_id.in_(people),
                     ResponsibilityPeriod.organisation_id == actor.organisation_id,
-                    ResponsibilityPeriod.valid_from <= today,
-                    or_(
-                        ResponsibilityPeriod.valid_to.is_(None),
-                        ResponsibilityPeriod.valid_to > today,
-                    ),
+                    ResponsibilityPeriod.valid_on(today),
                 )
             )
         )

@@ -97,7 +97,7 @@ RULES_VERSION: str = compute_rules_version()
 
 def rules_in_force(kind: VacancyKind, day: date) -> list[Rule]:
     """The rules of ``kind`` in force on ``day``, in table order (none for ordinary jobs)."""
-    return [rule for rule in RULES if kind in rule.kinds and rule.in_force(day)]
+    return [rule for rule in RULES if kind in rule.kinds and rule.valid_on(day)]
 
 
 def evaluate(person: PersonFacts, place: PlaceFacts, day: date) -> Eligibility:

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from matching.core.dates import valid_on
 from matching.rules.places.facts import LAB_IN_FORCE
 
 
@@ -19,9 +20,9 @@ class StaffCountBasis:
     unit: str  # "heads" or "fte"
     source: str
 
-    def in_force(self, day: date) -> bool:
+    def valid_on(self, day: date) -> bool:
         """True if ``day`` lies in ``[valid_from, valid_to)``."""
-        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+        return valid_on(day, self.valid_from, self.valid_to)
 
 
 RIMELIGHEDSKRAV_BASES: tuple[StaffCountBasis, ...] = (
@@ -39,7 +40,7 @@ RIMELIGHEDSKRAV_BASES: tuple[StaffCountBasis, ...] = (
 def staff_count_basis(day: date) -> StaffCountBasis:
     """The counting unit for ordinary staff on ``day``: heads before 2020, FTEs from 2020."""
     for basis in RIMELIGHEDSKRAV_BASES:
-        if basis.in_force(day):
+        if basis.valid_on(day):
             return basis
     raise ValueError(f"no rimelighedskrav basis in force on {day.isoformat()}")
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from matching.core.dates import add_months, age_on, format_date
+from matching.core.dates import add_months, age_on, format_date, valid_on
 from matching.models import (
     OrgKind,
     TargetGroup,
@@ -100,9 +100,9 @@ class RoutingRule:
     a_kasse_period: AKassePeriod | None = None
     min_age: int | None = None  # a-kasse period only from this age at the start of unemployment
 
-    def in_force(self, day: date) -> bool:
+    def valid_on(self, day: date) -> bool:
         """True if ``day`` lies in ``[valid_from, valid_to)``."""
-        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+        return valid_on(day, self.valid_from, self.valid_to)
 
 
 RULES: tuple[RoutingRule, ...] = (
@@ -262,7 +262,7 @@ def rule_in_force(rule_set: str, day: date) -> RoutingRule | None:
     """The rule of ``rule_set`` in force on ``day``; the national one when the set has none."""
     for wanted in (rule_set, NATIONAL):
         for rule in RULES:
-            if rule.rule_set == wanted and rule.in_force(day):
+            if rule.rule_set == wanted and rule.valid_on(day):
                 return rule
     return None
 

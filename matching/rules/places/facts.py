@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from matching.core.dates import valid_on
 from matching.models.enums import EducationLevel, TargetGroup, VacancyKind
 
 REFORM_2015 = date(2015, 1, 1)  # beskæftigelsesreformen (S13)
@@ -94,9 +95,9 @@ class Rule:
     description_da: str
     check: Check
 
-    def in_force(self, day: date) -> bool:
+    def valid_on(self, day: date) -> bool:
         """True if ``day`` lies in ``[valid_from, valid_to)``."""
-        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+        return valid_on(day, self.valid_from, self.valid_to)
 
 
 # Danish company-form suffixes, after dots are removed and spaces around "/" are closed.

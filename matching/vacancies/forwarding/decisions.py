@@ -150,8 +150,7 @@ def _responsible_for_match(organisation_id: int, today: date) -> ColumnElement[b
     return exists().where(
         ResponsibilityPeriod.jobseeker_id == Match.jobseeker_id,
         ResponsibilityPeriod.organisation_id == organisation_id,
-        ResponsibilityPeriod.valid_from <= today,
-        or_(ResponsibilityPeriod.valid_to.is_(None), ResponsibilityPeriod.valid_to > today),
+        ResponsibilityPeriod.valid_on(today),
     )
 
 
@@ -168,8 +167,7 @@ def listed_by_organisation(
             Match.vacancy_id == vacancy_id,
             Match.rank.is_not(None),
             Match.score >= min_score,
-            ResponsibilityPeriod.valid_from <= today,
-            or_(ResponsibilityPeriod.valid_to.is_(None), ResponsibilityPeriod.valid_to > today),
+            ResponsibilityPeriod.valid_on(today),
         )
         .group_by(ResponsibilityPeriod.organisation_id)
     )
