@@ -35,7 +35,7 @@ from matching.accounts import members as org_members
 from matching.accounts import passwords, throttling, tokens
 from matching.accounts import signup as employer_signup
 from matching.accounts.tokens import TokenPurpose
-from matching.core import notifications
+from matching.core import notifications, permissions
 from matching.core.errors import ValidationError
 from matching.core.mail import Message, Sender, sender_from_settings
 from matching.core.security import MIN_PASSWORD_CHARS
@@ -345,7 +345,7 @@ def _members_page(form: InviteForm, general_error: str | None = None):  # noqa: 
 
 
 @bp.route("/organisation/brugere", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@role_required(permissions.ADMINS)
 def members():  # noqa: ANN201 - Flask view
     """The organisation's users and roles, and the form inviting a colleague."""
     form = _invite_form()
@@ -398,7 +398,7 @@ def members():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/organisation/brugere/<int:membership_id>/fjern")
-@role_required(Role.ADMIN)
+@role_required(permissions.ADMINS)
 def remove_member(membership_id: int):  # noqa: ANN201 - Flask view
     """Remove one role of one user from the organisation (CSRF-checked POST)."""
     db = get_db()

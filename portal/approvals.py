@@ -14,8 +14,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length
 
 from matching.accounts import verification
+from matching.core import permissions
 from matching.core.errors import InvalidTransition, OutOfScope, PermissionDenied, ValidationError
-from matching.models import OrgKind, Role, Vacancy, VacancyStatus
+from matching.models import OrgKind, Vacancy, VacancyStatus
 from matching.referrals.workflow import MAX_REASON_CHARS
 from matching.vacancies import editing, lifecycle
 from matching.vacancies.forwarding.decisions import assign_owner
@@ -65,7 +66,7 @@ def _place(vacancy_id: int) -> Vacancy:
 
 
 @bp.get("")
-@role_required(Role.APPROVER)
+@role_required(permissions.APPROVERS)
 def queue():  # noqa: ANN201 - Flask view
     """Company places awaiting approval, oldest first, with their rimelighedskrav."""
     _require_jobcentre()
@@ -93,7 +94,7 @@ def _detail(vacancy: Vacancy, form: DecisionForm, *, general: str | None = None,
 
 
 @bp.get("/<int:vacancy_id>")
-@role_required(Role.APPROVER)
+@role_required(permissions.APPROVERS)
 def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
     """One application for a company place, with the decision form while it is pending."""
     _require_jobcentre()
@@ -101,7 +102,7 @@ def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/<int:vacancy_id>")
-@role_required(Role.APPROVER)
+@role_required(permissions.APPROVERS)
 def decide(vacancy_id: int):  # noqa: ANN201 - Flask view
     """Approve the place (it opens and is matched) or reject it with a reason."""
     _require_jobcentre()
@@ -166,7 +167,7 @@ def _employers_page(forms: dict | None = None, status: int = 200):  # noqa: ANN2
 
 
 @bp.get("/virksomheder")
-@role_required(Role.APPROVER)
+@role_required(permissions.APPROVERS)
 def employers():  # noqa: ANN201 - Flask view
     """Self-registered employers waiting to be confirmed (CVR and P-units checked)."""
     _require_jobcentre()
@@ -174,7 +175,7 @@ def employers():  # noqa: ANN201 - Flask view
 
 
 @bp.post("/virksomheder/<int:organisation_id>")
-@role_required(Role.APPROVER)
+@role_required(permissions.APPROVERS)
 def decide_employer(organisation_id: int):  # noqa: ANN201 - Flask view
     """Confirm the employer (its open vacancies become visible and are matched) or reject it."""
     _require_jobcentre()

@@ -32,7 +32,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from matching.accounts.throttling import login_throttled
 from matching.accounts.tokens import password_fingerprint
-from matching.core import audit
+from matching.core import audit, permissions
 from matching.core.audit import Actor
 from matching.core.errors import PermissionDenied
 from matching.core.security import (
@@ -161,9 +161,9 @@ def login_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def role_required(*roles: Role) -> Callable[[F], F]:
-    """Like :func:`login_required`, and the active role must be one of ``roles`` (else 403)."""
-    allowed = frozenset(roles)
+def role_required(allowed: frozenset[Role]) -> Callable[[F], F]:
+    """Like :func:`login_required`, and the active role must be one of ``allowed``, a role set
+    of :mod:`matching.core.permissions` (else 403)."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -384,4 +384,5 @@ def inject_auth() -> dict[str, Any]:
         "all_memberships": g.get("memberships", []),
         "logout_form": LogoutForm() if g.get("user") is not None else None,
         "Role": Role,
+        "permissions": permissions,
     }

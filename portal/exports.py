@@ -29,9 +29,10 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
+from matching.core import permissions
 from matching.core.errors import ValidationError
 from matching.fairs.exports import requests
-from matching.models import Export, ExportStatus, JobFair, Role
+from matching.models import Export, ExportStatus, JobFair
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.match_queue import redis_connection
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("exports", __name__)
 
-ROLES = (Role.ORGANISER, Role.ADMIN)
 FAIR_DETAIL_ENDPOINT = "fairs.fair_detail"
 NOT_SENT_MESSAGE = (
     "Eksporten er gemt, men kunne ikke sendes til behandling lige nu. Tryk »Send igen« om lidt."
@@ -159,14 +159,14 @@ def _fair_page(fair_id: int, form: ExportForm | None = None, errors=None, status
 
 
 @bp.get("/jobmesser/<int:fair_id>/eksporter")
-@role_required(*ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def fair_exports(fair_id: int):  # noqa: ANN201 - Flask view
     """The fair's exports, newest first, and the form to order a new one."""
     return _fair_page(fair_id)
 
 
 @bp.post("/jobmesser/<int:fair_id>/eksporter")
-@role_required(*ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def create_export(fair_id: int):  # noqa: ANN201 - Flask view
     """Order an export: saved as queued, then handed to a worker; on to its status page."""
     form = ExportForm()
@@ -193,7 +193,7 @@ def create_export(fair_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.get("/eksporter/<int:export_id>")
-@role_required(*ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def export_status(export_id: int):  # noqa: ANN201 - Flask view
     """One export: a progress bar that follows the work (jobbro.js polls the JSON below;
     without JavaScript, "Opdater" reloads), the download when done, "Prøv igen" when failed."""
@@ -214,7 +214,7 @@ def export_status(export_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.get("/eksporter/<int:export_id>/status.json")
-@role_required(*ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def export_status_json(export_id: int):  # noqa: ANN201 - Flask view
     """{status, status_label, progress, row_count, download_url} for the live progress bar."""
     export = requests.get_export(get_db(), current_actor(), export_id)
@@ -234,7 +234,7 @@ def export_status_json(export_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.get("/eksporter/<int:export_id>/hent")
-@role_required(*ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def download(export_id: int):  # noqa: ANN201 - Flask view
     """The file, as an attachment (audited); 410 with a Danish page once it has expired."""
     db = get_db()
@@ -265,7 +265,7 @@ def download(export_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/eksporter/<int:export_id>/igen")
-@role_required(*ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def retry(export_id: int):  # noqa: ANN201 - Flask view
     """Queue a failed export again, or send a queued one that never reached a worker."""
     db = get_db()

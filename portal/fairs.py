@@ -26,19 +26,17 @@ from werkzeug.wrappers import Response
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from matching.core import audit
+from matching.core import audit, permissions
 from matching.core.dates import today_dk
 from matching.core.errors import PermissionDenied, ValidationError
 from matching.fairs import overviews, participants, planning, shortlists
-from matching.models import AuditAction, JobFairVacancy, Role, TargetGroup
+from matching.models import AuditAction, JobFairVacancy, TargetGroup
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import page_arg, page_url_args
 
 bp = Blueprint("fairs", __name__)
 
-FAIR_ROLES = (Role.ORGANISER, Role.ADMIN, Role.EMPLOYER)
-ORGANISER_ROLES = (Role.ORGANISER, Role.ADMIN)
 PURPOSE = "jobmesse"  # audit purpose: inviting people to meet employers at a fair
 MORE_STEP = 10
 MORE_MAX = 100
@@ -78,7 +76,7 @@ def _messages(exc: ValidationError) -> list[str]:
 
 
 @bp.get("/jobmesser")
-@role_required(*FAIR_ROLES)
+@role_required(permissions.FAIR_READERS)
 def fair_list():  # noqa: ANN201 - Flask view
     """The organiser's fairs (upcoming first) or the employer's invitations."""
     db = get_db()
@@ -87,8 +85,8 @@ def fair_list():  # noqa: ANN201 - Flask view
     return render_template(
         "fairs/list.html",
         page=page,
-        employer=actor.role == Role.EMPLOYER.value,
-        can_create=planning.may_organise(db, actor),
+        employer=permissions.has_role(actor, permissions.EMPLOYERS),
+        can_create=permissions.may_organise_fairs(db, actor),
         status_labels=participants.STATUS_LABELS_DA,
         today=today_dk(),
         page_url_args=page_url_args,
@@ -115,12 +113,12 @@ def _show_errors(form: FairForm, exc: ValidationError) -> str | None:
 
 
 @bp.route("/jobmesser/ny", methods=["GET", "POST"])
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def fair_new():  # noqa: ANN201 - Flask view
     """Create a fair: name, date, place, target groups, municipalities, description."""
     db = get_db()
     actor = current_actor()
-    if not planning.may_organise(db, actor):
+    if not permissions.may_organise_fairs(db, actor):
         raise PermissionDenied("only organisers create job fairs")
     if request.method == "GET":
         form = FairForm(
@@ -142,7 +140,7 @@ def fair_new():  # noqa: ANN201 - Flask view
 
 
 @bp.route("/jobmesser/<int:fair_id>/rediger", methods=["GET", "POST"])
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def fair_edit(fair_id: int):  # noqa: ANN201 - Flask view
     """Edit the organiser's own fair (404 for anyone else's)."""
     db = get_db()
@@ -207,7 +205,7 @@ def _detail_page(
 
 
 @bp.get("/jobmesser/<int:fair_id>")
-@role_required(*FAIR_ROLES)
+@role_required(permissions.FAIR_READERS)
 def fair_detail(fair_id: int):  # noqa: ANN201 - Flask view
     """The fair: details, employers, vacancies with their shortlists, people on several lists;
     for an employer its answer and its own vacancies."""
@@ -215,7 +213,7 @@ def fair_detail(fair_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.route("/jobmesser/<int:fair_id>/virksomheder", methods=["GET", "POST"])
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def invite(fair_id: int):  # noqa: ANN201 - Flask view
     """Search verified employers by name or CVR (GET ``q``) and invite one (POST)."""
     db = get_db()
@@ -254,7 +252,7 @@ def invite(fair_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/jobmesser/<int:fair_id>/virksomheder/<int:employer_id>/fjern")
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def remove_employer(fair_id: int, employer_id: int):  # noqa: ANN201 - Flask view
     """Withdraw an invitation (refused while the company has vacancies on the fair)."""
     db = get_db()
@@ -269,7 +267,7 @@ def remove_employer(fair_id: int, employer_id: int):  # noqa: ANN201 - Flask vie
 
 
 @bp.post("/jobmesser/<int:fair_id>/svar")
-@role_required(Role.EMPLOYER)
+@role_required(permissions.EMPLOYERS)
 def respond(fair_id: int):  # noqa: ANN201 - Flask view
     """The employer accepts (``svar=ja``) or declines (``svar=nej``) the invitation."""
     db = get_db()
@@ -295,7 +293,7 @@ def respond(fair_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger")
-@role_required(*FAIR_ROLES)
+@role_required(permissions.FAIR_READERS)
 def attach(fair_id: int):  # noqa: ANN201 - Flask view
     """Register a vacancy for the fair (the organiser, or the employer for its own)."""
     db = get_db()
@@ -317,7 +315,7 @@ def attach(fair_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/fjern")
-@role_required(*FAIR_ROLES)
+@role_required(permissions.FAIR_READERS)
 def detach(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Take a vacancy off the fair, with its shortlist (refused while the list is locked)."""
     db = get_db()
@@ -407,7 +405,7 @@ def _locked(fair_id: int, vacancy_id: int) -> bool:
 
 
 @bp.get("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>")
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def shortlist(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """The vacancy's shortlist with the next candidates and people from the fair's other
     lists to add; each view is audited with the people shown."""
@@ -416,7 +414,7 @@ def shortlist(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/byg")
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def build(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Build or rebuild the list from the match list (``size`` people, default 20)."""
     db = get_db()
@@ -443,7 +441,7 @@ def build(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/tilfoej")
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Add someone: from the next candidates (``kilde=match``), a removed person again
     (``kilde=igen``; both need a reason only when the person is not on the match list), or
@@ -474,7 +472,7 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/personer/<int:jobseeker_id>/fjern")
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
     """Remove someone from the list (reason optional); a rebuild does not add them again."""
     db = get_db()
@@ -504,7 +502,7 @@ def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - 
 @bp.post(
     "/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/personer/<int:jobseeker_id>/inviteret"
 )
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
     """Mark a person on the list as invited (``inviteret=ja``) or not (``inviteret=nej``)."""
     db = get_db()
@@ -531,7 +529,7 @@ def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 -
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/laas")
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def lock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Lock the list: no rebuild, additions or removals until it is unlocked."""
     db = get_db()
@@ -544,7 +542,7 @@ def lock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/laas-op")
-@role_required(*ORGANISER_ROLES)
+@role_required(permissions.FAIR_ORGANISERS)
 def unlock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Unlock the list so it can be rebuilt and edited again."""
     db = get_db()

@@ -7,19 +7,19 @@ only read forms, call it and commit.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length
 
+from matching.core import permissions
 from matching.core.audit import Actor
-from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
-from matching.models import ForwardingState, Organisation, OrgKind, Role, Vacancy, VacancyStatus
+from matching.core.errors import InvalidTransition, ValidationError
+from matching.models import ForwardingState, Organisation, OrgKind, Vacancy, VacancyStatus
 from matching.referrals import workflow
 from matching.vacancies.forwarding import inbox as forwarding_inbox
 from matching.vacancies.forwarding import policy as forwarding_policy
 from matching.vacancies.forwarding.decisions import forward_manually, target_choices
-from matching.vacancies.forwarding.policy import SERVICE_KINDS
 from portal.app import get_db
 from portal.auth import current_actor, role_required
 
@@ -85,14 +85,14 @@ def _inbox_page(*, errors=None, typed=None, status: int = 200):  # noqa: ANN001,
 
 
 @bp.get("/videregivne")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def inbox():  # noqa: ANN201 - Flask view
     """Vacancies forwarded to the counsellor's organisation: waiting ones first, then answered."""
     return _inbox_page()
 
 
 @bp.post("/videregivne/<int:forwarding_id>/accepter")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def accept(forwarding_id: int):  # noqa: ANN201 - Flask view
     """Accept a forwarded vacancy; the organisation's counsellors then refer as usual."""
     db = get_db()
@@ -110,7 +110,7 @@ def accept(forwarding_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/videregivne/<int:forwarding_id>/retur")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def give_back(forwarding_id: int):  # noqa: ANN201 - Flask view
     """Return a forwarded vacancy with a reason (the owner will not forward it here again)."""
     form = ReturnForm()
@@ -146,7 +146,7 @@ def vacancy_panel(
 ) -> dict | None:
     """What the vacancy page shows about forwarding: the timeline to the owner's and the
     receivers' counsellors, and the form to forward by hand to the owner's. None for others."""
-    if actor.role != Role.COUNSELLOR.value:
+    if not permissions.has_role(actor, permissions.COUNSELLORS):
         return None
     db = get_db()
     rows = forwarding_inbox.forwardings_for_vacancy(db, actor, vacancy)
@@ -177,7 +177,7 @@ def vacancy_panel(
 
 
 @bp.post("/stillinger/<int:vacancy_id>/videregiv")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def forward(vacancy_id: int):  # noqa: ANN201 - Flask view
     """The owner's counsellor forwards the vacancy by hand to a chosen organisation."""
     from portal.vacancies import detail_page
@@ -209,14 +209,11 @@ def forward(vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 def _service_organisation() -> Organisation:
-    organisation: Organisation = g.membership.organisation
-    if organisation.kind not in SERVICE_KINDS:
-        raise PermissionDenied("forwarding rules are for a-kasser and jobcentres")
-    return organisation
+    return permissions.require_forwarding_admin(get_db(), current_actor())
 
 
 @bp.route("/organisation/videregivelse", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@role_required(permissions.ADMINS)
 def policy():  # noqa: ANN201 - Flask view
     """An administrator of an a-kasse or jobcentre edits when and to whom it forwards."""
     organisation = _service_organisation()

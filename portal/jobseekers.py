@@ -13,7 +13,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching.core import audit, dates
+from matching.core import audit, dates, permissions
 from matching.models import AuditAction, ReferralState, Role, TargetGroup
 from matching.people import responsibility
 from matching.people.queries import MAX_SEARCH_CHARS, get_jobseeker_for, visible_jobseekers
@@ -32,7 +32,7 @@ PURPOSE = "sagsbehandling"
 
 
 @bp.get("/")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def caseload():  # noqa: ANN201 - Flask view
     """The caseload: 50 per page, search by name/pseudonym/postal code, target group filter."""
     db = get_db()
@@ -70,7 +70,7 @@ def caseload():  # noqa: ANN201 - Flask view
 
 
 @bp.get("/overdragne")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def handed_over():  # noqa: ANN201 - Flask view
     """People the organisation handed over in the last 90 days, by pseudonym only: it is no
     longer responsible for them, so no name, CV or handover note."""
@@ -150,14 +150,14 @@ def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 20
 
 
 @bp.get("/<int:jobseeker_id>")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def detail(jobseeker_id: int):  # noqa: ANN201 - Flask view
     """One jobseeker with CV, suggestions and referrals (404 outside scope)."""
     return _detail_page(jobseeker_id)
 
 
 @bp.post("/<int:jobseeker_id>/henvisninger/<int:referral_id>")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def referral_update(jobseeker_id: int, referral_id: int):  # noqa: ANN201 - Flask view
     """The counsellor records what happened to a referral: interview, hired, the person
     declined, or the referral is withdrawn (a reason for the last two)."""

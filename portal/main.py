@@ -7,12 +7,11 @@ from datetime import timedelta
 from flask import Blueprint, g, render_template
 
 from matching.accounts import members
-from matching.core import audit
+from matching.core import audit, permissions
 from matching.fairs import planning
 from matching.models import AuditAction, OrgKind, Role, VacancyStatus, utcnow
 from matching.people.queries import caseload_count, newest_jobseekers
 from matching.vacancies.forwarding import inbox
-from matching.vacancies.forwarding.policy import SERVICE_KINDS
 from matching.vacancies.queries import count_vacancies, visible_vacancies
 from portal.app import get_db
 from portal.auth import current_actor, login_required
@@ -66,11 +65,11 @@ def home():  # noqa: ANN201 - Flask view
     kind = g.membership.organisation.kind
     if (
         role is Role.ORGANISER or (role is Role.ADMIN and kind is OrgKind.JOB_FAIR_ORGANISER)
-    ) and planning.may_organise(db, actor):
+    ) and permissions.may_organise_fairs(db, actor):
         context["upcoming_fairs"] = planning.fairs_for(
             db, actor, upcoming_only=True, per_page=UPCOMING_FAIRS_ON_HOME
         )
-    if role in (Role.COUNSELLOR, Role.ADMIN) and kind in SERVICE_KINDS:
+    if permissions.may_see_forwarding_results(actor, kind):
         since = utcnow() - timedelta(days=FORWARDING_STATS_DAYS)
         context["forwarding_stats"] = inbox.stats(db, g.membership.organisation_id, since)
         context["forwarding_days"] = FORWARDING_STATS_DAYS

@@ -10,7 +10,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from matching.core import audit
+from matching.core import audit, permissions
 from matching.core.errors import ValidationError
 from matching.models import (
     AuditAction,
@@ -39,12 +39,11 @@ from portal.referral_events import apply_from_form
 
 bp = Blueprint("vacancies", __name__, url_prefix="/stillinger")
 
-VACANCY_ROLES = (Role.EMPLOYER, Role.COUNSELLOR, Role.APPROVER)
 PURPOSE = "formidling"  # audit purpose: matching people to a concrete job
 
 
 @bp.get("/")
-@role_required(*VACANCY_ROLES)
+@role_required(permissions.VACANCY_READERS)
 def vacancy_list():  # noqa: ANN201 - Flask view
     """Paginated list, filterable by kind and (where more than one is visible) status."""
     db = get_db()
@@ -55,7 +54,7 @@ def vacancy_list():  # noqa: ANN201 - Flask view
     page = visible_vacancies(db, actor, kind=kind, status=status, page=page_arg())
     referred = (
         referred_counts(db, actor, [v.id for v in page.items])
-        if actor.role == Role.EMPLOYER.value
+        if permissions.has_role(actor, permissions.EMPLOYERS)
         else {}
     )
     return render_template(
@@ -71,7 +70,7 @@ def vacancy_list():  # noqa: ANN201 - Flask view
 
 
 @bp.get("/<int:vacancy_id>")
-@role_required(*VACANCY_ROLES)
+@role_required(permissions.VACANCY_READERS)
 def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
     """One vacancy or company place (404 and an audit entry outside the user's scope)."""
     return detail_page(vacancy_id)
@@ -92,7 +91,7 @@ def detail_page(
     vacancy = get_vacancy_for(get_db(), actor, vacancy_id)
     events = (
         lifecycle.allowed_events(vacancy, Role.EMPLOYER.value)
-        if actor.role == Role.EMPLOYER.value
+        if permissions.has_role(actor, permissions.EMPLOYERS)
         else []
     )
     html = render_template(
@@ -183,7 +182,7 @@ def _back_to_candidate(vacancy_id: int, jobseeker_id: int):  # noqa: ANN202 - a 
 
 
 @bp.get("/<int:vacancy_id>/kandidater")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def candidates(vacancy_id: int):  # noqa: ANN201 - Flask view
     """The vacancy's ranked candidates from the stored match list, with their explanations.
 
@@ -194,7 +193,7 @@ def candidates(vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/<int:vacancy_id>/kandidater/<int:jobseeker_id>/vurdering")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def review(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
     """Accept or reject a candidate (reason required to reject or to accept off the list)."""
     form = ReviewForm()
@@ -223,7 +222,7 @@ def review(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
 
 
 @bp.post("/<int:vacancy_id>/kandidater/<int:jobseeker_id>/henvis")
-@role_required(Role.COUNSELLOR)
+@role_required(permissions.COUNSELLORS)
 def refer(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
     """Refer (henvis) the person to the vacancy; the referral is sent at once."""
     form = ReferForm()
@@ -299,14 +298,14 @@ def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 20
 
 
 @bp.get("/<int:vacancy_id>/henvisninger")
-@role_required(Role.EMPLOYER)
+@role_required(permissions.EMPLOYERS)
 def referred(vacancy_id: int):  # noqa: ANN201 - Flask view
     """The employer's referred candidates for its own vacancy, with outcome forms."""
     return _referred_page(vacancy_id)
 
 
 @bp.post("/<int:vacancy_id>/henvisninger/<int:referral_id>")
-@role_required(Role.EMPLOYER)
+@role_required(permissions.EMPLOYERS)
 def referral_outcome(vacancy_id: int, referral_id: int):  # noqa: ANN201 - Flask view
     """The employer records an outcome: interview, hired or rejected (with a reason)."""
     db = get_db()

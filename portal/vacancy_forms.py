@@ -25,11 +25,11 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from matching.core import permissions
 from matching.core.errors import InvalidTransition, ValidationError
 from matching.models import (
     Occupation,
     PNumber,
-    Role,
     Vacancy,
     VacancyKind,
     VacancyStatus,
@@ -105,7 +105,7 @@ def _suggester() -> LexicalSuggester:
 
 
 @bp.get("/erhverv-forslag")
-@role_required(Role.EMPLOYER, Role.COUNSELLOR, Role.APPROVER)
+@role_required(permissions.VACANCY_READERS)
 def occupation_suggestions():  # noqa: ANN201 - Flask view
     """JSON ``[{uri, isco_code, label, score}]``: the best occupations for ``?titel=``."""
     try:
@@ -291,7 +291,7 @@ def _saved_message(vacancy: Vacancy, previous: VacancyStatus | None) -> str:
 
 
 @bp.route("/ny", methods=["GET", "POST"])
-@role_required(Role.EMPLOYER)
+@role_required(permissions.EMPLOYERS)
 def create():  # noqa: ANN201 - Flask view
     """Choose the kind (ordinary vacancy or a company place), then fill in the form."""
     kind = enum_arg("type", VacancyKind)
@@ -315,7 +315,7 @@ def create():  # noqa: ANN201 - Flask view
 
 
 @bp.route("/<int:vacancy_id>/rediger", methods=["GET", "POST"])
-@role_required(Role.EMPLOYER)
+@role_required(permissions.EMPLOYERS)
 def edit(vacancy_id: int):  # noqa: ANN201 - Flask view
     """Edit the employer's own vacancy or place (404 and an audit entry for anyone else's)."""
     vacancy = get_vacancy_for(get_db(), current_actor(), vacancy_id)
@@ -340,7 +340,7 @@ STATUS_MESSAGES = {
 
 
 @bp.post("/<int:vacancy_id>/status")
-@role_required(Role.EMPLOYER)
+@role_required(permissions.EMPLOYERS)
 def change_status(vacancy_id: int):  # noqa: ANN201 - Flask view
     """Publish, pause, resume, close (after a confirmation), reopen or mark as filled."""
     db = get_db()

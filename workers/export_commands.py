@@ -123,7 +123,7 @@ def _actor(session, email: str, fair_id: int):  # noqa: ANN001, ANN202 - Session
     from sqlalchemy import func, select
 
     from matching.core.audit import Actor
-    from matching.fairs.exports.requests import ORGANISER_ROLES
+    from matching.core.permissions import FAIR_ORGANISERS
     from matching.models import JobFair, User
 
     user = session.scalar(
@@ -137,7 +137,7 @@ def _actor(session, email: str, fair_id: int):  # noqa: ANN001, ANN202 - Session
     for membership in user.memberships:
         if (
             membership.organisation_id == fair.organiser_id
-            and membership.role in ORGANISER_ROLES
+            and membership.role in FAIR_ORGANISERS
             and membership.organisation.active
         ):
             return Actor(user.id, membership.organisation_id, membership.role.value)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.core import audit
+from matching.core import audit, permissions
 from matching.core.audit import Actor
 from matching.core.errors import PermissionDenied, ValidationError
 from matching.models import (
@@ -24,7 +24,6 @@ from matching.models import (
     Membership,
     Organisation,
     OrgKind,
-    Role,
     Vacancy,
     utcnow,
 )
@@ -39,19 +38,9 @@ def verified_employer() -> ColumnElement[bool]:
     )
 
 
-def _require_jobcentre_approver(session: Session, actor: Actor) -> None:
-    organisation = session.get(Organisation, actor.organisation_id or 0)
-    if (
-        actor.role != Role.APPROVER.value
-        or organisation is None
-        or organisation.kind is not OrgKind.JOBCENTRE
-    ):
-        raise PermissionDenied("only approvers at a jobcentre confirm employers")
-
-
 def unverified_employers(session: Session, actor: Actor) -> Sequence[Organisation]:
     """Active self-registered employers waiting for confirmation, oldest first."""
-    _require_jobcentre_approver(session, actor)
+    permissions.require_jobcentre_approver(session, actor)
     return session.scalars(
         select(Organisation)
         .where(
@@ -68,7 +57,7 @@ def unverified_employers(session: Session, actor: Actor) -> Sequence[Organisatio
 
 
 def _pending(session: Session, actor: Actor, organisation_id: int) -> Organisation:
-    _require_jobcentre_approver(session, actor)
+    permissions.require_jobcentre_approver(session, actor)
     organisation = session.get(Organisation, organisation_id)
     if (
         organisation is None

@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from matching.core import permissions
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, ValidationError
@@ -18,7 +19,7 @@ from matching.core.geo import municipality_name
 from matching.fairs import shortlists
 from matching.fairs.exports.rows import district_name, employer_reasons
 from matching.fairs.participants import _fair_vacancy, _matchable, attachable_vacancies
-from matching.fairs.planning import ACCEPTED, _counts, _invitation, _role, get_fair, organiser_fair
+from matching.fairs.planning import ACCEPTED, _counts, _invitation, get_fair, organiser_fair
 from matching.fairs.shortlists import SOURCE_MANUAL, SOURCE_MATCH
 from matching.models import (
     CV,
@@ -257,7 +258,7 @@ def fair_overview(
 ) -> FairOverview:
     """The fair's page for its organiser or an invited employer (OutOfScope otherwise)."""
     fair = get_fair(session, actor, fair_id)
-    organiser = _role(actor) is not Role.EMPLOYER
+    organiser = permissions.role_of(actor) is not Role.EMPLOYER
     invitation = None if organiser else _invitation(session, fair.id, actor.organisation_id or 0)
     query = (
         select(JobFairVacancy, Vacancy)

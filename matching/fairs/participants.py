@@ -43,7 +43,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from matching.core import notifications
+from matching.core import notifications, permissions
 from matching.core.audit import Actor, record
 from matching.core.dates import format_long_date
 from matching.core.errors import OutOfScope, ValidationError
@@ -55,7 +55,6 @@ from matching.fairs.planning import (
     _employer_invitation,
     _invitation,
     _require_upcoming,
-    _role,
     organiser_fair,
 )
 from matching.models import (
@@ -379,7 +378,7 @@ def attach_vacancy(
     attaches its own open vacancy once it has accepted (another company's vacancy is "not
     found"). The vacancy must be matchable (open; a company place approved). Audited.
     """
-    if _role(actor) is Role.EMPLOYER:
+    if permissions.role_of(actor) is Role.EMPLOYER:
         invitation = _employer_invitation(session, actor, fair_id)
         fair = session.get(JobFair, fair_id)
         assert fair is not None
@@ -439,7 +438,7 @@ def attach_vacancy(
 def detach_vacancy(session: Session, actor: Actor, fair_id: int, vacancy_id: int) -> None:
     """Take a vacancy off the fair, with its shortlist (the organiser, or the employer for its
     own vacancy). A locked shortlist must be unlocked first. Audited with the list's size."""
-    if _role(actor) is Role.EMPLOYER:
+    if permissions.role_of(actor) is Role.EMPLOYER:
         _employer_invitation(session, actor, fair_id)
         vacancy = session.get(Vacancy, vacancy_id)
         if vacancy is None or vacancy.employer_id != actor.organisation_id:
@@ -462,7 +461,7 @@ def detach_vacancy(session: Session, actor: Actor, fair_id: int, vacancy_id: int
 def attachable_vacancies(session: Session, actor: Actor, fair_id: int) -> list[Vacancy]:
     """Matchable vacancies that could be attached and are not yet: for the organiser, those
     of invited or accepted employers; for an employer, its own."""
-    if _role(actor) is Role.EMPLOYER:
+    if permissions.role_of(actor) is Role.EMPLOYER:
         _employer_invitation(session, actor, fair_id)
         owner = Vacancy.employer_id == actor.organisation_id
     else:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.core import dates
+from matching.core import dates, permissions
 from matching.core.audit import Actor, record
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
@@ -23,7 +23,6 @@ from matching.models import (
     JobFairEmployer,
     JobFairVacancy,
     Organisation,
-    OrgKind,
     Role,
     ShortlistEntry,
     TargetGroup,
@@ -51,39 +50,7 @@ FAIR_PAGE_SIZE = 20
 FIELDS = ("name", "held_on", "place", "target_groups", "municipality_codes", "description")
 
 
-ORGANISER_KINDS = frozenset({OrgKind.JOB_FAIR_ORGANISER, OrgKind.JOBCENTRE, OrgKind.A_KASSE})
-
-
-ORGANISER_ROLES = frozenset({Role.ORGANISER, Role.ADMIN})
-
-
 HELD_MESSAGE = "Messen er afholdt, så den kan ikke længere ændres på den måde."
-
-
-def _role(actor: Actor) -> Role | None:
-    try:
-        return Role(actor.role) if actor.role else None
-    except ValueError:
-        return None
-
-
-def _organiser_organisation(session: Session, actor: Actor) -> Organisation:
-    """The actor's organisation, if the actor may organise fairs; PermissionDenied otherwise."""
-    if _role(actor) not in ORGANISER_ROLES or actor.organisation_id is None:
-        raise PermissionDenied(f"role {actor.role!r} may not organise job fairs")
-    organisation = session.get(Organisation, actor.organisation_id)
-    if organisation is None or not organisation.active or organisation.kind not in ORGANISER_KINDS:
-        raise PermissionDenied("only job-fair organisers, jobcentres and a-kasser organise fairs")
-    return organisation
-
-
-def may_organise(session: Session, actor: Actor) -> bool:
-    """Whether the actor may create fairs (to show or hide "Opret jobmesse")."""
-    try:
-        _organiser_organisation(session, actor)
-    except PermissionDenied:
-        return False
-    return True
 
 
 def organiser_fair(session: Session, actor: Actor, fair_id: int) -> JobFair:
@@ -92,7 +59,7 @@ def organiser_fair(session: Session, actor: Actor, fair_id: int) -> JobFair:
     Raises :class:`PermissionDenied` for a role that never organises, :class:`OutOfScope` for
     an unknown fair or another organisation's (so the two cannot be told apart).
     """
-    _organiser_organisation(session, actor)
+    permissions.require_fair_organiser(session, actor)
     fair = session.get(JobFair, fair_id)
     if fair is None or fair.organiser_id != actor.organisation_id:
         raise OutOfScope("job_fair", fair_id, exists=fair is not None)
@@ -109,7 +76,7 @@ def _invitation(session: Session, fair_id: int, employer_id: int) -> JobFairEmpl
 
 def _employer_invitation(session: Session, actor: Actor, fair_id: int) -> JobFairEmployer:
     """The employer's own invitation to the fair; OutOfScope when the company is not invited."""
-    if _role(actor) is not Role.EMPLOYER or actor.organisation_id is None:
+    if not permissions.has_role(actor, permissions.EMPLOYERS):
         raise OutOfScope("job_fair", fair_id, exists=session.get(JobFair, fair_id) is not None)
     row = _invitation(session, fair_id, actor.organisation_id)
     if row is None:
@@ -120,7 +87,7 @@ def _employer_invitation(session: Session, actor: Actor, fair_id: int) -> JobFai
 def get_fair(session: Session, actor: Actor, fair_id: int) -> JobFair:
     """The fair, for its organiser organisation or an invited employer; :class:`OutOfScope`
     (404) for anyone else, whether or not the fair exists."""
-    if _role(actor) is Role.EMPLOYER:
+    if permissions.role_of(actor) is Role.EMPLOYER:
         _employer_invitation(session, actor, fair_id)
         fair = session.get(JobFair, fair_id)
         assert fair is not None
@@ -330,7 +297,7 @@ def create_fair(
     today: date | None = None,
 ) -> JobFair:
     """Create a fair for the actor's organisation (organisers only). Audited; flushes."""
-    organisation = _organiser_organisation(session, actor)
+    organisation = permissions.require_fair_organiser(session, actor)
     fields = _checked_fields(
         name, held_on, place, target_groups, municipality_codes, description,
         today=today, previous_day=None,
@@ -440,15 +407,15 @@ def fairs_for(
     fairs with counts of employers, vacancies and shortlisted people; an employer's
     invitations with its answer. Anyone else: :class:`PermissionDenied`."""
     today = today or today_dk()
-    role = _role(actor)
-    if role is Role.EMPLOYER and actor.organisation_id is not None:
+    employer = permissions.has_role(actor, permissions.EMPLOYERS)
+    if employer:
         query = (
             select(JobFair)
             .join(JobFairEmployer, JobFairEmployer.job_fair_id == JobFair.id)
             .where(JobFairEmployer.employer_id == actor.organisation_id)
         )
     else:
-        organisation = _organiser_organisation(session, actor)
+        organisation = permissions.require_fair_organiser(session, actor)
         query = select(JobFair).where(JobFair.organiser_id == organisation.id)
     if upcoming_only:
         query = query.where(JobFair.held_on >= today)
@@ -458,7 +425,7 @@ def fairs_for(
     if not ids:
         return Page(items=[], total=total, page=page, per_page=per_page)
 
-    if role is Role.EMPLOYER:
+    if employer:
         invitations = {
             row.job_fair_id: row
             for row in session.scalars(
@@ -523,7 +490,7 @@ def fairs_for(
 
 def unanswered_invitations(session: Session, actor: Actor, *, today: date | None = None) -> int:
     """How many upcoming fairs the employer's company has not answered yet (0 for others)."""
-    if _role(actor) is not Role.EMPLOYER or actor.organisation_id is None:
+    if not permissions.has_role(actor, permissions.EMPLOYERS):
         return 0
     return (
         session.scalar(

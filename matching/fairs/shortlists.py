@@ -33,7 +33,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor, record
-from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
+from matching.core.errors import OutOfScope, ValidationError
 from matching.fairs.participants import _fair_vacancy
 from matching.fairs.planning import organiser_fair
 from matching.models import (
@@ -42,7 +42,6 @@ from matching.models import (
     JobFairVacancy,
     Jobseeker,
     Match,
-    Role,
     ShortlistEntry,
     TargetGroup,
     TargetGroupPeriod,
@@ -122,34 +121,14 @@ SOURCE_MANUAL = "manual"
 OBJECT_TYPE = "shortlist_entry"
 
 
-ORGANISER_ROLES = frozenset({Role.ORGANISER, Role.ADMIN})
-
-
 @dataclass(frozen=True)
 class _Context:
     fair: JobFair
     fair_vacancy: JobFairVacancy
 
 
-def _require_organiser(session: Session, actor: Actor, fair_id: int) -> JobFair:
-    """The fair, if the actor is an organiser/admin of its organiser organisation."""
-    try:
-        role = Role(actor.role) if actor.role else None
-    except ValueError:
-        role = None
-    if role not in ORGANISER_ROLES or actor.organisation_id is None:
-        raise PermissionDenied(f"role {actor.role!r} may not manage shortlists")
-    fair = session.get(JobFair, fair_id)
-    if fair is None:
-        raise OutOfScope("job_fair", fair_id, exists=False)
-    if fair.organiser_id != actor.organisation_id:
-        # "Not found", as for a fair that does not exist: another organiser learns nothing.
-        raise OutOfScope("job_fair", fair_id, exists=True)
-    return fair
-
-
 def _context(session: Session, actor: Actor, fair_id: int, vacancy_id: int) -> _Context:
-    fair = _require_organiser(session, actor, fair_id)
+    fair = organiser_fair(session, actor, fair_id)
     fair_vacancy = session.scalar(
         select(JobFairVacancy).where(
             JobFairVacancy.job_fair_id == fair.id, JobFairVacancy.vacancy_id == vacancy_id
@@ -543,7 +522,7 @@ def unlock(session: Session, actor: Actor, fair_id: int, vacancy_id: int) -> Job
 def people_on_several_shortlists(session: Session, actor: Actor, fair_id: int) -> dict[int, int]:
     """``{jobseeker_id: number of this fair's shortlists}`` for people on two or more
     (removed entries not counted), so the organiser sees who would be invited many times."""
-    fair = _require_organiser(session, actor, fair_id)
+    fair = organiser_fair(session, actor, fair_id)
     rows = session.execute(
         select(ShortlistEntry.jobseeker_id, func.count())
         .join(JobFairVacancy, JobFairVacancy.id == ShortlistEntry.job_fair_vacancy_id)

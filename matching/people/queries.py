@@ -15,20 +15,16 @@ from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope
 from matching.core.paging import DEFAULT_PAGE_SIZE, Page, _paginate
-from matching.core.permissions import _require_role
+from matching.core.permissions import COUNSELLORS, require_role
 from matching.models import (
     CV,
     Jobseeker,
     ResponsibilityPeriod,
-    Role,
     TargetGroup,
     TargetGroupPeriod,
 )
 
 MAX_SEARCH_CHARS = 100
-
-
-JOBSEEKER_ROLES = frozenset({Role.COUNSELLOR})
 
 
 def full_cv_options() -> list:
@@ -82,7 +78,7 @@ def visible_jobseekers_query(
     today: date | None = None,
 ) -> Select[tuple[Jobseeker]]:
     """The actor's caseload as a query (active jobseekers, newest first)."""
-    _require_role(actor, JOBSEEKER_ROLES)
+    require_role(actor, COUNSELLORS, "see jobseekers")
     assert actor.organisation_id is not None
     today = today or today_dk()
     query = select(Jobseeker).where(
@@ -135,7 +131,7 @@ def get_jobseeker_for(
 
     Raises :class:`OutOfScope` (404) otherwise, whether or not the jobseeker exists.
     """
-    _require_role(actor, JOBSEEKER_ROLES)
+    require_role(actor, COUNSELLORS, "see jobseekers")
     assert actor.organisation_id is not None
     today = today or today_dk()
     jobseeker = session.scalar(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.paging import DEFAULT_PAGE_SIZE, Page, _paginate
-from matching.core.permissions import _require_role
+from matching.core.permissions import COUNSELLORS, require_role
 from matching.models import (
     Handover,
     Jobseeker,
@@ -20,7 +20,7 @@ from matching.models import (
     Organisation,
     OrgKind,
 )
-from matching.people.queries import JOBSEEKER_ROLES, get_jobseeker_for
+from matching.people.queries import get_jobseeker_for
 from matching.rules.routing import NATIONAL, Decision, RoutingFacts, decide
 
 HANDOVER_LIST_DAYS = 90
@@ -59,7 +59,7 @@ def handovers_from_organisation(
     The organisation is no longer responsible for these people: only the pseudonym is loaded
     with each row (no name, no CV), and the note stays with the receiving organisation.
     """
-    _require_role(actor, JOBSEEKER_ROLES)
+    require_role(actor, COUNSELLORS, "see jobseekers")
     today = today or today_dk()
     query = (
         select(Handover)

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session, selectinload
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.paging import Page
-from matching.core.permissions import _require_role
+from matching.core.permissions import COUNSELLORS, require_role
 from matching.models import (
     Match,
     MatchRun,
     ResponsibilityPeriod,
     Vacancy,
 )
-from matching.people.queries import JOBSEEKER_ROLES, get_jobseeker_for
+from matching.people.queries import get_jobseeker_for
 from matching.vacancies.queries import _vacancy_scope, get_vacancy_for
 
 CANDIDATE_PAGE_SIZE = 25
@@ -52,7 +52,7 @@ def candidate_list_for(
     The vacancy must be visible to the actor (404 otherwise). Reads stored rows only: the
     list is computed by the worker, never while the counsellor waits.
     """
-    _require_role(actor, JOBSEEKER_ROLES)
+    require_role(actor, COUNSELLORS, "see jobseekers")
     assert actor.organisation_id is not None
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     today = today or today_dk()

@@ -9,13 +9,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.core.audit import Actor
 from matching.core.errors import OutOfScope
-from matching.core.permissions import _require_role
+from matching.core.permissions import EMPLOYERS, require_role
 from matching.models import (
     CV,
     Jobseeker,
     Referral,
     ReferralState,
-    Role,
     Vacancy,
 )
 from matching.people.queries import get_jobseeker_for
@@ -25,7 +24,7 @@ from matching.vacancies.queries import get_vacancy_for
 def referred_counts(session: Session, actor: Actor, vacancy_ids: Sequence[int]) -> dict[int, int]:
     """Referrals sent to each of the employer's own vacancies, in one grouped query (a
     proposal not yet sent stays internal; other employers' vacancies count nothing)."""
-    _require_role(actor, frozenset({Role.EMPLOYER}))
+    require_role(actor, EMPLOYERS, "see referrals to a vacancy")
     if not vacancy_ids:
         return {}
     rows = session.execute(
@@ -46,8 +45,7 @@ def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> l
 
     Raises :class:`OutOfScope` for another employer's vacancy.
     """
-    role = _require_role(actor, frozenset({Role.EMPLOYER}))
-    assert role is Role.EMPLOYER
+    require_role(actor, EMPLOYERS, "see referrals to a vacancy")
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     return list(
         session.scalars(
@@ -73,7 +71,7 @@ def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> l
 
 def get_referral_for_employer(session: Session, actor: Actor, referral_id: int) -> Referral:
     """One sent referral to the actor's own vacancy; :class:`OutOfScope` otherwise."""
-    _require_role(actor, frozenset({Role.EMPLOYER}))
+    require_role(actor, EMPLOYERS, "see referrals to a vacancy")
     referral = session.scalar(
         select(Referral)
         .join(Vacancy, Vacancy.id == Referral.vacancy_id)

@@ -30,10 +30,10 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.core import audit, dates, geo
+from matching.core import audit, dates, geo, permissions
 from matching.core.audit import Actor
 from matching.core.dates import format_date
-from matching.core.errors import PermissionDenied, ValidationError
+from matching.core.errors import ValidationError
 from matching.models import (
     ApprovalStatus,
     AuditAction,
@@ -47,7 +47,7 @@ from matching.models import (
 from matching.models.vacancies import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS
 from matching.rules import eligibility
 from matching.rules import rimelighedskrav as rimelighedskrav_rules
-from matching.vacancies.lifecycle import EMPLOYER, STATEMENT_REQUIRED, TRANSITIONS, S, _apply
+from matching.vacancies.lifecycle import STATEMENT_REQUIRED, TRANSITIONS, S, _apply
 from matching.vacancies.queries import get_vacancy_for
 
 E = TypeVar("E", VacancyKind, WorkingTime)
@@ -435,12 +435,6 @@ def _rule_refusals(facts: eligibility.PlaceFacts, today: date) -> dict[str, str]
     return found
 
 
-def _require_employer(actor: Actor) -> int:
-    if actor.role != EMPLOYER or actor.organisation_id is None:
-        raise PermissionDenied(f"role {actor.role!r} may not create or edit vacancies")
-    return actor.organisation_id
-
-
 def _same(old: object, new: object) -> bool:
     """Equal values; numbers by value (the database gives Decimal, the form may give int)."""
     numbers = (int, float, Decimal)
@@ -502,7 +496,7 @@ def create_vacancy(
 
     ``publish`` then publishes an ordinary vacancy or submits a place for approval.
     """
-    employer_id = _require_employer(actor)
+    employer_id = permissions.require_employer(actor)
     today = today or dates.today_dk()
     strict = publish and data.kind.is_company_place
     occupation = _check(session, employer_id, data, today=today, current=None, strict=strict)
@@ -553,7 +547,7 @@ def update_vacancy(
     An approved place whose rule fields changed goes back to the jobcentre for approval.
     ``publish`` then publishes a draft or (re)submits a draft or rejected place.
     """
-    employer_id = _require_employer(actor)
+    employer_id = permissions.require_employer(actor)
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     today = today or dates.today_dk()
     event = publish_event(vacancy) if publish else None

@@ -6,19 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.core import audit, dates
+from matching.core import audit, dates, permissions
 from matching.core.audit import Actor
 from matching.core.dates import format_date
 from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from matching.models import (
     ApprovalStatus,
     AuditAction,
-    Membership,
-    Organisation,
-    OrgKind,
     Role,
     Vacancy,
     VacancyKind,
@@ -167,7 +163,7 @@ def _apply(
     if actor.role != transition.role:
         raise PermissionDenied(f"role {actor.role!r} may not {event!r} a vacancy")
     if transition.role == APPROVER:
-        _check_approver(session, actor, vacancy)
+        permissions.require_place_approver(session, actor, vacancy)
     reason = reason.strip()
     if transition.reason_required and not reason:
         raise ValidationError({"reason": "Skriv en begrundelse."})
@@ -231,21 +227,3 @@ def _apply(
         inbox.withdraw_for_vacancy(
             session, vacancy, WITHDRAWING_FORWARDINGS[transition.to], actor=actor, now=now
         )
-
-
-def _check_approver(session: Session, actor: Actor, vacancy: Vacancy) -> None:
-    """Only a jobcentre approves places, and never a place of its own organisation."""
-    organisation = session.get(Organisation, actor.organisation_id or 0)
-    if organisation is None or organisation.kind is not OrgKind.JOBCENTRE:
-        raise PermissionDenied("only a jobcentre approves company places")
-    if vacancy.employer_id == actor.organisation_id or vacancy.created_by_id == actor.user_id:
-        raise PermissionDenied("an organisation may not approve its own company place")
-    # A person with any role at the employer decides nothing about its places (conflict of
-    # interest), whichever organisation they act for now.
-    if session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == actor.user_id,
-            Membership.organisation_id == vacancy.employer_id,
-        )
-    ):
-        raise PermissionDenied("an approver may not approve a place of an employer they work for")

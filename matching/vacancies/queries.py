@@ -20,7 +20,7 @@ from matching.accounts.verification import verified_employer
 from matching.core.audit import Actor
 from matching.core.errors import OutOfScope
 from matching.core.paging import DEFAULT_PAGE_SIZE, Page, _paginate
-from matching.core.permissions import _require_role
+from matching.core.permissions import APPROVERS, VACANCY_READERS, require_role
 from matching.models import (
     Role,
     Vacancy,
@@ -29,11 +29,9 @@ from matching.models import (
 )
 from matching.models.enums import ApprovalStatus
 
-VACANCY_ROLES = frozenset({Role.EMPLOYER, Role.COUNSELLOR, Role.APPROVER})
-
 
 def _vacancy_scope(actor: Actor) -> ColumnElement[bool]:
-    role = _require_role(actor, VACANCY_ROLES)
+    role = require_role(actor, VACANCY_READERS, "see vacancies")
     if role is Role.EMPLOYER:
         return Vacancy.employer_id == actor.organisation_id
     if role is Role.APPROVER:
@@ -51,7 +49,7 @@ def _vacancy_scope(actor: Actor) -> ColumnElement[bool]:
 
 def vacancy_statuses_for(actor: Actor) -> list[VacancyStatus]:
     """The statuses the actor can ever see (to offer as filter choices)."""
-    role = _require_role(actor, VACANCY_ROLES)
+    role = require_role(actor, VACANCY_READERS, "see vacancies")
     if role is Role.EMPLOYER:
         return list(VacancyStatus)
     if role is Role.APPROVER:
@@ -145,7 +143,7 @@ def pending_places(
     session: Session, actor: Actor, *, page: int = 1, per_page: int = DEFAULT_PAGE_SIZE
 ) -> Page[Vacancy]:
     """Company places waiting for a jobcentre's approval, oldest first (approvers only)."""
-    _require_role(actor, frozenset({Role.APPROVER}))
+    require_role(actor, APPROVERS, "see the approval queue")
     query = (
         select(Vacancy)
         .where(

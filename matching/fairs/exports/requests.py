@@ -48,14 +48,15 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from matching.core import permissions
 from matching.core.audit import Actor, record
 from matching.core.errors import (
     InvalidTransition,
     JobbroError,
     OutOfScope,
-    PermissionDenied,
     ValidationError,
 )
+from matching.fairs.planning import organiser_fair
 from matching.models import (
     AuditAction,
     Export,
@@ -63,7 +64,6 @@ from matching.models import (
     ExportStatus,
     JobFair,
     JobFairVacancy,
-    Role,
     ShortlistEntry,
     utcnow,
 )
@@ -106,9 +106,6 @@ TRANSITIONS: dict[ExportStatus, frozenset[ExportStatus]] = {
 
 
 ACTIVE = (ExportStatus.QUEUED, ExportStatus.RUNNING)
-
-
-ORGANISER_ROLES = frozenset({Role.ORGANISER, Role.ADMIN})
 
 
 MAX_ACTIVE_PER_FAIR = 3  # queued or running at once, per fair
@@ -184,36 +181,10 @@ def job_id_for(export: Export) -> str:
     return f"export-{export.id}-{export.attempts + 1}"
 
 
-def _role(actor: Actor) -> Role | None:
-    try:
-        return Role(actor.role) if actor.role else None
-    except ValueError:
-        return None
-
-
-def _require_role(actor: Actor) -> None:
-    if _role(actor) not in ORGANISER_ROLES or actor.organisation_id is None:
-        raise PermissionDenied(f"role {actor.role!r} may not handle job-fair exports")
-
-
-def _require_organiser(session: Session, actor: Actor, fair_id: int) -> JobFair:
-    """The fair, if the actor is an organiser/admin of its organiser organisation.
-
-    Who may is the rule of :mod:`matching.fairs.shortlists` (a wrong role is
-    :class:`PermissionDenied`); another organisation's fair is :class:`OutOfScope`, "not
-    found" like an unknown one, as on the fair's own pages (:mod:`matching.fairs.planning`).
-    """
-    _require_role(actor)
-    fair = session.get(JobFair, fair_id)
-    if fair is None or fair.organiser_id != actor.organisation_id:
-        raise OutOfScope("job_fair", fair_id, exists=fair is not None)
-    return fair
-
-
 def get_export(session: Session, actor: Actor, export_id: int) -> Export:
     """One export of the actor's organisation (organiser or admin); any other is
     :class:`OutOfScope`, whether or not it exists."""
-    _require_role(actor)
+    permissions.require_fair_organiser(session, actor)
     export = session.get(Export, export_id)
     if export is None or export.organisation_id != actor.organisation_id:
         raise OutOfScope("export", export_id, exists=export is not None)
@@ -222,7 +193,7 @@ def get_export(session: Session, actor: Actor, export_id: int) -> Export:
 
 def fair_exports(session: Session, actor: Actor, fair_id: int) -> list[Export]:
     """The fair's exports made by the actor's organisation, newest first."""
-    fair = _require_organiser(session, actor, fair_id)
+    fair = organiser_fair(session, actor, fair_id)
     return list(
         session.scalars(
             select(Export)
@@ -286,7 +257,7 @@ def request_export(
     nobody on its lists (or, for invitations, nobody marked invited), and when
     :data:`MAX_ACTIVE_PER_FAIR` exports of the fair are already queued or running.
     """
-    fair = _require_organiser(session, actor, fair_id)
+    fair = organiser_fair(session, actor, fair_id)
     chosen = _format(kind, fmt)
     if not _on_lists(session, fair.id, invited_only=False):
         raise ValidationError(EMPTY_FAIR_MESSAGE)
@@ -322,7 +293,7 @@ def retry_export(
         raise ValidationError("Kun en eksport, der er fejlet, kan prøves igen.")
     if export.job_fair_id is None:
         raise ValidationError(FAIR_GONE_MESSAGE)
-    _require_organiser(session, actor, export.job_fair_id)
+    organiser_fair(session, actor, export.job_fair_id)
     _check_room(session, export.job_fair_id)
     _set_status(export, ExportStatus.QUEUED)
     export.progress = 0

@@ -45,10 +45,11 @@ from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from matching.core import audit, notifications
+from matching.core import audit, notifications, permissions
 from matching.core.audit import Actor
 from matching.core.dates import DANISH_TZ
-from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
+from matching.core.errors import OutOfScope, ValidationError
+from matching.core.permissions import SERVICE_KINDS
 from matching.models import (
     AuditAction,
     Forwarding,
@@ -63,21 +64,17 @@ from matching.models import (
     Referral,
     ReferralState,
     ResponsibilityPeriod,
-    Role,
     Vacancy,
     VacancyStatus,
     utcnow,
 )
 from matching.referrals.workflow import MAX_REASON_CHARS
-from matching.vacancies.forwarding.policy import SERVICE_KINDS, Policy, default_policy
+from matching.vacancies.forwarding.policy import Policy, default_policy
 
 F = ForwardingState
 
 
 ACTIVE = (F.OPEN, F.ACCEPTED)  # the target holds the vacancy
-
-
-MANUAL_ROLES = frozenset({Role.COUNSELLOR.value, Role.ADMIN.value})
 
 
 def _jobcentres_by_municipality(session: Session) -> dict[int, int]:
@@ -494,13 +491,11 @@ def forward_manually(
     without a reason, for a closed vacancy, or for a target that is not an active a-kasse or
     jobcentre other than the owner, holds the vacancy already or returned it before.
     """
-    if actor.role not in MANUAL_ROLES or actor.organisation_id is None:
-        raise PermissionDenied(f"role {actor.role!r} may not forward vacancies")
+    permissions.require_role(actor, permissions.MANUAL_FORWARDERS, "forward vacancies")
     vacancy = session.get(Vacancy, vacancy_id)
     if vacancy is None:
         raise OutOfScope("vacancy", vacancy_id, exists=False)
-    if vacancy.owner_id != actor.organisation_id:
-        raise PermissionDenied("only the owning organisation forwards a vacancy")
+    permissions.require_manual_forwarder(actor, vacancy)
     if vacancy.status is not VacancyStatus.OPEN:
         raise ValidationError({"": "Kun åbne stillinger kan videregives."})
     reason = _reason(reason, "Skriv hvorfor stillingen videregives.")

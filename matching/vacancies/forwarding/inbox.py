@@ -11,10 +11,10 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.core import audit, notifications
+from matching.core import audit, notifications, permissions
 from matching.core.audit import Actor
-from matching.core.dates import DANISH_TZ
-from matching.core.errors import InvalidTransition, OutOfScope, PermissionDenied
+from matching.core.dates import today_dk
+from matching.core.errors import InvalidTransition, OutOfScope
 from matching.models import (
     AuditAction,
     AuditEntry,
@@ -24,7 +24,6 @@ from matching.models import (
     ForwardingState,
     Match,
     Organisation,
-    Role,
     Vacancy,
     VacancyStatus,
     utcnow,
@@ -136,8 +135,7 @@ def get_forwarding_for_receiver(session: Session, actor: Actor, forwarding_id: i
     Raises :class:`PermissionDenied` for other roles and :class:`OutOfScope` (404, audited by
     the portal) for a forwarding addressed to anyone else, whether or not it exists.
     """
-    if actor.role != Role.COUNSELLOR.value or actor.organisation_id is None:
-        raise PermissionDenied(f"role {actor.role!r} may not answer forwardings")
+    permissions.require_role(actor, permissions.COUNSELLORS, "answer forwardings")
     forwarding = session.scalar(
         select(Forwarding)
         .where(
@@ -265,9 +263,8 @@ def inbox(session: Session, actor: Actor, *, today: date | None = None) -> Inbox
     """Forwardings addressed to the counsellor's organisation: the ones waiting for an answer
     first, then the latest answered ones, each with how many of the organisation's own people
     are on the vacancy's list."""
-    if actor.role != Role.COUNSELLOR.value or actor.organisation_id is None:
-        raise PermissionDenied(f"role {actor.role!r} has no forwarding inbox")
-    today = today or datetime.now(DANISH_TZ).date()
+    permissions.require_role(actor, permissions.COUNSELLORS, "open a forwarding inbox")
+    today = today or today_dk()
     query = (
         select(Forwarding)
         .where(Forwarding.to_organisation_id == actor.organisation_id)

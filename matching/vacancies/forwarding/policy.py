@@ -10,18 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.core import audit
+from matching.core import audit, permissions
 from matching.core.audit import Actor
-from matching.core.errors import PermissionDenied, ValidationError
+from matching.core.errors import ValidationError
 from matching.models import (
     AuditAction,
     ForwardingPolicy,
     Organisation,
     OrgKind,
-    Role,
 )
-
-SERVICE_KINDS = (OrgKind.A_KASSE, OrgKind.JOBCENTRE)  # the organisations that forward
 
 
 @dataclass(frozen=True)
@@ -115,13 +112,7 @@ def read_policy_form(form: Mapping[str, str]) -> Policy:
 
 def save_policy(session: Session, actor: Actor, policy: Policy) -> ForwardingPolicy:
     """An administrator of an a-kasse or jobcentre sets its forwarding rules (audited)."""
-    organisation = session.get(Organisation, actor.organisation_id or 0)
-    if (
-        actor.role != Role.ADMIN.value
-        or organisation is None
-        or organisation.kind not in SERVICE_KINDS
-    ):
-        raise PermissionDenied("only an a-kasse's or jobcentre's administrator sets the rules")
+    organisation = permissions.require_forwarding_admin(session, actor)
     row = session.scalar(
         select(ForwardingPolicy).where(ForwardingPolicy.organisation_id == organisation.id)
     )

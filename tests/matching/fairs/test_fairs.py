@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from matching.core import permissions
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
@@ -359,7 +360,7 @@ def test_others_may_not_create_or_list_fairs(session: Session, kind: OrgKind, ro
     actor = _actor(org, role)
     with pytest.raises(PermissionDenied):
         planning.create_fair(session, actor, name="Messe", held_on=FAIR_DAY, place="Hal")
-    assert not planning.may_organise(session, actor)
+    assert not permissions.may_organise_fairs(session, actor)
     if role is not Role.EMPLOYER:  # an employer's list is its invitations
         with pytest.raises(PermissionDenied):
             planning.fairs_for(session, actor)
