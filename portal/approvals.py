@@ -16,8 +16,8 @@ from wtforms.validators import AnyOf, Length
 from matching.accounts import verification
 from matching.core import permissions
 from matching.core.errors import InvalidTransition, OutOfScope, PermissionDenied, ValidationError
+from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import OrgKind, Vacancy, VacancyStatus
-from matching.referrals.workflow import MAX_REASON_CHARS
 from matching.vacancies import editing, lifecycle
 from matching.vacancies.forwarding.decisions import assign_owner
 from matching.vacancies.queries import (

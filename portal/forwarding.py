@@ -15,10 +15,11 @@ from wtforms.validators import Length
 from matching.core import permissions
 from matching.core.audit import Actor
 from matching.core.errors import InvalidTransition, ValidationError
+from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import ForwardingState, Organisation, OrgKind, Vacancy, VacancyStatus
-from matching.referrals import workflow
 from matching.vacancies.forwarding import inbox as forwarding_inbox
 from matching.vacancies.forwarding import policy as forwarding_policy
+from matching.vacancies.forwarding import workflow as forwarding_workflow
 from matching.vacancies.forwarding.decisions import forward_manually, target_choices
 from portal.app import get_db
 from portal.auth import current_actor, role_required
@@ -35,7 +36,7 @@ def _base_url() -> str:
 class ReturnForm(FlaskForm):
     reason = TextAreaField(
         "Begrundelse",
-        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
+        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
     )
 
 
@@ -45,7 +46,7 @@ class ForwardForm(FlaskForm):
     target = StringField("Videregiv til")
     reason = TextAreaField(
         "Begrundelse",
-        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
+        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
     )
 
 
@@ -72,10 +73,10 @@ def _inbox_page(*, errors=None, typed=None, status: int = 200):  # noqa: ANN001,
     html = render_template(
         "forwarding/inbox.html",
         inbox=box,
-        state_labels=forwarding_inbox.STATE_LABELS_DA,
-        rule_labels=forwarding_inbox.RULE_LABELS_DA,
+        state_labels=forwarding_workflow.STATE_LABELS_DA,
+        rule_labels=forwarding_workflow.RULE_LABELS_DA,
         allowed={
-            i.forwarding.id: forwarding_inbox.allowed_events(i.forwarding) for i in box.waiting
+            i.forwarding.id: forwarding_workflow.allowed_events(i.forwarding) for i in box.waiting
         },
         errors=errors or {},
         typed=typed or {},
@@ -172,7 +173,7 @@ def vacancy_panel(
         "a_kasser": [o for o in targets if o.kind is OrgKind.A_KASSE],
         "form": form or ForwardForm(formdata=None),
         "errors": errors or {},
-        "rule_labels": forwarding_inbox.RULE_LABELS_DA,
+        "rule_labels": forwarding_workflow.RULE_LABELS_DA,
     }
 
 

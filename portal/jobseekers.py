@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from matching.core import audit, dates, permissions
+from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import AuditAction, ReferralState, Role, TargetGroup
 from matching.people import responsibility
 from matching.people.queries import MAX_SEARCH_CHARS, get_jobseeker_for, visible_jobseekers
@@ -108,7 +109,7 @@ class ReferralUpdateForm(FlaskForm):
     )
     reason = TextAreaField(
         "Begrundelse (skal udfyldes ved nej tak og tilbagetrækning)",
-        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 

@@ -12,7 +12,9 @@ from wtforms.validators import DataRequired, Length
 
 from matching.core import audit, permissions
 from matching.core.errors import ValidationError
+from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import (
+    OPEN_REFERRAL_STATES,
     AuditAction,
     MatchReview,
     Referral,
@@ -114,14 +116,14 @@ class ReviewForm(FlaskForm):
     )
     reason = TextAreaField(
         "Begrundelse",
-        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 
 class ReferForm(FlaskForm):
     note = TextAreaField(
         "Besked med henvisningen (valgfri)",
-        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 
@@ -164,7 +166,7 @@ def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 2
         page_url_args=lambda n: {**page_url_args(n), "vacancy_id": vacancy_id},
         reviews=reviews,
         referred=referred,
-        open_referral_states=workflow.OPEN_STATES,
+        open_referral_states=OPEN_REFERRAL_STATES,
         review_form=ReviewForm(formdata=None),
         refer_form=ReferForm(formdata=None),
         errors=errors or {},
@@ -263,7 +265,7 @@ class OutcomeForm(FlaskForm):
     )
     reason = TextAreaField(
         "Begrundelse (skal udfyldes ved afvisning)",
-        validators=[Length(max=workflow.MAX_REASON_CHARS, message="Højst 2000 tegn.")],
+        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
     )
 
 

@@ -31,6 +31,8 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
     """
     from datetime import timedelta
 
+    from matching.fairs.exports.requests import expire
+
     rt = runtime.get()
     now = now or utcnow()
     expired = 0
@@ -43,10 +45,7 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
             )
         ).all()
         for export in rows:
-            if export.file_name:
-                path = rt.settings.export_dir / export.file_name
-                path.unlink(missing_ok=True)
-            export.status = ExportStatus.EXPIRED
+            expire(session, export, rt.settings.export_dir, now=now)
             expired += 1
         session.flush()
         kept = set(

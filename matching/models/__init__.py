@@ -4,7 +4,9 @@ from matching.models.audit import AuditEntry, AuditLogIsAppendOnly
 from matching.models.base import Base, utcnow
 from matching.models.embeddings import EMBEDDING_KINDS, StoredEmbedding
 from matching.models.enums import (
+    OPEN_REFERRAL_STATES,
     ROLES_BY_ORG_KIND,
+    WAITING_REFERRAL_STATES,
     ApprovalStatus,
     AuditAction,
     EducationLevel,
@@ -41,15 +43,16 @@ from matching.models.taxonomy import DiscoGroup, Occupation, TaxonomyVersion
 from matching.models.vacancies import Vacancy
 from matching.models.workflow import (
     Forwarding,
-    ForwardingEvent,
     Match,
     MatchReview,
     MatchRun,
     Referral,
-    ReferralEvent,
+    WorkflowEvent,
 )
 
 __all__ = [
+    "OPEN_REFERRAL_STATES",
+    "WAITING_REFERRAL_STATES",
     "EMBEDDING_KINDS",
     "ROLES_BY_ORG_KIND",
     "StoredEmbedding",
@@ -71,7 +74,6 @@ __all__ = [
     "ExportFormat",
     "ExportStatus",
     "Forwarding",
-    "ForwardingEvent",
     "ForwardingPolicy",
     "ForwardingRule",
     "ForwardingState",
@@ -91,7 +93,6 @@ __all__ = [
     "Organisation",
     "PNumber",
     "Referral",
-    "ReferralEvent",
     "ReferralState",
     "ReferralType",
     "ResponsibilityPeriod",
@@ -104,6 +105,7 @@ __all__ = [
     "Vacancy",
     "VacancyKind",
     "VacancyStatus",
+    "WorkflowEvent",
     "WorkingTime",
     "utcnow",
 ]

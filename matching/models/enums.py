@@ -190,6 +190,11 @@ class ReferralState(StrEnum):
         }[self.value]
 
 
+# Waiting for the employer's answer; open = not yet decided (a person is "in process").
+WAITING_REFERRAL_STATES = (ReferralState.SENT, ReferralState.INTERVIEW)
+OPEN_REFERRAL_STATES = (ReferralState.PROPOSED, *WAITING_REFERRAL_STATES)
+
+
 class ForwardingState(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,9 @@ from matching.models.base import (
 from matching.models.enums import ExportFormat, ExportStatus
 from matching.models.organisations import Organisation
 from matching.models.vacancies import Vacancy
+
+if TYPE_CHECKING:
+    from matching.models.workflow import WorkflowEvent
 
 
 class JobFair(TimestampMixin, Base):
@@ -119,3 +123,10 @@ class Export(CreatedAtMixin, Base):
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp())
     expires_at: Mapped[datetime | None] = mapped_column(Timestamp())
     params: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    events: Mapped[list[WorkflowEvent]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WorkflowEvent.id",
+        foreign_keys="WorkflowEvent.export_id",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from matching.models.base import Base, Timestamp, TimestampMixin, enum_column
 from matching.models.enums import ApprovalStatus, VacancyKind, VacancyStatus, WorkingTime
 from matching.models.organisations import Organisation, PNumber, User
+
+if TYPE_CHECKING:
+    from matching.models.workflow import WorkflowEvent
 
 TITLE_MAX_CHARS = 100  # jobordre title limit (domain.md §3)
 DESCRIPTION_MAX_CHARS = 5000  # jobordre description limit
@@ -92,6 +96,12 @@ class Vacancy(TimestampMixin, Base):
     p_number: Mapped[PNumber | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    events: Mapped[list[WorkflowEvent]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WorkflowEvent.id",
+        foreign_keys="WorkflowEvent.vacancy_id",
+    )
 
     __table_args__ = (
         CheckConstraint("positions >= 1 AND positions <= 999", name="positions_range"),

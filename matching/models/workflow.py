@@ -1,4 +1,4 @@
-"""Matches, referrals (henvisninger) and forwardings, each with an event history."""
+"""Matches, referrals (henvisninger) and forwardings, and the one event log of every workflow."""
 
 from __future__ import annotations
 
@@ -144,26 +144,12 @@ class Referral(TimestampMixin, Base):
     vacancy: Mapped[Vacancy] = relationship()
     jobseeker: Mapped[Jobseeker] = relationship()
     organisation: Mapped[Organisation] = relationship()
-    events: Mapped[list[ReferralEvent]] = relationship(
-        back_populates="referral", cascade="all, delete-orphan", order_by="ReferralEvent.id"
+    events: Mapped[list[WorkflowEvent]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WorkflowEvent.id",
+        foreign_keys="WorkflowEvent.referral_id",
     )
-
-
-class ReferralEvent(Base):
-    __tablename__ = "referral_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(
-        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
-    )
-    from_state: Mapped[str | None] = mapped_column(String(32))
-    to_state: Mapped[str] = mapped_column(String(32))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
-    note: Mapped[str] = mapped_column(Text, default="")
-
-    referral: Mapped[Referral] = relationship(back_populates="events")
-    actor: Mapped[User | None] = relationship()
 
 
 class Forwarding(TimestampMixin, Base):
@@ -192,22 +178,58 @@ class Forwarding(TimestampMixin, Base):
     vacancy: Mapped[Vacancy] = relationship()
     from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_organisation_id])
     to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_organisation_id])
-    events: Mapped[list[ForwardingEvent]] = relationship(
-        back_populates="forwarding", cascade="all, delete-orphan", order_by="ForwardingEvent.id"
+    events: Mapped[list[WorkflowEvent]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WorkflowEvent.id",
+        foreign_keys="WorkflowEvent.forwarding_id",
     )
 
 
-class ForwardingEvent(Base):
-    __tablename__ = "forwarding_events"
+SUBJECT_COLUMNS = ("referral_id", "vacancy_id", "forwarding_id", "export_id")
+# Exactly one subject: portable SQL (PostgreSQL does not add booleans).
+ONE_SUBJECT_SQL = (
+    " + ".join(f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)" for column in SUBJECT_COLUMNS)
+    + " = 1"
+)
+
+
+class WorkflowEvent(Base):
+    """One step in the history of a referral, vacancy, forwarding or export: written by
+    :class:`matching.core.workflow.Workflow` whenever one changes state (``from_state`` is NULL
+    for the state a subject starts in; equal to ``to_state`` for a note such as a handover).
+
+    Exactly one subject column is set: real foreign keys, so a subject's history goes with it.
+    """
+
+    __tablename__ = "workflow_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    forwarding_id: Mapped[int] = mapped_column(
+    workflow: Mapped[str] = mapped_column(String(20))  # referral | vacancy | forwarding | export
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    vacancy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vacancies.id", ondelete="CASCADE"), index=True
+    )
+    forwarding_id: Mapped[int | None] = mapped_column(
         ForeignKey("forwardings.id", ondelete="CASCADE"), index=True
     )
+    export_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exports.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str | None] = mapped_column(String(32))  # NULL on events from before 0008
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
 
-    forwarding: Mapped[Forwarding] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(ONE_SUBJECT_SQL, name="one_subject"),
+        CheckConstraint(
+            "workflow IN ('referral', 'vacancy', 'forwarding', 'export')", name="workflow_name"
+        ),
+    )

@@ -25,11 +25,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from matching.core import audit, notifications
+from matching.core import audit, notifications, workflow
 from matching.core.audit import Actor
 from matching.core.dates import format_date
 from matching.core.db import session_scope
 from matching.models import (
+    OPEN_REFERRAL_STATES,
     AuditAction,
     Handover,
     Jobseeker,
@@ -37,13 +38,11 @@ from matching.models import (
     MatchReview,
     Organisation,
     Referral,
-    ReferralEvent,
     ResponsibilityPeriod,
     Vacancy,
     utcnow,
 )
 from matching.people.responsibility import Router
-from matching.referrals.workflow import OPEN_STATES
 from matching.rules.routing import RULES_VERSION, Decision
 
 log = logging.getLogger(__name__)
@@ -315,7 +314,7 @@ def _move_open_referrals(
         select(Referral)
         .where(
             Referral.jobseeker_id == person.id,
-            Referral.state.in_(OPEN_STATES),
+            Referral.state.in_(OPEN_REFERRAL_STATES),
             Referral.organisation_id != target.id,
         )
         .order_by(Referral.id)
@@ -324,14 +323,15 @@ def _move_open_referrals(
     now = utcnow()
     for referral in referrals:
         referral.organisation_id = target.id
-        referral.events.append(
-            ReferralEvent(
-                from_state=referral.state.value,
-                to_state=referral.state.value,
-                actor_id=None,
-                at=now,
-                note=f"Overdraget til {target.name} ({decision.rule_id})",
-            )
+        workflow.note(
+            session,
+            referral,
+            f"Overdraget til {target.name} ({decision.rule_id})",
+            workflow="referral",
+            attribute="state",
+            actor=Actor.system(),
+            event="hand_over",
+            at=now,
         )
     return list(referrals)
 

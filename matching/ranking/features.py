@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from matching.models import (
     CV,
+    OPEN_REFERRAL_STATES,
     CVDesiredOccupation,
     CVDrivingLicence,
     CVEducation,
@@ -35,7 +36,6 @@ from matching.ranking.scoring import (
     Experience,
     VacancyFeatures,
 )
-from matching.referrals.workflow import OPEN_STATES
 from matching.rules import eligibility
 
 IN_CLAUSE_BATCH = 5_000
@@ -255,7 +255,7 @@ def load_rule_facts(
         referrals.update(
             session.execute(
                 select(Referral.jobseeker_id, func.count())
-                .where(Referral.jobseeker_id.in_(chunk), Referral.state.in_(OPEN_STATES))
+                .where(Referral.jobseeker_id.in_(chunk), Referral.state.in_(OPEN_REFERRAL_STATES))
                 .group_by(Referral.jobseeker_id)
             ).all()
         )

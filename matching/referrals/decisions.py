@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session
 from matching.core import audit
 from matching.core.audit import Actor
 from matching.core.errors import ValidationError
+from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import (
+    OPEN_REFERRAL_STATES,
     AuditAction,
     Match,
     MatchReview,
     Referral,
 )
 from matching.people.queries import get_jobseeker_for
-from matching.referrals.workflow import MAX_REASON_CHARS, OPEN_STATES, apply
+from matching.referrals.workflow import apply
 from matching.vacancies.queries import get_vacancy_for
 
 REVIEW_DECISIONS = ("accept", "reject")
@@ -112,7 +114,7 @@ def refer_candidate(
         select(Referral.id).where(
             Referral.vacancy_id == vacancy.id,
             Referral.jobseeker_id == person.id,
-            Referral.state.in_(OPEN_STATES),
+            Referral.state.in_(OPEN_REFERRAL_STATES),
         )
     ):
         raise ValidationError({"": "Personen er allerede henvist til denne stilling."})

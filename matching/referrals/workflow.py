@@ -1,13 +1,13 @@
-"""Referrals (henvisninger) as a state machine written as a transition table.
+"""Referrals (henvisninger) as a transition table.
 
     proposed → sent → interview → hired
                  ↘        ↘→ rejected_by_employer / declined_by_jobseeker / withdrawn / expired
 
-Every transition is a row of :data:`TRANSITIONS`: (state, event) → (new state, who may do it,
-whether a reason is required). Each change appends a :class:`ReferralEvent` with the actor and
-the time, so the referral's history is its list of events. A referral left unanswered is
-reminded after ``reminder_days`` and expires after twice that (:func:`process_overdue`, run by
-the scheduler); both are system events.
+:data:`REFERRALS` is the table: (state, event) → new state, who may do it (counsellor, employer
+or the system) and whether a reason is required. Each change appends a workflow event with the
+actor and the time (:mod:`matching.core.workflow`), so the referral's history is its list of
+events. A referral left unanswered is reminded after ``reminder_days`` and expires after twice
+that (:func:`process_overdue`, run by the scheduler); both are system events.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from matching.core import notifications
 from matching.core.audit import Actor
 from matching.core.dates import format_date
-from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
+from matching.core.workflow import Transition, Workflow
 from matching.models import (
+    WAITING_REFERRAL_STATES,
     Referral,
-    ReferralEvent,
     ReferralState,
     User,
     Vacancy,
@@ -32,60 +32,39 @@ from matching.models import (
 )
 
 SYSTEM = "system"
-
-
 COUNSELLOR = "counsellor"
-
-
 EMPLOYER = "employer"
-
-
-MAX_REASON_CHARS = 2000
-
-
 S = ReferralState
 
 
-@dataclass(frozen=True)
-class Transition:
-    to: ReferralState
-    roles: frozenset[str]
-    reason_required: bool = False
+def _t(source: S, event: str, target: S, *by: str, reason: bool = False) -> Transition[S]:
+    return Transition(source, event, target, frozenset(by), reason_required=reason)
 
 
-def _t(to: ReferralState, *roles: str, reason: bool = False) -> Transition:
-    return Transition(to, frozenset(roles), reason)
-
-
-# (state, event) → transition. Anything not in the table is refused.
-TRANSITIONS: dict[tuple[ReferralState, str], Transition] = {
-    (S.PROPOSED, "send"): _t(S.SENT, COUNSELLOR),
-    (S.PROPOSED, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
-    (S.SENT, "invite"): _t(S.INTERVIEW, EMPLOYER, COUNSELLOR),
-    (S.SENT, "hire"): _t(S.HIRED, EMPLOYER, COUNSELLOR),
-    (S.SENT, "reject"): _t(S.REJECTED_BY_EMPLOYER, EMPLOYER, reason=True),
-    (S.SENT, "decline"): _t(S.DECLINED_BY_JOBSEEKER, COUNSELLOR, reason=True),
-    (S.SENT, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
-    (S.SENT, "expire"): _t(S.EXPIRED, SYSTEM),
-    (S.INTERVIEW, "hire"): _t(S.HIRED, EMPLOYER, COUNSELLOR),
-    (S.INTERVIEW, "reject"): _t(S.REJECTED_BY_EMPLOYER, EMPLOYER, reason=True),
-    (S.INTERVIEW, "decline"): _t(S.DECLINED_BY_JOBSEEKER, COUNSELLOR, reason=True),
-    (S.INTERVIEW, "withdraw"): _t(S.WITHDRAWN, COUNSELLOR, reason=True),
-    (S.INTERVIEW, "expire"): _t(S.EXPIRED, SYSTEM),
-}
-
-
-# Events a counsellor may record in the portal (in the order they are offered).
-COUNSELLOR_EVENTS = tuple(
-    dict.fromkeys(e for (_, e), t in TRANSITIONS.items() if COUNSELLOR in t.roles)
+REFERRALS: Workflow[ReferralState] = Workflow(
+    "referral",
+    "henvisning",
+    Referral,
+    "state",
+    "referral_id",
+    [
+        _t(S.PROPOSED, "send", S.SENT, COUNSELLOR),
+        _t(S.PROPOSED, "withdraw", S.WITHDRAWN, COUNSELLOR, reason=True),
+        _t(S.SENT, "invite", S.INTERVIEW, EMPLOYER, COUNSELLOR),
+        _t(S.SENT, "hire", S.HIRED, EMPLOYER, COUNSELLOR),
+        _t(S.SENT, "reject", S.REJECTED_BY_EMPLOYER, EMPLOYER, reason=True),
+        _t(S.SENT, "decline", S.DECLINED_BY_JOBSEEKER, COUNSELLOR, reason=True),
+        _t(S.SENT, "withdraw", S.WITHDRAWN, COUNSELLOR, reason=True),
+        _t(S.SENT, "expire", S.EXPIRED, SYSTEM),
+        _t(S.INTERVIEW, "hire", S.HIRED, EMPLOYER, COUNSELLOR),
+        _t(S.INTERVIEW, "reject", S.REJECTED_BY_EMPLOYER, EMPLOYER, reason=True),
+        _t(S.INTERVIEW, "decline", S.DECLINED_BY_JOBSEEKER, COUNSELLOR, reason=True),
+        _t(S.INTERVIEW, "withdraw", S.WITHDRAWN, COUNSELLOR, reason=True),
+        _t(S.INTERVIEW, "expire", S.EXPIRED, SYSTEM),
+    ],
 )
-
-
-WAITING_STATES = (S.SENT, S.INTERVIEW)  # waiting for the employer's answer
-
-
-OPEN_STATES = (S.PROPOSED, *WAITING_STATES)  # not yet decided
-
+# Events a counsellor may record in the portal (in the order they are offered).
+COUNSELLOR_EVENTS = REFERRALS.events_of(COUNSELLOR)
 
 EVENT_LABELS_DA = {
     "send": "Send henvisning",
@@ -100,11 +79,7 @@ EVENT_LABELS_DA = {
 
 def allowed_events(referral: Referral, role: str) -> list[str]:
     """The events ``role`` may apply to the referral now (for the portal's buttons)."""
-    return [
-        event
-        for (state, event), t in TRANSITIONS.items()
-        if state is referral.state and role in t.roles
-    ]
+    return REFERRALS.events(referral, role)
 
 
 def apply(
@@ -116,40 +91,21 @@ def apply(
     reason: str = "",
     now: datetime | None = None,
     respond_days: int = 7,
-) -> ReferralEvent:
-    """Apply ``event`` to the referral as ``actor``; flushes, the caller commits.
+) -> None:
+    """Apply ``event`` to the referral as ``actor`` (its role is the party); flushes, the
+    caller commits.
 
     Raises :class:`InvalidTransition` for an event the table does not allow from the current
     state, :class:`PermissionDenied` for a role it does not allow, and
     :class:`ValidationError` (Danish message) when a required reason is missing or too long.
     Sending sets ``respond_by`` to ``respond_days`` days ahead.
     """
-    transition = TRANSITIONS.get((referral.state, event))
-    if transition is None:
-        raise InvalidTransition("henvisning", referral.state.value, event)
-    role = actor.role or ""
-    if role not in transition.roles:
-        raise PermissionDenied(f"role {role!r} may not {event!r} a referral")
-    reason = reason.strip()
-    if transition.reason_required and not reason:
-        raise ValidationError({"reason": "Skriv en begrundelse."})
-    if len(reason) > MAX_REASON_CHARS:
-        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
     now = now or utcnow()
-    entry = ReferralEvent(
-        from_state=referral.state.value,
-        to_state=transition.to.value,
-        actor_id=actor.user_id,
-        at=now,
-        note=reason,
-    )
-    referral.events.append(entry)
-    referral.state = transition.to
+    REFERRALS.fire(session, referral, event, party=actor.role, actor=actor, reason=reason, at=now)
     if event == "send":
         referral.respond_by = now.date() + timedelta(days=respond_days)
         referral.reminded_at = None
-    session.flush()
-    return entry
+        session.flush()
 
 
 @dataclass(frozen=True)
@@ -172,7 +128,7 @@ def process_overdue(
     waiting = session.scalars(
         select(Referral)
         .where(
-            Referral.state.in_(WAITING_STATES),
+            Referral.state.in_(WAITING_REFERRAL_STATES),
             Referral.respond_by.is_not(None),
             Referral.respond_by < today,
         )

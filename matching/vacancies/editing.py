@@ -47,7 +47,14 @@ from matching.models import (
 from matching.models.vacancies import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS
 from matching.rules import eligibility
 from matching.rules import rimelighedskrav as rimelighedskrav_rules
-from matching.vacancies.lifecycle import STATEMENT_REQUIRED, TRANSITIONS, S, _apply
+from matching.vacancies.lifecycle import (
+    RULE_CHANGE,
+    STATEMENT_REQUIRED,
+    VACANCIES,
+    S,
+    _apply,
+    can_fire,
+)
 from matching.vacancies.queries import get_vacancy_for
 
 E = TypeVar("E", VacancyKind, WorkingTime)
@@ -551,7 +558,7 @@ def update_vacancy(
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     today = today or dates.today_dk()
     event = publish_event(vacancy) if publish else None
-    if event is not None and (vacancy.status, event) not in TRANSITIONS:
+    if event is not None and not can_fire(vacancy, event):
         event = None  # already published or submitted: saving is all there is to do
     strict = vacancy.is_company_place and (
         event == "submit" or vacancy.status not in (S.DRAFT, S.REJECTED)
@@ -570,7 +577,8 @@ def update_vacancy(
     _assign(vacancy, data, occupation)
     previous = vacancy.status
     if reapproval:
-        vacancy.status = S.PENDING_APPROVAL
+        if vacancy.status is S.OPEN:
+            VACANCIES.fire(session, vacancy, "resubmit", party=RULE_CHANGE, actor=actor, at=now)
         vacancy.approval_status = ApprovalStatus.PENDING
         vacancy.approved_by_id = None
         vacancy.approved_at = None

@@ -3,7 +3,6 @@ pause, reopen, close, fill; the jobcentre approves or rejects places."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from matching.core import audit, dates, permissions
 from matching.core.audit import Actor
 from matching.core.dates import format_date
 from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
+from matching.core.workflow import Transition, Workflow
 from matching.models import (
     ApprovalStatus,
     AuditAction,
@@ -21,8 +21,7 @@ from matching.models import (
     VacancyStatus,
     utcnow,
 )
-from matching.referrals.workflow import MAX_REASON_CHARS
-from matching.vacancies.forwarding import inbox
+from matching.vacancies.forwarding import workflow as forwarding_workflow
 from matching.vacancies.forwarding.decisions import assign_owner
 from matching.vacancies.queries import get_vacancy_for
 
@@ -46,34 +45,50 @@ EMPLOYER = Role.EMPLOYER.value
 APPROVER = Role.APPROVER.value
 
 
-@dataclass(frozen=True)
-class Transition:
-    to: VacancyStatus
-    role: str
-    applies_to: str = "any"  # any | ordinary | place
-    reason_required: bool = False
-    deadline_open: bool = False  # refused while the application deadline has passed
+EMPLOYER_EVENTS = frozenset({EMPLOYER})
+APPROVER_EVENTS = frozenset({APPROVER})
+# An approved place whose approved fields the employer changes goes back to the jobcentre
+# (editing.update_vacancy fires it; it is never a button).
+RULE_CHANGE = "rule_change"
 
 
-def _t(to: VacancyStatus, role: str = EMPLOYER, applies_to: str = "any", **kw: bool) -> Transition:
-    return Transition(to, role, applies_to, **kw)
+def _t(
+    source: S,
+    event: str,
+    target: S,
+    by: frozenset[str] = EMPLOYER_EVENTS,
+    applies_to: str = "any",
+    reason: bool = False,
+) -> Transition[S]:
+    return Transition(source, event, target, by, reason_required=reason, applies_to=applies_to)
 
 
-# (status, event) → transition. Anything not in the table is refused.
-TRANSITIONS: dict[tuple[VacancyStatus, str], Transition] = {
-    (S.DRAFT, "publish"): _t(S.OPEN, applies_to="ordinary", deadline_open=True),
-    (S.DRAFT, "submit"): _t(S.PENDING_APPROVAL, applies_to="place", deadline_open=True),
-    (S.REJECTED, "submit"): _t(S.PENDING_APPROVAL, applies_to="place", deadline_open=True),
-    (S.PENDING_APPROVAL, "approve"): _t(S.OPEN, APPROVER, "place"),
-    (S.PENDING_APPROVAL, "reject"): _t(S.REJECTED, APPROVER, "place", reason_required=True),
-    (S.OPEN, "pause"): _t(S.PAUSED),
-    (S.PAUSED, "resume"): _t(S.OPEN, deadline_open=True),
-    (S.OPEN, "close"): _t(S.CLOSED),
-    (S.PAUSED, "close"): _t(S.CLOSED),
-    (S.CLOSED, "reopen"): _t(S.OPEN, deadline_open=True),
-    (S.OPEN, "fill"): _t(S.FILLED),
-    (S.PAUSED, "fill"): _t(S.FILLED),
-}
+VACANCIES: Workflow[VacancyStatus] = Workflow(
+    "vacancy",
+    "vacancy",
+    Vacancy,
+    "status",
+    "vacancy_id",
+    [
+        _t(S.DRAFT, "publish", S.OPEN, applies_to="ordinary"),
+        _t(S.DRAFT, "submit", S.PENDING_APPROVAL, applies_to="place"),
+        _t(S.REJECTED, "submit", S.PENDING_APPROVAL, applies_to="place"),
+        _t(S.PENDING_APPROVAL, "approve", S.OPEN, APPROVER_EVENTS, "place"),
+        _t(S.PENDING_APPROVAL, "reject", S.REJECTED, APPROVER_EVENTS, "place", reason=True),
+        _t(S.OPEN, "resubmit", S.PENDING_APPROVAL, frozenset({RULE_CHANGE}), "place"),
+        _t(S.OPEN, "pause", S.PAUSED),
+        _t(S.PAUSED, "resume", S.OPEN),
+        _t(S.OPEN, "close", S.CLOSED),
+        _t(S.PAUSED, "close", S.CLOSED),
+        _t(S.CLOSED, "reopen", S.OPEN),
+        _t(S.OPEN, "fill", S.FILLED),
+        _t(S.PAUSED, "fill", S.FILLED),
+    ],
+    kind_of=lambda vacancy: "place" if vacancy.is_company_place else "ordinary",
+)
+# Events that open a vacancy or send a place for approval: refused while the application
+# deadline has passed.
+DEADLINE_OPEN_EVENTS = frozenset({"publish", "submit", "resume", "reopen"})
 
 
 EVENT_LABELS_DA = {
@@ -96,19 +111,18 @@ CONFIRM_EVENTS = frozenset({"close"})  # asked "are you sure?" first
 WITHDRAWING_FORWARDINGS = {S.CLOSED: "Stillingen er lukket.", S.FILLED: "Stillingen er besat."}
 
 
-def _applies(transition: Transition, vacancy: Vacancy) -> bool:
-    if transition.applies_to == "any":
-        return True
-    return (transition.applies_to == "place") == vacancy.is_company_place
-
-
 def allowed_events(vacancy: Vacancy, role: str) -> list[str]:
     """The events ``role`` may apply to the vacancy now (for the portal's buttons)."""
-    return [
-        event
-        for (status, event), t in TRANSITIONS.items()
-        if status is vacancy.status and t.role == role and _applies(t, vacancy)
-    ]
+    return VACANCIES.events(vacancy, role)
+
+
+def can_fire(vacancy: Vacancy, event: str) -> bool:
+    """Whether the table has ``event`` from the vacancy's status (for any party)."""
+    try:
+        VACANCIES.find(vacancy, event)
+    except InvalidTransition:
+        return False
+    return True
 
 
 def change_status(
@@ -157,23 +171,17 @@ def _apply(
     today: date,
     now: datetime | None = None,
 ) -> None:
-    transition = TRANSITIONS.get((vacancy.status, event))
-    if transition is None or not _applies(transition, vacancy):
-        raise InvalidTransition("vacancy", vacancy.status.value, event)
-    if actor.role != transition.role:
+    transition = VACANCIES.find(vacancy, event)
+    party = actor.role if actor.role in transition.by else None
+    if party is None:
         raise PermissionDenied(f"role {actor.role!r} may not {event!r} a vacancy")
-    if transition.role == APPROVER:
+    if party == APPROVER:
         permissions.require_place_approver(session, actor, vacancy)
-    reason = reason.strip()
-    if transition.reason_required and not reason:
-        raise ValidationError({"reason": "Skriv en begrundelse."})
-    if len(reason) > MAX_REASON_CHARS:
-        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
-    if transition.deadline_open and vacancy.deadline is not None and vacancy.deadline < today:
+    if event in DEADLINE_OPEN_EVENTS and vacancy.deadline is not None and vacancy.deadline < today:
         raise ValidationError(
             {
-                "deadline": f"Ansøgningsfristen ({format_date(vacancy.deadline)}) er overskredet. "
-                "Flyt ansøgningsfristen under »Rediger«, og prøv igen."
+                "deadline": f"Ansøgningsfristen ({format_date(vacancy.deadline)}) er "
+                "overskredet. Flyt ansøgningsfristen under »Rediger«, og prøv igen."
             }
         )
     if (
@@ -190,7 +198,8 @@ def _apply(
         )
     now = now or utcnow()
     previous = vacancy.status
-    vacancy.status = transition.to
+    VACANCIES.fire(session, vacancy, event, party=party, actor=actor, reason=reason, at=now)
+    reason = vacancy.events[-1].note
     if event == "submit":
         vacancy.approval_status = ApprovalStatus.PENDING
     elif event == "approve":
@@ -203,9 +212,9 @@ def _apply(
         vacancy.approved_by_id = None
         vacancy.approved_at = None
         vacancy.approval_note = reason
-    if transition.to is S.OPEN and vacancy.published_at is None:
+    if vacancy.status is S.OPEN and vacancy.published_at is None:
         vacancy.published_at = now
-    if transition.to is S.CLOSED:
+    if vacancy.status is S.CLOSED:
         vacancy.closed_at = now
     elif previous is S.CLOSED:
         vacancy.closed_at = None
@@ -215,15 +224,15 @@ def _apply(
         AuditAction.UPDATE,
         "vacancy",
         vacancy.id,
-        details={"event": event, "from": previous.value, "to": transition.to.value},
+        details={"event": event, "from": previous.value, "to": vacancy.status.value},
         note=reason,
     )
     # Forwarding (matching.vacancies.forwarding): an open vacancy without an owner gets one;
     # closing or filling ends every forwarding, so no organisation keeps working a vacancy that
     # is gone.
-    if transition.to is S.OPEN:
+    if vacancy.status is S.OPEN:
         assign_owner(session, vacancy)
-    if transition.to in WITHDRAWING_FORWARDINGS:
-        inbox.withdraw_for_vacancy(
-            session, vacancy, WITHDRAWING_FORWARDINGS[transition.to], actor=actor, now=now
+    if vacancy.status in WITHDRAWING_FORWARDINGS:
+        forwarding_workflow.withdraw_for_vacancy(
+            session, vacancy, WITHDRAWING_FORWARDINGS[vacancy.status], actor=actor, now=now
         )

@@ -6,6 +6,7 @@ from flask.testing import FlaskClient
 
 from matching.models import AuditAction, Match, MatchRun, OrgKind, Role, VacancyStatus
 from matching.referrals.decisions import refer_candidate
+from tests.factories.base import put_in_state
 
 
 def store_list(session, vacancy, people, *, excluded=None) -> None:  # noqa: ANN001
@@ -351,7 +352,7 @@ def test_counsellor_follows_up_referrals_on_the_persons_page(
     updates = [e for e in audit_rows(AuditAction.UPDATE) if e.object_type == "referral"]
     assert updates[-1].details == {"event": "decline"}
     # The vacancy is filled later: the person's page names it without a dead link.
-    vacancy.status = VacancyStatus.FILLED
+    put_in_state(session, vacancy, VacancyStatus.FILLED)
     session.commit()
     page = client.get(f"/ledige/{person.id}").get_data(as_text=True)
     assert "Truckfører" in page and "(besat)" in page

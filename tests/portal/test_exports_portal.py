@@ -20,6 +20,7 @@ from matching.core.settings import Settings
 from matching.fairs.exports.runs import fail_stalled, run_export
 from matching.models import AuditAction, AuditEntry, Export, ExportStatus, utcnow
 from tests.factories import PASSWORD
+from tests.factories.base import put_in_state
 from tests.factories.fairs import ExportWorld, build_world
 from tests.support.portal import csrf_token, make_app
 from workers.queues import QueueName, get_queue
@@ -186,7 +187,8 @@ def test_a_failed_export_is_retried_as_a_new_job(
 ) -> None:
     order(organiser, world)
     export = newest(session)
-    export.status, export.attempts = ExportStatus.RUNNING, 1  # a worker took it, then died
+    put_in_state(session, export, ExportStatus.RUNNING)  # a worker took it, then died
+    export.attempts = 1
     session.commit()
     assert fail_stalled(session, now=utcnow() + timedelta(hours=1)) == [export.id]
     session.commit()

@@ -26,6 +26,7 @@ from matching.models import (
 from matching.models.enums import ApprovalStatus
 from matching.ranking import scoring as ranking
 from matching.ranking.storage import stale_subjects
+from tests.factories.base import put_in_state
 from workers import jobs, runtime
 from workers.embedding_service import documents_for
 from workers.queues import QueueName, enqueue
@@ -126,13 +127,13 @@ def test_closed_vacancy_and_unapproved_place_get_empty_lists(rt: runtime.Runtime
     jobs.match_vacancy(vacancy_id)
     assert vacancy_list(rt.engine, vacancy_id)
     with session_scope(rt.session_factory) as session:
-        session.get(Vacancy, vacancy_id).status = VacancyStatus.CLOSED
+        put_in_state(session, session.get(Vacancy, vacancy_id), VacancyStatus.CLOSED)
     try:
         assert jobs.match_vacancy(vacancy_id)["status"] == "not_open"
         assert vacancy_list(rt.engine, vacancy_id) == []
     finally:
         with session_scope(rt.session_factory) as session:
-            session.get(Vacancy, vacancy_id).status = VacancyStatus.OPEN
+            put_in_state(session, session.get(Vacancy, vacancy_id), VacancyStatus.OPEN)
     with Session(rt.engine) as session:
         pending = session.scalars(
             select(Vacancy.id).where(Vacancy.approval_status == ApprovalStatus.PENDING)

@@ -2,9 +2,9 @@
 process making them dies, retried by hand, downloaded until they expire.
 
 An :class:`~matching.models.Export` row is the source of truth; Redis only carries the job.
-The states, as a transition table (:data:`TRANSITIONS`)::
+The states, as a transition table (:data:`EXPORTS`)::
 
-    queued ──▶ running ──▶ done ──▶ expired      (workers.jobs.purge_expired_exports)
+    queued ──▶ running ──▶ done ──▶ expired      (expire, by the hourly purge)
       │           │
       └───────────┴──▶ failed ──▶ queued         (retry_export, by hand)
 
@@ -51,11 +51,11 @@ from sqlalchemy.orm import Session
 from matching.core import permissions
 from matching.core.audit import Actor, record
 from matching.core.errors import (
-    InvalidTransition,
     JobbroError,
     OutOfScope,
     ValidationError,
 )
+from matching.core.workflow import Transition, Workflow
 from matching.fairs.planning import organiser_fair
 from matching.models import (
     AuditAction,
@@ -96,13 +96,27 @@ STATUS_LABELS_DA = {
 }
 
 
-TRANSITIONS: dict[ExportStatus, frozenset[ExportStatus]] = {
-    ExportStatus.QUEUED: frozenset({ExportStatus.RUNNING, ExportStatus.FAILED}),
-    ExportStatus.RUNNING: frozenset({ExportStatus.DONE, ExportStatus.FAILED}),
-    ExportStatus.DONE: frozenset({ExportStatus.EXPIRED}),
-    ExportStatus.FAILED: frozenset({ExportStatus.QUEUED}),
-    ExportStatus.EXPIRED: frozenset(),
-}
+E = ExportStatus
+WORKER = "worker"  # the process making the file
+SWEEP = "sweep"  # the scheduler's check for exports whose worker died or never came
+SYSTEM = "system"  # the hourly purge
+ORGANISER = "organiser"  # a user of the fair's organiser organisation
+
+EXPORTS: Workflow[ExportStatus] = Workflow(
+    "export",
+    "eksport",
+    Export,
+    "status",
+    "export_id",
+    [
+        Transition(E.QUEUED, "claim", E.RUNNING, frozenset({WORKER})),
+        Transition(E.RUNNING, "finish", E.DONE, frozenset({WORKER})),
+        Transition(E.QUEUED, "fail", E.FAILED, frozenset({WORKER, SWEEP})),
+        Transition(E.RUNNING, "fail", E.FAILED, frozenset({WORKER, SWEEP})),
+        Transition(E.FAILED, "retry", E.QUEUED, frozenset({ORGANISER})),
+        Transition(E.DONE, "expire", E.EXPIRED, frozenset({SYSTEM})),
+    ],
+)
 
 
 ACTIVE = (ExportStatus.QUEUED, ExportStatus.RUNNING)
@@ -278,6 +292,7 @@ def request_export(
     )
     session.add(export)
     session.flush()
+    EXPORTS.start(session, export, actor=actor, at=export.heartbeat_at)
     _audit(session, actor, export, "requested")
     session.flush()
     return export
@@ -295,7 +310,7 @@ def retry_export(
         raise ValidationError(FAIR_GONE_MESSAGE)
     organiser_fair(session, actor, export.job_fair_id)
     _check_room(session, export.job_fair_id)
-    _set_status(export, ExportStatus.QUEUED)
+    EXPORTS.fire(session, export, "retry", party=ORGANISER, actor=actor, at=now)
     export.progress = 0
     export.error = None
     export.job_id = None
@@ -320,10 +335,11 @@ def mark_enqueued(session: Session, export_id: int, job_id: str) -> None:
     )
 
 
-def _set_status(export: Export, status: ExportStatus) -> None:
-    if status not in TRANSITIONS[export.status]:
-        raise InvalidTransition("export", export.status.value, status.value)
-    export.status = status
+def expire(session: Session, export: Export, export_dir: Path, *, now: datetime) -> None:
+    """A finished export past its download period: its file is deleted and it is expired."""
+    if export.file_name:
+        (export_dir / export.file_name).unlink(missing_ok=True)
+    EXPORTS.fire(session, export, "expire", party=SYSTEM, actor=Actor.system(), at=now)
 
 
 def _audit(session: Session, actor: Actor, export: Export, event: str, **details: object) -> None:

@@ -25,12 +25,15 @@ from matching.fairs.exports import pdf, tables
 from matching.fairs.exports import rows as export_rows
 from matching.fairs.exports.requests import (
     AUDIT_OBJECT,
+    EXPORTS,
     EXTENSIONS,
     FAIR_GONE_MESSAGE,
     FILE_MODE,
     FILE_TOKEN_BYTES,
     KIND_INVITATIONS,
     NOT_STARTED_MESSAGE,
+    SWEEP,
+    WORKER,
     _audit,
 )
 from matching.models import (
@@ -145,6 +148,22 @@ class _Run:
         if not self.write(progress=percent, heartbeat_at=self.clock()):
             raise _TakenOver  # failed by the sweep (or retried): stop writing at once
 
+    def fail(self, message: str) -> bool:
+        """Fail this attempt (if it is still ours) with a fixed Danish message."""
+        failed_at = self.clock()
+        with self.unit() as session:
+            return EXPORTS.fire_where(
+                session,
+                self.claim.export_id,
+                "fail",
+                source=ExportStatus.RUNNING,
+                party=WORKER,
+                actor=Actor.system(),
+                where=[Export.attempts == self.claim.attempt],
+                values={"error": message, "finished_at": failed_at},
+                at=failed_at,
+            )
+
     def heartbeat(self, every_seconds: float) -> None:
         while not self.stop.wait(every_seconds):
             try:
@@ -175,29 +194,29 @@ def _claim(session: Session, export_id: int, clock: _Clock) -> _Claim | None:
     if export.status is not ExportStatus.QUEUED:
         return None
     if export.job_fair_id is None:  # the fair was deleted while the export waited
-        export.status, export.error, export.finished_at = (
-            ExportStatus.FAILED,
-            FAIR_GONE_MESSAGE,
-            clock(),
-        )
+        EXPORTS.fire(session, export, "fail", party=WORKER, actor=Actor.system(), at=clock())
+        export.error, export.finished_at = FAIR_GONE_MESSAGE, clock()
         return None
     attempt = export.attempts + 1
     started = clock()
-    won = session.execute(
-        update(Export)
-        .where(Export.id == export_id, Export.status == ExportStatus.QUEUED)
-        .values(
-            status=ExportStatus.RUNNING,
-            attempts=attempt,
-            started_at=started,
-            heartbeat_at=started,
-            progress=0,
-            error=None,
-            finished_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if won != 1:
+    won = EXPORTS.fire_where(
+        session,
+        export_id,
+        "claim",
+        source=ExportStatus.QUEUED,
+        party=WORKER,
+        actor=Actor.system(),
+        values={
+            "attempts": attempt,
+            "started_at": started,
+            "heartbeat_at": started,
+            "progress": 0,
+            "error": None,
+            "finished_at": None,
+        },
+        at=started,
+    )
+    if not won:
         return None
     return _Claim(
         export_id,
@@ -351,22 +370,26 @@ def run_export(
         name = _write_atomically(export_dir, claim, data)
         finished = clock()
         with run.unit() as session:
-            done = session.execute(
-                update(Export)
-                .where(run.mine())
-                .values(
-                    status=ExportStatus.DONE,
-                    progress=100,
-                    row_count=row_count,
-                    file_name=name,
-                    finished_at=finished,
-                    heartbeat_at=finished,
-                    expires_at=finished + ttl,
-                    params=params,
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if done == 1:
+            done = EXPORTS.fire_where(
+                session,
+                export_id,
+                "finish",
+                source=ExportStatus.RUNNING,
+                party=WORKER,
+                actor=Actor.system(),
+                where=[Export.attempts == claim.attempt],
+                values={
+                    "progress": 100,
+                    "row_count": row_count,
+                    "file_name": name,
+                    "finished_at": finished,
+                    "heartbeat_at": finished,
+                    "expires_at": finished + ttl,
+                    "params": params,
+                },
+                at=finished,
+            )
+            if done:
                 export = session.get(Export, export_id)
                 requester = Actor(
                     user_id=claim.requested_by_id, organisation_id=claim.organisation_id
@@ -381,7 +404,7 @@ def run_export(
                     **params,
                 )
                 _audit_people(session, requester, claim, people)
-        if done != 1:
+        if not done:
             raise _TakenOver
     except _TakenOver:
         # Failed as stalled while it ran (or retried): this attempt's work is not wanted, and
@@ -397,11 +420,7 @@ def run_export(
         (export_dir / partial_name(export_id, claim.attempt)).unlink(missing_ok=True)
         log.exception("export %s attempt %s failed", export_id, claim.attempt)
         try:
-            run.write(
-                status=ExportStatus.FAILED,
-                error=FAILED_MESSAGE.format(kind=type(exc).__name__),
-                finished_at=clock(),
-            )
+            run.fail(FAILED_MESSAGE.format(kind=type(exc).__name__))
         except Exception:  # noqa: BLE001 - the original error matters more; the sweep catches up
             log.exception("export %s: could not record the failure", export_id)
         raise
@@ -444,13 +463,17 @@ def fail_stalled(
             select(Export.id).where(Export.status == status, last_sign < cutoff).order_by(Export.id)
         ).all()
         for export_id in candidates:
-            changed = session.execute(
-                update(Export)
-                .where(Export.id == export_id, Export.status == status, last_sign < cutoff)
-                .values(status=ExportStatus.FAILED, error=message, finished_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if changed:
+            if EXPORTS.fire_where(
+                session,
+                export_id,
+                "fail",
+                source=status,
+                party=SWEEP,
+                actor=Actor.system(),
+                where=[last_sign < cutoff],
+                values={"error": message, "finished_at": now},
+                at=now,
+            ):
                 failed.append(export_id)
     if failed:
         log.warning("failed %d stalled export(s): %s", len(failed), failed)

@@ -50,13 +50,12 @@ from matching.core.audit import Actor
 from matching.core.dates import DANISH_TZ
 from matching.core.errors import OutOfScope, ValidationError
 from matching.core.permissions import SERVICE_KINDS
+from matching.core.workflow import check_reason
 from matching.models import (
     AuditAction,
     Forwarding,
-    ForwardingEvent,
     ForwardingPolicy,
     ForwardingRule,
-    ForwardingState,
     Match,
     MatchRun,
     Organisation,
@@ -68,13 +67,8 @@ from matching.models import (
     VacancyStatus,
     utcnow,
 )
-from matching.referrals.workflow import MAX_REASON_CHARS
 from matching.vacancies.forwarding.policy import Policy, default_policy
-
-F = ForwardingState
-
-
-ACTIVE = (F.OPEN, F.ACCEPTED)  # the target holds the vacancy
+from matching.vacancies.forwarding.workflow import ACTIVE, FORWARDINGS, F
 
 
 def _jobcentres_by_municipality(session: Session) -> dict[int, int]:
@@ -404,9 +398,7 @@ def _make(
         if session.scalar(select(Forwarding.id).where(Forwarding.idempotency_key == key)) is None:
             raise  # another constraint: not ours to swallow
         return None  # the same forwarding exists: the unique key decided
-    forwarding.events.append(
-        ForwardingEvent(to_state=F.OPEN.value, actor_id=actor.user_id, at=now, note=proposal.reason)
-    )
+    FORWARDINGS.start(session, forwarding, actor=actor, note=proposal.reason, at=now)
     audit.record(
         session,
         actor,
@@ -452,15 +444,6 @@ def evaluate(session: Session, now: datetime, *, base_url: str = "") -> Evaluati
     return EvaluationResult(len(proposals), made)
 
 
-def _reason(reason: str, message: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": message})
-    if len(reason) > MAX_REASON_CHARS:
-        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
-    return reason
-
-
 def target_choices(session: Session, vacancy: Vacancy) -> list[Organisation]:
     """The organisations the owner may forward the vacancy to by hand: active a-kasser and
     jobcentres other than the owner that neither hold it now nor returned it before."""
@@ -498,7 +481,7 @@ def forward_manually(
     permissions.require_manual_forwarder(actor, vacancy)
     if vacancy.status is not VacancyStatus.OPEN:
         raise ValidationError({"": "Kun åbne stillinger kan videregives."})
-    reason = _reason(reason, "Skriv hvorfor stillingen videregives.")
+    reason = check_reason(reason, required=True, missing="Skriv hvorfor stillingen videregives.")
     target = session.get(Organisation, target_id) if target_id is not None else None
     if (
         target is None

@@ -11,122 +11,23 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.core import audit, notifications, permissions
+from matching.core import notifications, permissions
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
-from matching.core.errors import InvalidTransition, OutOfScope
+from matching.core.errors import OutOfScope
 from matching.models import (
     AuditAction,
     AuditEntry,
     Forwarding,
-    ForwardingEvent,
-    ForwardingRule,
-    ForwardingState,
     Match,
     Organisation,
     Vacancy,
     VacancyStatus,
-    utcnow,
 )
-from matching.vacancies.forwarding.decisions import (
-    ACTIVE,
-    F,
-    _aware,
-    _reason,
-    _responsible_for_match,
-)
+from matching.vacancies.forwarding.decisions import _aware, _responsible_for_match
+from matching.vacancies.forwarding.workflow import RECEIVER, F, apply
 
 HANDLED_IN_INBOX = 50  # answered forwardings shown under the waiting ones
-
-
-STATE_LABELS_DA = {
-    F.OPEN: "Afventer svar",
-    F.ACCEPTED: "Accepteret",
-    F.RETURNED: "Sendt retur",
-    F.WITHDRAWN: "Trukket tilbage",
-}
-
-
-RULE_LABELS_DA = {
-    ForwardingRule.MANUAL: "Videregivet af en rådgiver",
-    ForwardingRule.POOL_TOO_SMALL: "For få egne kandidater",
-    ForwardingRule.NO_REFERRAL: "Ingen henvisninger",
-}
-
-
-RECEIVER = "receiver"  # a counsellor of the receiving organisation
-
-
-LIFECYCLE = "lifecycle"  # the vacancy was closed or filled
-
-
-@dataclass(frozen=True)
-class Transition:
-    to: ForwardingState
-    by: str
-    reason_required: bool = False
-
-
-# (state, event) → transition. Anything not in the table is refused.
-TRANSITIONS: dict[tuple[ForwardingState, str], Transition] = {
-    (F.OPEN, "accept"): Transition(F.ACCEPTED, RECEIVER),
-    (F.OPEN, "return"): Transition(F.RETURNED, RECEIVER, reason_required=True),
-    (F.ACCEPTED, "return"): Transition(F.RETURNED, RECEIVER, reason_required=True),
-    (F.OPEN, "withdraw"): Transition(F.WITHDRAWN, LIFECYCLE, reason_required=True),
-    (F.ACCEPTED, "withdraw"): Transition(F.WITHDRAWN, LIFECYCLE, reason_required=True),
-}
-
-
-def allowed_events(forwarding: Forwarding) -> list[str]:
-    """What the receiving organisation may do with the forwarding now."""
-    return [
-        event
-        for (state, event), t in TRANSITIONS.items()
-        if state is forwarding.state and t.by == RECEIVER
-    ]
-
-
-def _apply(
-    session: Session,
-    forwarding: Forwarding,
-    event: str,
-    actor: Actor,
-    by: str,
-    *,
-    reason: str = "",
-    now: datetime | None = None,
-) -> ForwardingEvent:
-    transition = TRANSITIONS.get((forwarding.state, event))
-    if transition is None or transition.by != by:
-        raise InvalidTransition("videregivelse", forwarding.state.value, event)
-    reason = reason.strip()
-    if transition.reason_required:
-        reason = _reason(reason, "Skriv en begrundelse.")
-    entry = ForwardingEvent(
-        from_state=forwarding.state.value,
-        to_state=transition.to.value,
-        actor_id=actor.user_id,
-        at=now or utcnow(),
-        note=reason,
-    )
-    audit.record(
-        session,
-        actor,
-        AuditAction.UPDATE,
-        "forwarding",
-        forwarding.id,
-        details={
-            "event": event,
-            "from": forwarding.state.value,
-            "to": transition.to.value,
-            "vacancy_id": forwarding.vacancy_id,
-        },
-        note=reason,
-    )
-    forwarding.events.append(entry)
-    forwarding.state = transition.to
-    session.flush()
-    return entry
 
 
 def get_forwarding_for_receiver(session: Session, actor: Actor, forwarding_id: int) -> Forwarding:
@@ -156,7 +57,7 @@ def accept(
 ) -> Forwarding:
     """The receiving organisation takes the vacancy on; its counsellors then refer as usual."""
     forwarding = get_forwarding_for_receiver(session, actor, forwarding_id)
-    _apply(session, forwarding, "accept", actor, RECEIVER, now=now)
+    apply(session, forwarding, "accept", actor, RECEIVER, now=now)
     return forwarding
 
 
@@ -172,39 +73,9 @@ def return_(
     """The receiving organisation gives the vacancy back, with a reason. The owner is told by
     e-mail and will not forward it to this organisation again."""
     forwarding = get_forwarding_for_receiver(session, actor, forwarding_id)
-    _apply(session, forwarding, "return", actor, RECEIVER, reason=reason, now=now)
+    apply(session, forwarding, "return", actor, RECEIVER, reason=reason, now=now)
     _notify_returned(session, forwarding, base_url)
     return forwarding
-
-
-def withdraw_for_vacancy(
-    session: Session,
-    vacancy: Vacancy,
-    reason: str,
-    *,
-    actor: Actor | None = None,
-    now: datetime | None = None,
-) -> list[Forwarding]:
-    """Withdraw every open or accepted forwarding of a vacancy that was closed or filled.
-
-    Called by the vacancy's lifecycle after the status changed: the flush below writes the
-    status first, which locks the vacancy row, so a forwarding being made at the same moment
-    either finishes first (and is withdrawn here) or sees the vacancy closed.
-    """
-    session.flush()
-    rows = session.scalars(
-        select(Forwarding)
-        .where(Forwarding.vacancy_id == vacancy.id, Forwarding.state.in_(ACTIVE))
-        .order_by(Forwarding.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    for forwarding in rows:
-        _apply(
-            session, forwarding, "withdraw", actor or Actor.system(), LIFECYCLE, reason=reason,
-            now=now,
-        )  # fmt: skip
-    return list(rows)
 
 
 def _notify_returned(session: Session, forwarding: Forwarding, base_url: str) -> None:

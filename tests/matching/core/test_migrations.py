@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from matching.core.migrate import current_revision, downgrade, head_revision, upgrade
@@ -130,3 +132,95 @@ def test_database_refuses_to_change_audit_log(backend: str, request: pytest.Fixt
             conn.execute(text(statement))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT note FROM audit_log")).scalar_one() == ""
+
+
+def _insert(conn: Connection, table: str, **values: object) -> None:
+    """Insert a row at an old revision, filling its other required columns with placeholders."""
+    reflected = Table(table, MetaData(), autoload_with=conn)
+    row = dict(values)
+    for column in reflected.columns:
+        if column.name in row or column.nullable or column.server_default is not None:
+            continue
+        if column.primary_key:
+            continue
+        python_type = column.type.python_type
+        row[column.name] = {
+            str: "x",
+            int: 1,
+            bool: True,
+            datetime: datetime(2026, 1, 1, tzinfo=UTC),
+            date: date(1990, 1, 1),
+            dict: {},
+            Decimal: Decimal(1),
+        }[python_type]
+    conn.execute(reflected.insert().values(**row))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_merging_the_event_tables_keeps_every_row(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """0008 moves referral_events and forwarding_events into workflow_events, in order, and
+    the downgrade moves them back."""
+    engine: Engine = request.getfixturevalue(
+        "sqlite_engine" if backend == "sqlite" else "pg_engine"
+    )
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        _insert(conn, "organisations", id=1, kind="a_kasse", name="A-kasse")
+        _insert(conn, "organisations", id=2, kind="jobcentre", name="Jobcenter")
+        _insert(conn, "organisations", id=3, kind="employer", name="Firma")
+        _insert(
+            conn, "vacancies", id=1, kind="ordinary", status="open", employer_id=3,
+            weekly_hours=37, working_time="normal", approval_status="not_required",
+            postal_code="5000",
+        )  # fmt: skip
+        _insert(conn, "jobseekers", id=1, pseudonym="L-1")
+        _insert(
+            conn, "referrals", id=1, vacancy_id=1, jobseeker_id=1, organisation_id=1,
+            type="henvisning", state="hired",
+        )  # fmt: skip
+        _insert(
+            conn, "forwardings", id=1, vacancy_id=1, from_organisation_id=2,
+            to_organisation_id=1, rule="manual", state="returned", idempotency_key="k1",
+        )  # fmt: skip
+        steps = [(None, "sent"), ("sent", "interview"), ("interview", "hired")]
+        for i, (a, b) in enumerate(steps):  # ids descend: the order is the ids' order
+            _insert(
+                conn, "referral_events", id=10 - i, referral_id=1, from_state=a, to_state=b,
+                note=f"r{i}",
+            )  # fmt: skip
+        for i, (a, b) in enumerate([(None, "open"), ("open", "returned")]):
+            _insert(
+                conn, "forwarding_events", id=i + 1, forwarding_id=1, from_state=a, to_state=b,
+                note=f"f{i}",
+            )  # fmt: skip
+
+    upgrade(engine)
+    query = (
+        "SELECT workflow, referral_id, forwarding_id, from_state, to_state, note "
+        "FROM workflow_events ORDER BY id"
+    )
+    with engine.connect() as conn:
+        merged = [tuple(row) for row in conn.execute(text(query))]
+    assert merged == [
+        ("referral", 1, None, "interview", "hired", "r2"),
+        ("referral", 1, None, "sent", "interview", "r1"),
+        ("referral", 1, None, None, "sent", "r0"),
+        ("forwarding", None, 1, None, "open", "f0"),
+        ("forwarding", None, 1, "open", "returned", "f1"),
+    ]
+    assert "referral_events" not in inspect(engine).get_table_names()
+
+    downgrade(engine, "0007")
+    with engine.connect() as conn:
+        back = conn.execute(
+            text("SELECT from_state, to_state, note FROM referral_events ORDER BY id")
+        ).all()
+        forwarded = conn.execute(text("SELECT note FROM forwarding_events ORDER BY id")).all()
+    assert [tuple(r) for r in back] == [
+        ("interview", "hired", "r2"),
+        ("sent", "interview", "r1"),
+        (None, "sent", "r0"),
+    ]
+    assert [r[0] for r in forwarded] == ["f0", "f1"]

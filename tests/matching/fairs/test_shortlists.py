@@ -36,6 +36,7 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
+from tests.factories.base import put_in_state
 
 FAIR_DAY = date(2026, 3, 14)
 AARHUS = 751
@@ -455,7 +456,7 @@ def test_unknown_fair_or_vacancy_not_on_the_fair_is_not_found(world: World) -> N
 
 
 def test_a_closed_vacancy_is_not_built(world: World) -> None:
-    world.vacancy.status = VacancyStatus.FILLED
+    put_in_state(world.session, world.vacancy, VacancyStatus.FILLED)
     world.session.flush()
     with pytest.raises(ValidationError) as err:
         build_shortlist(world.session, world.actor, world.fair.id, world.vacancy.id)

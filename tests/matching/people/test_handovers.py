@@ -32,7 +32,6 @@ from matching.models import (
     Organisation,
     OrgKind,
     Referral,
-    ReferralEvent,
     ReferralState,
     ResponsibilityPeriod,
     Role,
@@ -43,6 +42,7 @@ from matching.models import (
     VacancyKind,
     VacancyStatus,
 )
+from matching.models.workflow import WorkflowEvent
 from matching.people import handovers as handover
 from matching.people.handovers import apply_routing, run_routing
 from tests.support.paths import ROOT
@@ -289,7 +289,7 @@ def test_running_twice_hands_over_once(session: Session, world: World, person: J
     assert count(session, Handover) == 1
     assert count(session, Notification) == 1
     assert count(session, ResponsibilityPeriod, ResponsibilityPeriod.jobseeker_id == person.id) == 2
-    assert count(session, ReferralEvent, ReferralEvent.referral_id == referral.id) == 1
+    assert count(session, WorkflowEvent, WorkflowEvent.referral_id == referral.id) == 1
     # And the next days change nothing either.
     assert apply_routing(session, HANDOVER_DAY + timedelta(days=1)).unchanged == 1
 
@@ -588,7 +588,7 @@ def _assert_handed_over_once(engine: Engine, referral_ids: list[int]) -> None:
         )
         assert count(session, AuditEntry) == PEOPLE
         events = session.scalars(
-            select(ReferralEvent.referral_id).where(ReferralEvent.note.like("Overdraget til %"))
+            select(WorkflowEvent.referral_id).where(WorkflowEvent.note.like("Overdraget til %"))
         ).all()
         assert sorted(events) == sorted(referral_ids)
 

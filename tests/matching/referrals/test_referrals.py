@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor
 from matching.core.errors import InvalidTransition, PermissionDenied, ValidationError
+from matching.core.workflow import Transition, WorkflowBypass
 from matching.models import (
     Jobseeker,
     Organisation,
@@ -20,6 +21,7 @@ from matching.models import (
     VacancyStatus,
 )
 from matching.referrals import workflow
+from tests.factories.base import put_in_state
 
 S = ReferralState
 COUNSELLOR = Actor(user_id=None, organisation_id=1, role="counsellor")
@@ -69,24 +71,29 @@ def test_the_happy_path_is_a_list_of_events(session: Session, referral: Referral
     assert workflow.allowed_events(referral, "employer") == []  # final
 
 
-@pytest.mark.parametrize(("state", "event"), sorted(workflow.TRANSITIONS, key=str))
+@pytest.mark.parametrize(
+    "transition", workflow.REFERRALS.transitions, ids=lambda t: f"{t.source}-{t.event}"
+)
 def test_every_transition_in_the_table_works_for_its_roles(
-    session: Session, referral: Referral, state: ReferralState, event: str
+    session: Session, referral: Referral, transition: Transition[ReferralState]
 ) -> None:
-    transition = workflow.TRANSITIONS[(state, event)]
-    referral.state = state
-    role = sorted(transition.roles)[0]
-    actor = Actor(user_id=None, organisation_id=1, role=role)
-    workflow.apply(session, referral, event, actor, reason="fordi", now=NOW)
-    assert referral.state is transition.to
-    assert referral.events[-1].from_state == state.value
+    put_in_state(session, referral, transition.source)
+    for role in sorted(transition.by):
+        put_in_state(session, referral, transition.source)
+        actor = Actor(user_id=None, organisation_id=1, role=role)
+        workflow.apply(session, referral, transition.event, actor, reason="fordi", now=NOW)
+        assert referral.state is transition.target
+        event = referral.events[-1]
+        assert (event.from_state, event.to_state) == (transition.source, transition.target)
+        assert (event.workflow, event.event, event.note) == ("referral", transition.event, "fordi")
 
 
+TABLE = {(t.source, t.event) for t in workflow.REFERRALS.transitions}
 REFUSED = [
     (state, event)
     for state in ReferralState
     for event in sorted(workflow.EVENT_LABELS_DA)
-    if (state, event) not in workflow.TRANSITIONS
+    if (state, event) not in TABLE
 ]
 
 
@@ -94,12 +101,20 @@ REFUSED = [
 def test_everything_else_is_refused(
     session: Session, referral: Referral, state: ReferralState, event: str
 ) -> None:
-    referral.state = state
+    put_in_state(session, referral, state)
     system = Actor.system()
     for actor in (COUNSELLOR, EMPLOYER, system):
         with pytest.raises(InvalidTransition):
             workflow.apply(session, referral, event, actor, reason="x")
     assert referral.state is state and referral.events == []
+
+
+def test_a_state_is_never_assigned_outside_the_workflow(
+    session: Session, referral: Referral
+) -> None:
+    with pytest.raises(WorkflowBypass):
+        referral.state = ReferralState.HIRED
+    assert referral.events == []
 
 
 def test_roles_and_reasons_are_checked(session: Session, referral: Referral) -> None:

@@ -22,7 +22,6 @@ from matching.models import (
     AuditAction,
     AuditEntry,
     Forwarding,
-    ForwardingEvent,
     ForwardingPolicy,
     ForwardingRule,
     ForwardingState,
@@ -38,6 +37,7 @@ from matching.models import (
     VacancyStatus,
     utcnow,
 )
+from matching.models.workflow import WorkflowEvent
 from matching.referrals.decisions import refer_candidate
 from matching.vacancies import editing, lifecycle
 from matching.vacancies.editing import VacancyInput
@@ -54,6 +54,7 @@ from matching.vacancies.forwarding.decisions import (
     target_choices,
 )
 from tests.factories import Factory
+from tests.factories.base import put_in_state
 
 NOW = utcnow()
 TODAY = NOW.astimezone(DANISH_TZ).date()
@@ -278,7 +279,7 @@ def test_disabled_rules_closed_vacancies_and_passed_deadlines_forward_nothing(
     late = owned_vacancy(make, world.employer, world.akasse, published_days_ago=60)
     late.deadline = TODAY - timedelta(days=1)
     paused = owned_vacancy(make, world.employer, world.akasse, published_days_ago=60)
-    paused.status = VacancyStatus.PAUSED
+    put_in_state(session, paused, VacancyStatus.PAUSED)
     unowned = owned_vacancy(make, world.employer, None, published_days_ago=60)
     session.commit()
     proposed = {p.vacancy_id for p in propose(session, NOW)}
@@ -399,7 +400,7 @@ def test_the_unique_key_decides_when_a_concurrent_run_slipped_past_the_checks(
     result = evaluate(session, NOW, base_url=BASE)
     assert result.proposed == 1 and result.forwarded == []
     assert len(rows(session, vacancy)) == 1
-    assert session.scalar(select(func.count()).select_from(ForwardingEvent)) == 1
+    assert session.scalar(select(func.count()).select_from(WorkflowEvent)) == 1
 
 
 # --- answering, returning, withdrawing ----------------------------------------------------------
@@ -553,7 +554,7 @@ def test_forwarding_by_hand_is_for_the_owner_with_a_reason_to_a_real_target(
     )
     [mail] = session.scalars(select(Notification).where(Notification.kind == "forwarding_received"))
     assert "Fælles rekruttering" not in mail.body  # a counsellor's words stay in Jobbro
-    vacancy.status = VacancyStatus.PAUSED
+    put_in_state(session, vacancy, VacancyStatus.PAUSED)
     assert refused(as_owner, world.jobcentre.id) == "Kun åbne stillinger kan videregives."
 
 
@@ -736,7 +737,7 @@ def _counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
         return {
             "forwardings": session.scalar(select(func.count()).select_from(Forwarding)) or 0,
-            "events": session.scalar(select(func.count()).select_from(ForwardingEvent)) or 0,
+            "events": session.scalar(select(func.count()).select_from(WorkflowEvent)) or 0,
             "notifications": session.scalar(select(func.count()).select_from(Notification)) or 0,
             "audit": session.scalar(
                 select(func.count()).where(AuditEntry.object_type == "forwarding")

@@ -44,6 +44,7 @@ from matching.models import (
     ShortlistEntry,
     utcnow,
 )
+from tests.factories.base import put_in_state
 from tests.factories.fairs import FAIR_NAME, NO_CONSENT_NAME, ExportWorld, build_world
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -214,7 +215,7 @@ def test_at_most_three_exports_of_a_fair_wait_or_run_at_once(
     made = [_request(session, world) for _ in range(requests.MAX_ACTIVE_PER_FAIR)]
     with pytest.raises(ValidationError, match="Der er allerede 3 eksporter i gang"):
         _request(session, world)
-    made[0].status = ExportStatus.DONE
+    put_in_state(session, made[0], ExportStatus.DONE)
     session.commit()
     assert _request(session, world).status is ExportStatus.QUEUED
 
@@ -585,7 +586,7 @@ def test_a_failed_export_is_retried_as_a_new_attempt(
     session: Session, world: ExportWorld, factory: Callable[[], Session], export_dir: Path
 ) -> None:
     export = _request(session, world)
-    session.get(Export, export.id).status = ExportStatus.RUNNING
+    put_in_state(session, session.get(Export, export.id), ExportStatus.RUNNING)
     session.commit()
     fail_stalled(session, now=NOW + timedelta(hours=3))
     session.commit()
@@ -750,7 +751,7 @@ def test_the_worker_jobs_make_and_sweep_exports(
     assert _aware(done.expires_at) - _aware(done.finished_at) == timedelta(hours=2)
 
     stuck = _request(session, world)
-    session.get(Export, stuck.id).status = ExportStatus.RUNNING
+    put_in_state(session, session.get(Export, stuck.id), ExportStatus.RUNNING)
     session.commit()
     leftover = export_dir / runs.partial_name(stuck.id, 1)
     leftover.write_bytes(b"half")
