@@ -42,8 +42,8 @@ from matching.core.security import MIN_PASSWORD_CHARS
 from matching.core.settings import Settings
 from matching.models import Role, User
 from portal import outbox
-from portal.app import get_db
 from portal.auth import role_required, start_session
+from portal.transaction import after_commit, get_db
 
 log = logging.getLogger(__name__)
 
@@ -304,10 +304,8 @@ def signup():  # noqa: ANN201 - Flask view
                 ip_address=request.remote_addr,
             )
         except ValidationError as exc:
-            db.rollback()
             general_error = _apply_errors(form, exc.errors)
         else:
-            db.commit()
             response = start_session(result.user, active=result.employer_membership)
             flash(
                 f"Velkommen til Jobbro. {result.organisation.name} er oprettet, og du er logget "
@@ -362,7 +360,6 @@ def members():  # noqa: ANN201 - Flask view
             ip_address=request.remote_addr,
         )
     except ValidationError as exc:
-        db.rollback()
         return _members_page(form, _apply_errors(form, exc.errors))
     secret_key = _settings().secret_key
     message = None
@@ -383,17 +380,20 @@ def members():  # noqa: ANN201 - Flask view
             invited_by=g.user.name,
         )
     # else: the e-mail belongs to a deactivated user; nothing is sent, and the answer is the same.
-    db.commit()
-    # The same answer for a new, an existing and a deactivated user, with the name as typed.
-    if message is None or send_mail(message):
-        flash(f"Invitationen er sendt til {invitation.name} ({invitation.email}).", "success")
-    else:
+
+    def send_and_tell() -> None:
+        # The same answer for a new, an existing and a deactivated user, with the name as typed.
+        if message is None or send_mail(message):
+            flash(f"Invitationen er sendt til {invitation.name} ({invitation.email}).", "success")
+            return
         flash(
             f"Invitationen til {invitation.name} ({invitation.email}) kunne ikke sendes lige nu. "
             "Prøv igen senere. Står kollegaen allerede på listen, kan kollegaen også bruge "
             "»Glemt adgangskode?« på login-siden.",
             "error",
         )
+
+    after_commit(send_and_tell)  # a mail never points at an invitation that was rolled back
     return redirect(url_for("accounts.members"))
 
 
@@ -408,11 +408,9 @@ def remove_member(membership_id: int):  # noqa: ANN201 - Flask view
             db, g.membership, membership_id, ip_address=request.remote_addr
         )
     except ValidationError as exc:
-        db.rollback()
         flash(" ".join(exc.errors.values()), "error")
         return redirect(url_for("accounts.members"))
     text = f"{removed.user.name} har ikke længere rollen {removed.role.label_da.lower()}."
-    db.commit()
     flash(text, "success")
     if removed.id == own_membership_id:
         return redirect(url_for("main.home"))
@@ -441,7 +439,6 @@ def _use_password_link(
     try:
         user = tokens.user_for_token(db, secret_key, purpose, token)
     except ValidationError as exc:
-        db.rollback()
         return _link_error(exc.errors.get("token", tokens.TOKEN_INVALID_MESSAGE), purpose)
     form.policy_email = user.email
     name_field = form._fields.get("name")
@@ -460,12 +457,10 @@ def _use_password_link(
                 ip_address=request.remote_addr,
             )
         except ValidationError as exc:
-            db.rollback()
             if "token" in exc.errors:
                 return _link_error(exc.errors["token"], purpose)
             general_error = _apply_errors(form, exc.errors)
         else:
-            db.commit()
             return user
     page = render_template(template, form=form, token=token, user=user, general_error=general_error)
     return page, _status(form, general_error)
@@ -509,14 +504,12 @@ def confirm_membership(token: str):  # noqa: ANN201 - Flask view
             db, secret_key, token, g.user, ip_address=request.remote_addr
         )
     except ValidationError as exc:
-        db.rollback()
         return _link_error(exc.errors.get("token", tokens.TOKEN_INVALID_MESSAGE), tokens.MEMBERSHIP)
     text = (
         f"Du har nu rollen {membership.role.label_da.lower()} i {membership.organisation.name} "
         "og arbejder i den rolle."
     )
     membership_id = membership.id
-    db.commit()
     session["membership_id"] = membership_id
     flash(text, "success")
     return redirect(url_for("main.home"))
@@ -547,7 +540,6 @@ def forgot_password():  # noqa: ANN201 - Flask view
             object_type="user",
             object_id=user.id,
         )
-    db.commit()
     return render_template(
         "accounts/forgot_sent.html",
         email=form.email.data,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +23,8 @@ from matching.core import dates
 from matching.core.db import check_database, make_engine, make_session_factory
 from matching.core.errors import ServiceUnavailable
 from matching.core.settings import Settings
+from portal import transaction
+from portal.transaction import get_db
 
 PORTAL_DIR = Path(__file__).resolve().parent
 DKFDS_CSS = PORTAL_DIR / "static" / "dkfds" / "css" / "dkfds.min.css"
@@ -97,8 +99,8 @@ def create_app(
     app.extensions["jobbro_session_factory"] = session_factory
 
     csrf.init_app(app)
-    app.teardown_appcontext(_close_db)
     app.after_request(_security_headers)
+    transaction.init_app(app)  # after the headers: runs first, its error page gets them too
     _register_template_helpers(app)
 
     from portal import (
@@ -149,24 +151,6 @@ def _check_session_factory(factory: Callable[[], Session]) -> None:
         raise ServiceUnavailable(f"JOBBRO_DATABASE_URL: cannot query the database: {exc}") from exc
     finally:
         session.close()
-
-
-def get_db() -> Session:
-    """The request's SQLAlchemy session (opened on first use, closed at teardown).
-
-    Views commit explicitly; anything not committed is rolled back when the request ends.
-    """
-    if "db" not in g:
-        from flask import current_app
-
-        g.db = current_app.extensions["jobbro_session_factory"]()
-    return g.db
-
-
-def _close_db(_exc: BaseException | None = None) -> None:
-    db: Session | None = g.pop("db", None)
-    if db is not None:
-        db.close()
 
 
 def _security_headers(response):  # noqa: ANN001, ANN202 - Flask hook

@@ -26,10 +26,10 @@ from matching.vacancies.queries import (
     pending_places,
     vacancy_counts_by_employer,
 )
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import page_arg, page_url_args
 from portal.match_queue import request_match
+from portal.transaction import get_db
 
 bp = Blueprint("approvals", __name__, url_prefix="/godkendelser")
 
@@ -117,15 +117,12 @@ def decide(vacancy_id: int):  # noqa: ANN201 - Flask view
         else:
             lifecycle.reject_place(db, current_actor(), vacancy_id, form.reason.data or "")
     except ValidationError as exc:
-        db.rollback()
         form.reason.errors = list(exc.errors.values())
         return _detail(vacancy, form, status=400)
     except InvalidTransition:
-        db.rollback()
         return _detail(
             vacancy, form, general="Pladsen afventer ikke længere godkendelse.", status=400
         )
-    db.commit()
     if vacancy.status is VacancyStatus.OPEN:
         flash(f"»{vacancy.title}« er godkendt og kan nu findes af jobrådgivere.", "success")
         request_match(vacancy_id)
@@ -191,13 +188,11 @@ def decide_employer(organisation_id: int):  # noqa: ANN201 - Flask view
                 db, current_actor(), organisation_id, form.reason.data or ""
             )
     except ValidationError as exc:
-        db.rollback()
         form.reason.errors = list(exc.errors.values())
         return _employers_page({organisation_id: form}, status=400)
     open_ids = open_vacancy_ids_of(db, organisation.id) if organisation.active else []
     for vacancy_id in open_ids:  # published while unconfirmed: they get their owner now
         assign_owner(db, db.get(Vacancy, vacancy_id))
-    db.commit()
     if organisation.active:
         flash(f"{organisation.name} er bekræftet. Virksomhedens stillinger vises nu.", "success")
         for vacancy_id in open_ids:

@@ -42,7 +42,7 @@ from matching.core.security import (
     verify_password,
 )
 from matching.models import AuditAction, Membership, Role, User, utcnow
-from portal.app import get_db
+from portal.transaction import get_db, keep_changes
 
 bp = Blueprint("auth", __name__)
 
@@ -229,7 +229,6 @@ def login():  # noqa: ANN201 - Flask view
             memberships = _active_memberships(user)
             if not memberships:
                 login_error = NO_ACCESS_MESSAGE
-                get_db().rollback()
             else:
                 return _start_session(user, memberships, next_url)
     status = 429 if throttled else 200 if login_error is None and not form.errors else 400
@@ -273,7 +272,7 @@ def _authenticate(email: str, password: str, *, throttled: bool = False) -> User
                 **({"throttled": True} if throttled else {}),
             },
         )
-        db.commit()
+        keep_changes()  # the answer is 400/429, but the failed attempt must be on record
         return None
     return user
 
@@ -321,7 +320,6 @@ def start_session(
         user.id,
         details={"memberships": len(memberships)},
     )
-    db.commit()
     # A fresh session on login: a cookie planted before login must not carry over.
     session.clear()
     session.permanent = True
@@ -369,7 +367,6 @@ def logout():  # noqa: ANN201 - Flask view
     if g.get("user") is not None:
         db = get_db()
         audit.record(db, current_actor(), AuditAction.LOGOUT, "user", g.user.id)
-        db.commit()
     session.clear()
     flash("Du er nu logget ud.", "success")
     return redirect(url_for("auth.login", next=_safe_next(request.args.get("next"))))

@@ -44,6 +44,10 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "eller gå tilbage til forsiden.",
     ),
     405: ("Handlingen er ikke tilladt", "Siden kan ikke bruges på denne måde."),
+    409: (
+        "Ændringen blev ikke gemt",
+        "Nogen ændrede de samme oplysninger samtidig med dig. Genindlæs siden, og prøv igen.",
+    ),
     500: (
         "Der opstod en fejl",
         "Der skete en uventet fejl hos os. Prøv igen om lidt. "
@@ -70,12 +74,6 @@ def render_error(status: int, detail: str | None = None, errors: list[str] | Non
     )
 
 
-def _rollback() -> None:
-    db = g.get("db")
-    if db is not None:
-        db.rollback()
-
-
 def _record_denied(
     object_type: str,
     object_id: str | int | None,
@@ -83,9 +81,11 @@ def _record_denied(
     jobseeker_id: int | None = None,
     details: dict | None = None,
 ) -> None:
-    """Write ACCESS_DENIED in its own small unit of work (the request's work is discarded)."""
-    from portal.app import get_db
+    """Write ACCESS_DENIED in its own small unit of work: the request's work is discarded first,
+    and the entry is committed here, not by the request, so that a failure to write it is logged
+    and never turns the 403/404 into a 500 (a documented exception to ``portal.transaction``)."""
     from portal.auth import current_actor
+    from portal.transaction import get_db
 
     if g.get("user") is None:
         return
@@ -120,8 +120,6 @@ def register_error_handlers(app: Flask) -> None:
                 jobseeker_id=exc.jobseeker_id,
                 details={"exists": exc.exists},
             )
-        else:
-            _rollback()
         return render_error(404)
 
     @app.errorhandler(PermissionDenied)
@@ -131,13 +129,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):  # noqa: ANN202
-        _rollback()
         return render_error(400, errors=list(exc.errors.values()))
 
     @app.errorhandler(ServiceUnavailable)
     def service_unavailable(_exc: ServiceUnavailable):  # noqa: ANN202
         log.exception("backing service unavailable")
-        _rollback()
         return render_error(503)
 
     @app.errorhandler(CSRFError)
@@ -146,7 +142,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # noqa: ANN202
-        _rollback()
         status = exc.code or 500
         if status == 403:
             _record_denied("page", request.path)
@@ -157,5 +152,4 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return http_error(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        _rollback()
         return render_error(500)

@@ -1,10 +1,10 @@
 """Job-fair exports: request, follow progress, download and retry.
 
-The rules live in :mod:`matching.fairs.exports`; these views read forms, call it, commit, and then
-hand the export to a worker through Redis. Redis only carries work: when it cannot be reached
-the export is saved as queued all the same, the page says that it has not been started, and
-"Send igen" hands it over once Redis is back (the minute sweep fails an export that waited an
-hour, which can then be retried).
+The rules live in :mod:`matching.fairs.exports`; these views read forms and call it, and after
+the request's commit hand the export to a worker through Redis. Redis only carries work: when it
+cannot be reached the export is saved as queued all the same, the page says that it has not been
+started, and "Send igen" hands it over once Redis is back (the minute sweep fails an export
+that waited an hour, which can then be retried).
 
 Only organisers and administrators of the fair's organiser organisation get here; another
 organisation's export is "not found" (404), whatever its id.
@@ -33,9 +33,9 @@ from matching.core import permissions
 from matching.core.errors import ValidationError
 from matching.fairs.exports import requests
 from matching.models import Export, ExportStatus, JobFair
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.match_queue import redis_connection
+from portal.transaction import after_commit, get_db, own_unit
 from workers.queues import enqueue_export, job_is_lost
 
 log = logging.getLogger(__name__)
@@ -80,21 +80,26 @@ def _back_to_fair(fair_id: int | None) -> tuple[str, str]:
     return url_for("main.home"), "Til forsiden"
 
 
-def _send(export: Export) -> bool:
-    """Hand the export to a worker (after the commit) and remember the job; False when Redis
-    cannot be reached (the export stays queued and can be sent again)."""
-    connection = redis_connection()
-    if connection is None:
-        return False
-    try:
-        job = enqueue_export(connection, export.id, job_id=requests.job_id_for(export))
-    except (redis.RedisError, OSError):
-        log.warning("could not enqueue export %s", export.id, exc_info=True)
-        return False
-    db = get_db()
-    requests.mark_enqueued(db, export.id, job.id)
-    db.commit()
-    return True
+def _send_after_commit(export: Export, sent: str) -> None:
+    """Once the export is committed, hand it to a worker and remember the job, then say so
+    (``sent``); when Redis cannot be reached the export stays queued and can be sent again."""
+    export_id, job_id = export.id, requests.job_id_for(export)
+
+    def send() -> None:
+        connection = redis_connection()
+        try:
+            if connection is None:
+                raise OSError("no Redis is configured")
+            job = enqueue_export(connection, export_id, job_id=job_id)
+        except (redis.RedisError, OSError):
+            log.warning("could not enqueue export %s", export_id, exc_info=True)
+            flash(NOT_SENT_MESSAGE, "warning")
+            return
+        with own_unit() as db:
+            requests.mark_enqueued(db, export_id, job.id)
+        flash(sent, "success")
+
+    after_commit(send)
 
 
 def _never_reaches_a_worker(export: Export) -> bool:
@@ -178,17 +183,12 @@ def create_export(fair_id: int):  # noqa: ANN201 - Flask view
     try:
         export = requests.request_export(db, current_actor(), fair_id, kind=kind, fmt=fmt)
     except ValidationError as exc:
-        db.rollback()
         for name, message in exc.errors.items():
             if name in ("kind", "format"):
                 getattr(form, name).errors = [message]
         general = [m for n, m in exc.errors.items() if n not in ("kind", "format")]
         return _fair_page(fair_id, form=form, errors=general, status=400)
-    db.commit()
-    if _send(export):
-        flash(SENT_MESSAGE, "success")
-    else:
-        flash(NOT_SENT_MESSAGE, "warning")
+    _send_after_commit(export, SENT_MESSAGE)
     return redirect(url_for("exports.export_status", export_id=export.id))
 
 
@@ -242,7 +242,6 @@ def download(export_id: int):  # noqa: ANN201 - Flask view
     try:
         path, name, mimetype = requests.open_download(db, actor, export_id, _settings().export_dir)
     except requests.ExportExpired:
-        db.rollback()
         export = requests.get_export(db, actor, export_id)
         back_url, back_label = _back_to_fair(export.job_fair_id)
         html = render_template(
@@ -258,7 +257,6 @@ def download(export_id: int):  # noqa: ANN201 - Flask view
             ),
         )
         return html, 410
-    db.commit()
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -275,15 +273,10 @@ def retry(export_id: int):  # noqa: ANN201 - Flask view
         try:
             export = requests.retry_export(db, actor, export_id)
         except ValidationError as exc:
-            db.rollback()
             flash(" ".join(exc.errors.values()), "error")
             return redirect(url_for("exports.export_status", export_id=export_id))
-        db.commit()
     elif not _never_reaches_a_worker(export):
         flash("Eksporten er allerede i gang eller færdig.", "info")
         return redirect(url_for("exports.export_status", export_id=export_id))
-    if _send(export):
-        flash("Eksporten er sendt til behandling igen.", "success")
-    else:
-        flash(NOT_SENT_MESSAGE, "warning")
+    _send_after_commit(export, "Eksporten er sendt til behandling igen.")
     return redirect(url_for("exports.export_status", export_id=export_id))

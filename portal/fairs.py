@@ -3,7 +3,7 @@
 Organisers create fairs, invite verified employers, attach vacancies and build, edit, lock and
 mark the shortlists; employers answer their invitations and register their own vacancies. The
 rules, scoping and audit entries live in :mod:`matching.fairs`;
-these views read forms, call them, commit, and show refusals next to what was typed.
+these views read forms, call them, and show refusals next to what was typed.
 
 Another organisation's fair is "not found" (404): every view asks
 :func:`matching.fairs.planning.organiser_fair` or :func:`matching.fairs.planning.get_fair` first.
@@ -31,9 +31,9 @@ from matching.core.dates import today_dk
 from matching.core.errors import PermissionDenied, ValidationError
 from matching.fairs import overviews, participants, planning, shortlists
 from matching.models import AuditAction, JobFairVacancy, TargetGroup
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import page_arg, page_url_args
+from portal.transaction import get_db
 
 bp = Blueprint("fairs", __name__)
 
@@ -131,10 +131,8 @@ def fair_new():  # noqa: ANN201 - Flask view
         fields = planning.read_fair_form(request.form)
         fair = planning.create_fair(db, actor, **fields)
     except ValidationError as exc:
-        db.rollback()
         _show_errors(form, exc)
         return _render_form(form, status=400)
-    db.commit()
     flash("Jobmessen er oprettet. Invitér nu virksomheder og tilmeld stillinger.", "success")
     return redirect(url_for("fairs.fair_detail", fair_id=fair.id))
 
@@ -153,10 +151,8 @@ def fair_edit(fair_id: int):  # noqa: ANN201 - Flask view
         fields = planning.read_fair_form(request.form, fair=fair)
         planning.update_fair(db, actor, fair.id, **fields)
     except ValidationError as exc:
-        db.rollback()
         _show_errors(form, exc)
         return _render_form(form, fair, status=400)
-    db.commit()
     flash("Ændringerne er gemt.", "success")
     return redirect(url_for("fairs.fair_detail", fair_id=fair.id))
 
@@ -185,7 +181,6 @@ def _detail_page(
             purpose=PURPOSE,
             details={"jobseeker_ids": [p.jobseeker_id for p in overview.several]},
         )
-        db.commit()
     exports_url = (
         url_for(EXPORTS_ENDPOINT, fair_id=overview.fair.id)
         if overview.organiser and EXPORTS_ENDPOINT in current_app.view_functions
@@ -231,11 +226,9 @@ def invite(fair_id: int):  # noqa: ANN201 - Flask view
                 db, actor, fair.id, employer_id, base_url=_base_url()
             )
         except ValidationError as exc:
-            db.rollback()
             errors, status = _messages(exc), 400
         else:
             name = row.employer.name
-            db.commit()
             flash(f"{name} er inviteret. Virksomhedens brugere får en e-mail.", "success")
             return redirect(url_for("fairs.invite", fair_id=fair.id, q=query or None))
     found = participants.employer_candidates(db, actor, fair.id, query) if query else []
@@ -259,9 +252,7 @@ def remove_employer(fair_id: int, employer_id: int):  # noqa: ANN201 - Flask vie
     try:
         participants.remove_employer(db, current_actor(), fair_id, employer_id)
     except ValidationError as exc:
-        db.rollback()
         return _detail_page(fair_id, errors={"employers": _messages(exc)}, status=400)
-    db.commit()
     flash("Invitationen er trukket tilbage.", "success")
     return redirect(url_for("fairs.fair_detail", fair_id=fair_id) + "#virksomheder")
 
@@ -279,9 +270,7 @@ def respond(fair_id: int):  # noqa: ANN201 - Flask view
             raise ValidationError({"svar": "Vælg ja eller nej til invitationen."})
         participants.respond(db, actor, fair_id, answer == "ja")
     except ValidationError as exc:
-        db.rollback()
         return _detail_page(fair_id, errors={"answer": _messages(exc)}, status=400)
-    db.commit()
     if answer == "ja":
         flash("Tak for svaret. I deltager i messen: tilmeld jeres stillinger nedenfor.", "success")
     else:
@@ -305,11 +294,9 @@ def attach(fair_id: int):  # noqa: ANN201 - Flask view
             raise ValidationError({"vacancy_id": "Vælg en stilling på listen."})
         fair_vacancy = participants.attach_vacancy(db, actor, fair_id, vacancy_id)
     except ValidationError as exc:
-        db.rollback()
         typed = {"vacancy_id": request.form.get("vacancy_id", "")}
         return _detail_page(fair_id, errors={"vacancies": _messages(exc)}, typed=typed, status=400)
     title = fair_vacancy.vacancy.title
-    db.commit()
     flash(f"»{title}« er tilmeldt messen.", "success")
     return redirect(url_for("fairs.fair_detail", fair_id=fair_id) + "#stillinger")
 
@@ -324,9 +311,7 @@ def detach(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     try:
         participants.detach_vacancy(db, actor, fair_id, vacancy_id)
     except ValidationError as exc:
-        db.rollback()
         return _detail_page(fair_id, errors={"vacancies": _messages(exc)}, status=400)
-    db.commit()
     flash("Stillingen er fjernet fra messen.", "success")
     return redirect(url_for("fairs.fair_detail", fair_id=fair_id) + "#stillinger")
 
@@ -369,7 +354,6 @@ def _shortlist_page(
         purpose=PURPOSE,
         details={"job_fair_id": fair_id, "vacancy_id": vacancy_id, "jobseeker_ids": shown},
     )
-    db.commit()
     html = render_template(
         "fairs/shortlist.html",
         view=view,
@@ -431,11 +415,9 @@ def build(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
             )
         entries = shortlists.build_shortlist(db, actor, fair_id, vacancy_id, size=size)
     except ValidationError as exc:
-        db.rollback()
         return _shortlist_page(
             fair_id, vacancy_id, errors={"size": _messages(exc)}, typed={"size": raw}, status=400
         )
-    db.commit()
     flash(f"Listen er bygget: {len(entries)} personer.", "success")
     return _back(fair_id, vacancy_id)
 
@@ -461,12 +443,10 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
         else:
             shortlists.add_person(db, actor, fair_id, vacancy_id, person_id, reason=reason)
     except ValidationError as exc:
-        db.rollback()
         typed = {f"{section}_reason": reason, f"{section}_person": str(person_id or "")}
         return _shortlist_page(
             fair_id, vacancy_id, errors={section: _messages(exc)}, typed=typed, status=400
         )
-    db.commit()
     flash("Personen er tilføjet listen.", "success")
     return _back(fair_id, vacancy_id, "liste")
 
@@ -486,7 +466,6 @@ def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - 
             )
         shortlists.remove_person(db, actor, fair_id, vacancy_id, jobseeker_id, reason=reason)
     except ValidationError as exc:
-        db.rollback()
         return _shortlist_page(
             fair_id,
             vacancy_id,
@@ -494,7 +473,6 @@ def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - 
             typed={f"remove_{jobseeker_id}": reason},
             status=400,
         )
-    db.commit()
     flash("Personen er fjernet fra listen.", "success")
     return _back(fair_id, vacancy_id, "liste")
 
@@ -514,11 +492,9 @@ def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 -
             raise ValidationError({"inviteret": "Vælg om personen er inviteret."})
         shortlists.mark_invited(db, actor, fair_id, vacancy_id, jobseeker_id, value == "ja")
     except ValidationError as exc:
-        db.rollback()
         return _shortlist_page(
             fair_id, vacancy_id, errors={f"person-{jobseeker_id}": _messages(exc)}, status=400
         )
-    db.commit()
     flash(
         "Personen er markeret som inviteret."
         if value == "ja"
@@ -536,7 +512,6 @@ def lock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     actor = current_actor()
     planning.organiser_fair(db, actor, fair_id)
     shortlists.lock(db, actor, fair_id, vacancy_id)
-    db.commit()
     flash("Listen er låst. Den bygges ikke om og ændres ikke, før den låses op.", "success")
     return _back(fair_id, vacancy_id)
 
@@ -549,6 +524,5 @@ def unlock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     actor = current_actor()
     planning.organiser_fair(db, actor, fair_id)
     shortlists.unlock(db, actor, fair_id, vacancy_id)
-    db.commit()
     flash("Listen er låst op.", "success")
     return _back(fair_id, vacancy_id)

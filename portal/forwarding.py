@@ -2,7 +2,7 @@
 forwarding by hand from the vacancy page, and the administrators' forwarding rules.
 
 The rules, scoping and state machine live in :mod:`matching.vacancies.forwarding`; these views
-only read forms, call it and commit.
+only read forms and call it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from matching.vacancies.forwarding import inbox as forwarding_inbox
 from matching.vacancies.forwarding import policy as forwarding_policy
 from matching.vacancies.forwarding import workflow as forwarding_workflow
 from matching.vacancies.forwarding.decisions import forward_manually, target_choices
-from portal.app import get_db
 from portal.auth import current_actor, role_required
+from portal.transaction import get_db
 
 bp = Blueprint("forwarding", __name__)
 
@@ -100,9 +100,7 @@ def accept(forwarding_id: int):  # noqa: ANN201 - Flask view
     try:
         item = forwarding_inbox.accept(db, current_actor(), forwarding_id)
     except InvalidTransition:
-        db.rollback()
         return _inbox_page(errors={forwarding_id: ["Stillingen er allerede besvaret."]}, status=400)
-    db.commit()
     flash(
         f"Du har accepteret »{item.vacancy.title}«. Henvis jeres kandidater fra kandidatlisten.",
         "success",
@@ -124,14 +122,12 @@ def give_back(forwarding_id: int):  # noqa: ANN201 - Flask view
             db, current_actor(), forwarding_id, form.reason.data or "", base_url=_base_url()
         )
     except (ValidationError, InvalidTransition) as exc:
-        db.rollback()
         messages = (
             list(exc.errors.values())
             if isinstance(exc, ValidationError)
             else ["Stillingen er allerede besvaret."]
         )
         return _inbox_page(errors={forwarding_id: messages}, typed=typed, status=400)
-    db.commit()
     flash("Stillingen er sendt retur.", "success")
     return redirect(url_for("forwarding.inbox"))
 
@@ -199,9 +195,7 @@ def forward(vacancy_id: int):  # noqa: ANN201 - Flask view
             base_url=_base_url(),
         )
     except ValidationError as exc:
-        db.rollback()
         return detail_page(vacancy_id, forward_form=form, forward_errors=exc.errors, status=400)
-    db.commit()
     flash(f"Stillingen er videregivet til {made.to_organisation.name}.", "success")
     return redirect(url_for("vacancies.detail", vacancy_id=vacancy_id) + "#videregivelse")
 
@@ -234,7 +228,6 @@ def policy():  # noqa: ANN201 - Flask view
             getattr(form, name).errors = [message]
     else:
         forwarding_policy.save_policy(db, current_actor(), chosen)
-        db.commit()
         flash("Reglerne for videregivelse er gemt.", "success")
         return redirect(url_for("forwarding.policy"))
     html = render_template("forwarding/policy.html", form=form, organisation=organisation)

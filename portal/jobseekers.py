@@ -22,10 +22,10 @@ from matching.ranking.queries import suggestions_for
 from matching.referrals import workflow
 from matching.referrals.queries import get_referral_for_counsellor, referrals_for_jobseeker
 from matching.rules import routing
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
 from portal.referral_events import apply_from_form
+from portal.transaction import get_db
 
 bp = Blueprint("jobseekers", __name__, url_prefix="/ledige")
 
@@ -57,7 +57,6 @@ def caseload():  # noqa: ANN201 - Flask view
             "jobseeker_ids": [j.id for j in page.items],
         },
     )
-    db.commit()
     today = dates.today_dk()
     return render_template(
         "jobseekers/list.html",
@@ -91,7 +90,6 @@ def handed_over():  # noqa: ANN201 - Flask view
             "jobseeker_ids": [h.jobseeker_id for h in page.items],
         },
     )
-    db.commit()
     return render_template(
         "jobseekers/handed_over.html",
         page=page,
@@ -128,7 +126,6 @@ def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 20
     )
     person_referrals = referrals_for_jobseeker(db, actor, jobseeker.id)
     handovers = responsibility.handovers_for_jobseeker(db, actor, jobseeker.id)
-    db.commit()
     today = dates.today_dk()
     html = render_template(
         "jobseekers/detail.html",

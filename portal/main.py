@@ -13,8 +13,8 @@ from matching.models import AuditAction, OrgKind, Role, VacancyStatus, utcnow
 from matching.people.queries import caseload_count, newest_jobseekers
 from matching.vacancies.forwarding import inbox
 from matching.vacancies.queries import count_vacancies, visible_vacancies
-from portal.app import get_db
 from portal.auth import current_actor, login_required
+from portal.transaction import get_db
 
 bp = Blueprint("main", __name__)
 
@@ -49,7 +49,6 @@ def home():  # noqa: ANN201 - Flask view
                 purpose="sagsbehandling",
                 details={"page": "forside", "jobseeker_ids": [j.id for j in newest]},
             )
-            db.commit()
     elif role is Role.EMPLOYER:
         context["vacancies"] = visible_vacancies(db, actor, per_page=EMPLOYER_VACANCIES_ON_HOME)
         context["fair_invitations"] = planning.unanswered_invitations(db, actor)

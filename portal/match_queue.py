@@ -12,6 +12,7 @@ import logging
 import redis
 from flask import current_app, flash
 
+from portal.transaction import after_commit
 from workers.queues import QueueName, enqueue
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,14 @@ def redis_connection() -> redis.Redis | None:
     return client
 
 
-def request_match(vacancy_id: int) -> bool:
-    """Enqueue ``workers.jobs.match_vacancy`` for the vacancy (one waiting job per vacancy).
+def request_match(vacancy_id: int) -> None:
+    """After the request's commit, enqueue the vacancy's match list (one waiting job per
+    vacancy). When Redis is configured but unreachable, a Danish notice is flashed instead.
+    Without a configured Redis (a test or a one-off script) there is nothing to do."""
+    after_commit(lambda: _enqueue_match(vacancy_id))
 
-    Returns False, after flashing a Danish notice, when Redis is configured but unreachable.
-    Without a configured Redis (a test or a one-off script) there is nothing to do.
-    """
+
+def _enqueue_match(vacancy_id: int) -> bool:
     connection = redis_connection()
     if connection is None:
         return True

@@ -16,17 +16,15 @@ def apply_from_form(
     db: Session, actor: Actor, referral: Referral, form: FlaskForm, *, purpose: str, refused: str
 ) -> list[str] | None:
     """Validate ``form`` (fields ``event`` and ``reason``), apply its event to the referral and
-    audit it, then commit. Returns None on success, else the Danish messages to show (nothing
-    saved); ``refused`` is the message for an event the state machine does not allow now."""
+    audit it (the request commits). Returns None on success, else the Danish messages to show
+    (nothing saved); ``refused`` is the message for an event the table does not allow now."""
     if not form.validate():
         return [m for field in (form.event, form.reason) for m in field.errors]
     try:
         workflow.apply(db, referral, form.event.data, actor, reason=form.reason.data or "")
     except ValidationError as exc:
-        db.rollback()
         return list(exc.errors.values())
     except InvalidTransition:
-        db.rollback()
         return [refused]
     audit.record(
         db,
@@ -38,5 +36,4 @@ def apply_from_form(
         purpose=purpose,
         details={"event": form.event.data},
     )
-    db.commit()
     return None

@@ -34,10 +34,10 @@ from matching.referrals.queries import (
 from matching.vacancies import editing, lifecycle
 from matching.vacancies.queries import get_vacancy_for, vacancy_statuses_for, visible_vacancies
 from portal import forwarding as forwarding_views
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg, page_arg, page_url_args
 from portal.referral_events import apply_from_form
+from portal.transaction import get_db
 
 bp = Blueprint("vacancies", __name__, url_prefix="/stillinger")
 
@@ -157,7 +157,6 @@ def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 2
             .order_by(Referral.id)
         )
     }
-    db.commit()
     html = render_template(
         "vacancies/candidates.html",
         result=result,
@@ -214,11 +213,9 @@ def review(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
             form.reason.data or "",
         )
     except ValidationError as exc:
-        db.rollback()
         return _candidate_page(
             vacancy_id, errors={jobseeker_id: list(exc.errors.values())}, typed=typed, status=400
         )
-    db.commit()
     flash("Din vurdering er gemt.", "success")
     return _back_to_candidate(vacancy_id, jobseeker_id)
 
@@ -244,11 +241,9 @@ def refer(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
             respond_days=current_app.extensions["jobbro_settings"].referral_reminder_days,
         )
     except ValidationError as exc:
-        db.rollback()
         return _candidate_page(
             vacancy_id, errors={jobseeker_id: list(exc.errors.values())}, typed=typed, status=400
         )
-    db.commit()
     flash("Henvisningen er sendt.", "success")
     return _back_to_candidate(vacancy_id, jobseeker_id)
 
@@ -286,7 +281,6 @@ def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 20
             purpose="henvisning",
             details={"contact": referral.jobseeker.consent_share_with_employers},
         )
-    db.commit()
     html = render_template(
         "vacancies/referred.html",
         vacancy=vacancy,

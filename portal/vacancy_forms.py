@@ -3,7 +3,8 @@ lifecycle (/stillinger/ny, /stillinger/ID/rediger, /stillinger/ID/status); live 
 suggestions for the title (/stillinger/erhverv-forslag).
 
 The rules live in :mod:`matching.vacancies`; these views read the form, show its errors
-next to the fields (everything typed is kept) and enqueue the match job after the commit.
+next to the fields (everything typed is kept) and enqueue the match job after the request's
+commit.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ from matching.vacancies.editing import VacancyInput
 from matching.vacancies.lifecycle import EVENT_LABELS_DA
 from matching.vacancies.queries import get_vacancy_for
 from portal import vacancies
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.listing import enum_arg
 from portal.match_queue import request_match
+from portal.transaction import get_db
 
 bp = Blueprint("vacancy_forms", __name__, url_prefix="/stillinger")
 
@@ -251,7 +252,6 @@ def _save(form: VacancyForm, kind: VacancyKind, vacancy: Vacancy | None):  # noq
         else:
             saved = editing.update_vacancy(db, actor, vacancy.id, data, publish=publish)
     except ValidationError as exc:
-        db.rollback()
         general = []
         for name, message in exc.errors.items():
             field = form._fields.get(name) if name else None
@@ -262,7 +262,6 @@ def _save(form: VacancyForm, kind: VacancyKind, vacancy: Vacancy | None):  # noq
         return _render_form(
             form, kind, vacancy, general_error=" ".join(general) or None, status=400
         )
-    db.commit()
     flash(_saved_message(saved, previous), "success")
     request_match(saved.id)
     return redirect(url_for("vacancies.detail", vacancy_id=saved.id))
@@ -357,15 +356,12 @@ def change_status(vacancy_id: int):  # noqa: ANN201 - Flask view
     try:
         lifecycle.change_status(db, actor, vacancy_id, event)
     except ValidationError as exc:
-        db.rollback()
         return vacancies.detail_page(vacancy_id, errors=list(exc.errors.values()), status=400)
     except InvalidTransition:
-        db.rollback()
         noun = "pladsen" if vacancy.is_company_place else "stillingen"
         action = EVENT_LABELS_DA.get(event, "Handlingen")
         message = f"»{action}« er ikke mulig, mens {noun} har status »{vacancy.status.label_da}«."
         return vacancies.detail_page(vacancy_id, errors=[message], status=400)
-    db.commit()
     noun = "Pladsen" if vacancy.is_company_place else "Stillingen"
     flash(STATUS_MESSAGES[event].format(noun=noun), "success")
     request_match(vacancy_id)

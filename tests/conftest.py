@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from matching.core.db import make_engine
 from matching.core.settings import Settings
 from tests.factories import PASSWORD, Factory
+from tests.support.databases import private_schema, schema_url
 from tests.support.paths import SHARED_DATA
 
 
@@ -151,3 +152,15 @@ def password_hash() -> str:
 def make(session: Session, password_hash: str) -> Factory:
     """Rows for a test, made through the models in the test's transaction."""
     return Factory(session, password_hash)
+
+
+@pytest.fixture
+def committed_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the suite's kind whose rows really commit: a private PostgreSQL
+    schema when the suite runs on PostgreSQL, else a SQLite file."""
+    given = os.environ.get("JOBBRO_TEST_DATABASE_URL", "")
+    if not given.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'committed.sqlite3'}"
+        return
+    with private_schema(given, "committed") as schema:
+        yield schema_url(given, schema)

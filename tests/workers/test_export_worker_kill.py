@@ -18,14 +18,13 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from matching.core.db import make_engine
@@ -71,33 +70,14 @@ BOOTSTRAP = textwrap.dedent(
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A private, committed database: a PostgreSQL schema, or else a SQLite file."""
-    given = os.environ.get("JOBBRO_TEST_DATABASE_URL", "")
-    if not given.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'kill.sqlite3'}"
-        return
-    schema = f"export_kill_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(given)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{given}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
 def setup(
-    tmp_path: Path, database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, committed_database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Settings, Engine, dict[str, str]]]:
     env = {
         "JOBBRO_ENV": "test",
         "JOBBRO_ENCODER": "fake",
         "JOBBRO_DATA_DIR": str(tmp_path / "var"),
-        "JOBBRO_DATABASE_URL": database_url,
+        "JOBBRO_DATABASE_URL": committed_database_url,
         "JOBBRO_REDIS_URL": redis_url,
         "JOBBRO_SECRET_KEY": "export-kill-test-secret-key-0123456789abcdef",
     }

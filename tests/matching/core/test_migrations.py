@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from matching.core.migrate import current_revision, downgrade, head_revision, upgrade
 from matching.models import Base
+from tests.support.databases import private_schema, schema_engine
 
 
 @pytest.fixture
@@ -28,18 +28,12 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def pg_engine(pg_url: str) -> Iterator[Engine]:
     """An empty, private PostgreSQL schema (so the main test schema is not disturbed)."""
-    schema = f"mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(pg_url, "mig") as schema:
+        engine = schema_engine(pg_url, schema)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _schema(engine: Engine) -> dict[str, dict]:

@@ -8,14 +8,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.core.settings import Settings
@@ -45,6 +44,7 @@ from matching.models import (
 from matching.models.workflow import WorkflowEvent
 from matching.people import handovers as handover
 from matching.people.handovers import apply_routing, run_routing
+from tests.support.databases import private_schema, schema_engine
 from tests.support.paths import ROOT
 
 START = date(2025, 1, 10)  # first day of unemployment
@@ -516,26 +516,20 @@ PEOPLE = 12
 @pytest.fixture
 def pg_schema(pg_url: str) -> Iterator[tuple[Engine, str, str]]:
     """A private, committed PostgreSQL schema (the processes cannot share a test transaction)."""
-    schema = f"handover_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        Base.metadata.create_all(engine)
-        yield engine, schema, pg_url
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(pg_url, "handover") as schema:
+        engine = schema_engine(pg_url, schema)
+        try:
+            Base.metadata.create_all(engine)
+            yield engine, schema, pg_url
+        finally:
+            engine.dispose()
 
 
 def _apply_in_process(url: str, schema: str, role: str, start, done, results) -> None:  # noqa: ANN001
     """One routing run in its own process. ``first`` applies, waits until ``second`` has
     started, and commits a moment later: ``second`` has read the old state and must lose the
     unique key to ``first``. ``race`` processes just start together."""
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    engine = schema_engine(url, schema)
     with Session(engine) as session:
         start.wait(timeout=60)
         if role == "second":

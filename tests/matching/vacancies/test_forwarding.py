@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor
@@ -55,6 +54,7 @@ from matching.vacancies.forwarding.decisions import (
 )
 from tests.factories import Factory
 from tests.factories.base import put_in_state
+from tests.support.databases import private_schema, schema_engine
 
 NOW = utcnow()
 TODAY = NOW.astimezone(DANISH_TZ).date()
@@ -688,28 +688,18 @@ def pg_schema(pg_url: str) -> Iterator[tuple[str, str, Engine]]:
     """A private, migrated PostgreSQL schema whose rows other processes can see (committed)."""
     from matching.core.migrate import upgrade
 
-    schema = f"fwd_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = _schema_engine(pg_url, schema)
-    try:
-        upgrade(engine)
-        yield pg_url, schema, engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _schema_engine(url: str, schema: str) -> Engine:
-    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    with private_schema(pg_url, "fwd") as schema:
+        engine = schema_engine(pg_url, schema)
+        try:
+            upgrade(engine)
+            yield pg_url, schema, engine
+        finally:
+            engine.dispose()
 
 
 def _evaluate_at_once(url: str, schema: str, barrier, results, now: str) -> None:  # noqa: ANN001
     """A scheduler run in its own process, started at the same moment as another."""
-    engine = _schema_engine(url, schema)
+    engine = schema_engine(url, schema)
     with Session(engine) as session:
         session.execute(text("SELECT 1"))  # connected before the start signal
         barrier.wait(timeout=120)
@@ -720,7 +710,7 @@ def _evaluate_at_once(url: str, schema: str, barrier, results, now: str) -> None
 
 def _evaluate_and_die(url: str, schema: str, now: str) -> None:
     """A scheduler run killed after its forwarding row was written, before the commit."""
-    engine = _schema_engine(url, schema)
+    engine = schema_engine(url, schema)
     flushed: list[bool] = []
     event.listen(engine, "commit", lambda _conn: os._exit(KILLED) if flushed else None)
     with Session(engine) as session:
