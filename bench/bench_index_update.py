@@ -29,7 +29,7 @@ from matching.core.migrate import upgrade
 from matching.core.settings import PROJECT_ROOT, Settings
 from matching.demo.seed import seed_demo
 from matching.models import Vacancy
-from workers.queues import QueueName, enqueue
+from workers.queues import Job, enqueue
 from workers.redis_server import EmbeddedRedis, connect
 
 POLL_SECONDS = 0.002
@@ -76,7 +76,7 @@ def main() -> int:
             )
             try:
                 started = time.perf_counter()
-                warm = enqueue(conn, QueueName.ENCODE, "workers.jobs.encode_all", "vacancy")
+                warm = enqueue(conn, Job.ENCODE_ALL, "vacancy")
                 wait(warm)
                 warm_seconds = time.perf_counter() - started
                 warm_result = warm.return_value()
@@ -89,7 +89,7 @@ def main() -> int:
                         vacancy = session.get(Vacancy, vacancy_id)
                         vacancy.description += f" Opdateret opslag nr. {n + 1}."
                     t0 = time.perf_counter()
-                    job = enqueue(conn, QueueName.ENCODE, "workers.jobs.encode_vacancy", vacancy_id)
+                    job = enqueue(conn, Job.ENCODE_VACANCY, vacancy_id)
                     wait(job)
                     latencies.append(time.perf_counter() - t0)
                     assert job.return_value()["encoded"] == 1

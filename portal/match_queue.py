@@ -13,7 +13,7 @@ import redis
 from flask import current_app, flash
 
 from portal.transaction import after_commit
-from workers.queues import QueueName, enqueue
+from workers.queues import Job, enqueue, match_job_id
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,9 @@ def _enqueue_match(vacancy_id: int) -> bool:
     try:
         enqueue(
             connection,
-            QueueName.MATCH,
-            "workers.jobs.match_vacancy",
+            Job.MATCH_VACANCY,
             vacancy_id,
-            job_id=f"match-vacancy-{vacancy_id}",
+            job_id=match_job_id("vacancy", vacancy_id),
         )
     except (redis.RedisError, OSError):
         log.warning("could not enqueue the match list of vacancy %s", vacancy_id, exc_info=True)

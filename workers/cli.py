@@ -20,7 +20,7 @@ import click
 from embeddings.errors import EmbeddingsError
 from matching.core.errors import ConfigError, ImportFormatError, JobbroError, ServiceUnavailable
 from matching.core.settings import Settings
-from workers.queues import QueueName
+from workers.queues import Job, QueueName
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -394,11 +394,11 @@ def _enqueue_backfill(redis_url: str) -> None:
 
     connection = connect(redis_url)
     for kind in ("vacancy", "jobseeker"):
-        enqueue(connection, QueueName.ENCODE, "workers.jobs.encode_all", kind,
+        enqueue(connection, Job.ENCODE_ALL, kind,
                 job_id=f"encode_all-{kind}")  # fmt: skip
-    enqueue(connection, QueueName.MAINTENANCE, "workers.jobs.recompute_stale_matches",
+    enqueue(connection, Job.RECOMPUTE_STALE_MATCHES,
             job_id="recompute_stale_matches-startup")  # fmt: skip
-    enqueue(connection, QueueName.MAINTENANCE, "workers.jobs.warm_occupation_index",
+    enqueue(connection, Job.WARM_OCCUPATION_INDEX,
             job_id="warm_occupation_index-startup",
             timeout_seconds=WARM_OCCUPATIONS_TIMEOUT_SECONDS)  # fmt: skip
 

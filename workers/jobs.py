@@ -181,75 +181,11 @@ def match_vacancy(vacancy_id: int) -> dict[str, object]:
     Idempotent: running it twice stores the same list.
     """
     from workers.match_service import get_service
+    from workers.occupation_service import fill_vacancy_occupation
 
     filled = fill_vacancy_occupation(vacancy_id)
     result = get_service().compute_vacancy(vacancy_id).to_dict()
     return {**result, "occupation_filled": filled} if filled else result
-
-
-def fill_vacancy_occupation(vacancy_id: int) -> str | None:
-    """Store the best ESCO occupation (hybrid normaliser) for a vacancy that has none.
-
-    Returns the occupation's URI, or None when the vacancy has one already, the title is
-    unusable or no taxonomy is imported. Idempotent: a filled vacancy is left alone.
-    """
-    from matching.core import audit
-    from matching.core.audit import Actor
-    from matching.core.errors import ValidationError
-    from matching.models import AuditAction, Vacancy
-
-    rt = runtime.get()
-    with rt.session() as session:
-        vacancy = session.get(Vacancy, vacancy_id)
-        if vacancy is None or vacancy.isco_code or vacancy.esco_uri:
-            return None
-        index = _occupation_index(session)
-        if index is None:
-            return None
-        try:
-            [best] = index.suggest(vacancy.title, top=1, variant="hybrid")
-        except ValidationError:
-            return None
-        vacancy.esco_uri, vacancy.isco_code = best.uri, best.isco_code
-        audit.record(
-            session,
-            Actor.system(),
-            AuditAction.UPDATE,
-            "vacancy",
-            vacancy.id,
-            details={"fields": ["esco_uri", "isco_code"], "occupation": best.uri},
-        )
-        return best.uri
-
-
-# (runtime, taxonomy fingerprint, OccupationIndex or None), one per worker process
-_occupations: tuple[object, object, object] | None = None
-
-
-def _occupation_index(session):  # noqa: ANN001, ANN202 - an OccupationIndex or None
-    """This worker's hybrid occupation index, rebuilt when the taxonomy changes (label vectors
-    come from the embedding cache, so a rebuild encodes only new labels)."""
-    global _occupations
-    from embeddings.encoder import CachedEncoder
-    from matching.ranking.occupations.normaliser import (
-        IndexConfig,
-        OccupationIndex,
-        records_from_database,
-    )
-    from matching.ranking.occupations.suggestions import taxonomy_fingerprint
-    from workers.occupation_commands import CACHE_SUBDIR
-
-    rt = runtime.get()
-    fingerprint = taxonomy_fingerprint(session)
-    if _occupations is not None and _occupations[0] is rt and _occupations[1] == fingerprint:
-        return _occupations[2]
-    records = records_from_database(session)
-    index = None
-    if any(r.concept_type == "Occupation" for r in records):
-        encoder = CachedEncoder(rt.encoder(), rt.settings.data_dir / CACHE_SUBDIR)
-        index = OccupationIndex.build(records, encoder, IndexConfig())
-    _occupations = (rt, fingerprint, index)
-    return index
 
 
 def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
@@ -263,7 +199,7 @@ def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
 
     from matching.models import Match
     from workers.match_service import get_service
-    from workers.queues import QueueName, enqueue
+    from workers.queues import Job, enqueue, match_job_id
 
     service = get_service()
     result = service.compute_jobseeker(jobseeker_id).to_dict()
@@ -295,10 +231,9 @@ def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
     for vacancy_id in refresh:
         enqueue(
             connection,
-            QueueName.MATCH,
-            "workers.jobs.match_vacancy",
+            Job.MATCH_VACANCY,
             vacancy_id,
-            job_id=f"match-vacancy-{vacancy_id}",
+            job_id=match_job_id("vacancy", vacancy_id),
         )
     return {**result, "refreshed_vacancy_lists": refresh}
 
@@ -309,7 +244,7 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
     or a run on another worker, add nothing that is already waiting."""
     from matching.ranking.scoring import rules_version
     from matching.ranking.storage import stale_subjects
-    from workers.queues import QueueName, enqueue
+    from workers.queues import Job, enqueue, match_job_id
 
     rt = runtime.get()
     model_version = rt.index("jobseeker").model_version
@@ -317,10 +252,7 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
     if connection is None:
         raise RuntimeError("recompute_stale_matches needs Redis: run it in a worker")
     counts: dict[str, object] = {}
-    for kind, func_path in (
-        ("vacancy", "workers.jobs.match_vacancy"),
-        ("jobseeker", "workers.jobs.match_jobseeker"),
-    ):
+    for kind, job in (("vacancy", Job.MATCH_VACANCY), ("jobseeker", Job.MATCH_JOBSEEKER)):
         with rt.session() as session:
             ids = stale_subjects(
                 session,
@@ -330,13 +262,7 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
                 limit=limit,
             )
         for subject_id in ids:
-            enqueue(
-                connection,
-                QueueName.MATCH,
-                func_path,
-                subject_id,
-                job_id=f"match-{kind}-{subject_id}",
-            )
+            enqueue(connection, job, subject_id, job_id=match_job_id(kind, subject_id))
         counts[kind] = len(ids)
     log.info("enqueued stale match lists: %s", counts)
     return counts

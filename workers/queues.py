@@ -1,7 +1,10 @@
-"""Queue names and enqueue helpers. The portal may import this module (and only this one).
+"""The registry of jobs: every job the worker runs, by name, with its queue, and the enqueue
+helpers. The portal may import this module (and only this one).
 
-Jobs are referenced by dotted path so that enqueuing never imports the job code (which
-may pull in the embedding model).
+A job is named by :class:`Job` (its function's name in :mod:`workers.jobs`), never by a dotted
+string elsewhere: enqueuing then never imports the job code (which may pull in the embedding
+model), and a test checks that every name resolves to a function and every job function has a
+name.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Job as RQJob
 
 DEFAULT_JOB_TIMEOUT_SECONDS = 600
 RESULT_TTL_SECONDS = 24 * 3600
@@ -36,26 +39,89 @@ def get_queue(name: QueueName, connection: Redis) -> Queue:
     return Queue(name.value, connection=connection, default_timeout=DEFAULT_JOB_TIMEOUT_SECONDS)
 
 
+JOBS_MODULE = "workers.jobs"
+
+
+class Job(StrEnum):
+    """Every job, named as its function in :mod:`workers.jobs`."""
+
+    CHECK_WORKER = "check_worker"
+    # Matching: lists after a change, and the nightly catch-up.
+    MATCH_VACANCY = "match_vacancy"
+    MATCH_JOBSEEKER = "match_jobseeker"
+    RECOMPUTE_STALE_MATCHES = "recompute_stale_matches"
+    # Embeddings and the vector indexes.
+    ENCODE_VACANCY = "encode_vacancy"
+    ENCODE_JOBSEEKER = "encode_jobseeker"
+    ENCODE_ALL = "encode_all"
+    CHECK_INDEX = "check_index"
+    WARM_OCCUPATION_INDEX = "warm_occupation_index"
+    # Vacancies, referrals and people.
+    EVALUATE_FORWARDING = "evaluate_forwarding"
+    PROCESS_OVERDUE_REFERRALS = "process_overdue_referrals"
+    APPLY_ROUTING = "apply_routing"
+    DELIVER_NOTIFICATIONS = "deliver_notifications"
+    # Job-fair exports.
+    EXPORT_SHORTLIST = "export_shortlist"
+    FAIL_STALLED_EXPORTS = "fail_stalled_exports"
+    PURGE_EXPIRED_EXPORTS = "purge_expired_exports"
+
+    @property
+    def path(self) -> str:
+        """The dotted path RQ stores (``job.func_name``)."""
+        return f"{JOBS_MODULE}.{self.value}"
+
+    @property
+    def queue(self) -> QueueName:
+        return JOB_QUEUES[self]
+
+
+JOB_QUEUES: dict[Job, QueueName] = {
+    Job.CHECK_WORKER: QueueName.MAINTENANCE,
+    Job.MATCH_VACANCY: QueueName.MATCH,
+    Job.MATCH_JOBSEEKER: QueueName.MATCH,
+    Job.RECOMPUTE_STALE_MATCHES: QueueName.MAINTENANCE,
+    Job.ENCODE_VACANCY: QueueName.ENCODE,
+    Job.ENCODE_JOBSEEKER: QueueName.ENCODE,
+    Job.ENCODE_ALL: QueueName.ENCODE,
+    Job.CHECK_INDEX: QueueName.MAINTENANCE,
+    Job.WARM_OCCUPATION_INDEX: QueueName.MAINTENANCE,
+    Job.EVALUATE_FORWARDING: QueueName.FORWARD,
+    Job.PROCESS_OVERDUE_REFERRALS: QueueName.MAINTENANCE,
+    Job.APPLY_ROUTING: QueueName.MAINTENANCE,
+    Job.DELIVER_NOTIFICATIONS: QueueName.MAINTENANCE,
+    Job.EXPORT_SHORTLIST: QueueName.EXPORT,
+    Job.FAIL_STALLED_EXPORTS: QueueName.MAINTENANCE,
+    Job.PURGE_EXPIRED_EXPORTS: QueueName.MAINTENANCE,
+}
+
+
+def match_job_id(kind: str, subject_id: int) -> str:
+    """The one waiting job per list: ``match-vacancy-7``, ``match-jobseeker-9``."""
+    return f"match-{kind}-{subject_id}"
+
+
 def enqueue(
     connection: Redis,
-    queue: QueueName,
-    func_path: str,
+    job: Job,
     *args: Any,
     job_id: str | None = None,
     kwargs: Mapping[str, Any] | None = None,
     retries: int = 0,
     meta: Mapping[str, Any] | None = None,
     timeout_seconds: int | None = None,
-) -> Job:
-    """Enqueue ``func_path`` (e.g. ``"workers.jobs.ping"``) with a unique ``job_id``.
+    queue: QueueName | None = None,
+) -> RQJob:
+    """Enqueue ``job`` on its registered queue (or on ``queue``: a probe of one queue's
+    workers) with a unique ``job_id``.
 
     If a job with ``job_id`` is already queued or running, that job is returned instead of
     adding a duplicate (idempotent enqueue).
     """
-    q = get_queue(queue, connection)
+    q = get_queue(queue or job.queue, connection)
     if job_id is not None:
         try:
-            existing = Job.fetch(job_id, connection=connection)
+            existing = RQJob.fetch(job_id, connection=connection)
         except Exception:  # noqa: BLE001 - rq raises NoSuchJobError or a deserialisation error
             existing = None
         if existing is not None and existing.get_status(refresh=True) in (
@@ -66,7 +132,7 @@ def enqueue(
         ):
             return existing
     return q.enqueue(
-        func_path,
+        job.path,
         args=args,
         job_id=job_id,
         kwargs=dict(kwargs or {}),
@@ -78,17 +144,15 @@ def enqueue(
     )
 
 
-EXPORT_JOB = "workers.jobs.export_shortlist"
 EXPORT_TIMEOUT_SECONDS = 30 * 60  # a PDF of a very large fair takes minutes
 
 
-def enqueue_export(connection: Redis, export_id: int, *, job_id: str) -> Job:
+def enqueue_export(connection: Redis, export_id: int, *, job_id: str) -> RQJob:
     """Queue the making of a job-fair export (``matching.fairs.exports.requests.job_id_for``
     gives the id). No automatic retries: a failed export is retried by hand, as a new attempt."""
     return enqueue(
         connection,
-        QueueName.EXPORT,
-        EXPORT_JOB,
+        Job.EXPORT_SHORTLIST,
         export_id,
         job_id=job_id,
         timeout_seconds=EXPORT_TIMEOUT_SECONDS,
@@ -99,7 +163,7 @@ def job_is_lost(connection: Redis, job_id: str) -> bool:
     """Whether a job that was enqueued can no longer run: gone from Redis (a restart without
     persistence, an eviction) or ended without a result (failed, stopped, cancelled)."""
     try:
-        job = Job.fetch(job_id, connection=connection)
+        job = RQJob.fetch(job_id, connection=connection)
     except Exception:  # noqa: BLE001 - rq raises NoSuchJobError or a deserialisation error
         return True
     return job.get_status(refresh=False) in ("failed", "stopped", "canceled")

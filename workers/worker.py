@@ -11,34 +11,34 @@ from rq.cron import CronScheduler
 
 from matching.core.settings import Settings
 from workers import runtime
-from workers.queues import ALL_QUEUES, QueueName, get_queue
+from workers.queues import ALL_QUEUES, Job, QueueName, get_queue
 
 log = logging.getLogger(__name__)
 
-# Periodic jobs: (dotted path, queue, interval in seconds). Each is idempotent.
-PERIODIC_JOBS: tuple[tuple[str, QueueName, int], ...] = (
-    ("workers.jobs.purge_expired_exports", QueueName.MAINTENANCE, 3600),
-    ("workers.jobs.deliver_notifications", QueueName.MAINTENANCE, 60),
+# Periodic jobs (on their queue from the registry), each idempotent: (job, interval in seconds).
+PERIODIC_JOBS: tuple[tuple[Job, int], ...] = (
+    (Job.PURGE_EXPIRED_EXPORTS, 3600),
+    (Job.DELIVER_NOTIFICATIONS, 60),
     # Job-fair exports whose worker was killed (no heartbeat) are failed, to be retried.
-    ("workers.jobs.fail_stalled_exports", QueueName.MAINTENANCE, 60),
+    (Job.FAIL_STALLED_EXPORTS, 60),
     # Vacancies their owners cannot fill, forwarded by each owner's rules.
-    ("workers.jobs.evaluate_forwarding", QueueName.FORWARD, 15 * 60),
+    (Job.EVALUATE_FORWARDING, 15 * 60),
 )
-# Jobs run at a time of day (cron expression, the scheduler's local time).
-NIGHTLY_JOBS: tuple[tuple[str, QueueName, str], ...] = (
+# Jobs run at a time of day: (job, cron expression in the scheduler's local time).
+NIGHTLY_JOBS: tuple[tuple[Job, str], ...] = (
     # Lists made by another model or rule version, or older than their vacancy/CV.
-    ("workers.jobs.recompute_stale_matches", QueueName.MAINTENANCE, "30 2 * * *"),
+    (Job.RECOMPUTE_STALE_MATCHES, "30 2 * * *"),
     # Referrals unanswered by their respond-by date: reminded, later expired.
-    ("workers.jobs.process_overdue_referrals", QueueName.MAINTENANCE, "0 6 * * *"),
+    (Job.PROCESS_OVERDUE_REFERRALS, "0 6 * * *"),
     # Responsibility by the dated routing rules: handovers when the a-kasse's period ends.
-    ("workers.jobs.apply_routing", QueueName.MAINTENANCE, "15 1 * * *"),
+    (Job.APPLY_ROUTING, "15 1 * * *"),
 )
-# Jobs with arguments: (dotted path, args, queue, interval in seconds).
-PERIODIC_JOBS_WITH_ARGS: tuple[tuple[str, tuple, QueueName, int], ...] = (
-    ("workers.jobs.encode_all", ("vacancy",), QueueName.ENCODE, 24 * 3600),
-    ("workers.jobs.encode_all", ("jobseeker",), QueueName.ENCODE, 24 * 3600),
-    ("workers.jobs.check_index", ("vacancy",), QueueName.MAINTENANCE, 600),
-    ("workers.jobs.check_index", ("jobseeker",), QueueName.MAINTENANCE, 600),
+# Periodic jobs with arguments: (job, args, interval in seconds).
+PERIODIC_JOBS_WITH_ARGS: tuple[tuple[Job, tuple, int], ...] = (
+    (Job.ENCODE_ALL, ("vacancy",), 24 * 3600),
+    (Job.ENCODE_ALL, ("jobseeker",), 24 * 3600),
+    (Job.CHECK_INDEX, ("vacancy",), 600),
+    (Job.CHECK_INDEX, ("jobseeker",), 600),
 )
 
 
@@ -69,22 +69,23 @@ def run_worker(
 def run_scheduler(settings: Settings, connection: Redis) -> None:
     """Enqueue the periodic jobs on their intervals (one scheduler per deployment)."""
     cron = CronScheduler(connection=connection, logging_level=settings.log_level)
-    for func_path, queue, interval in PERIODIC_JOBS:
-        cron.register(func_path_to_callable(func_path), queue_name=queue.value, interval=interval)
-    for func_path, args, queue, interval in PERIODIC_JOBS_WITH_ARGS:
+    for job, interval in PERIODIC_JOBS:
+        cron.register(job_function(job), queue_name=job.queue.value, interval=interval)
+    for job, args, interval in PERIODIC_JOBS_WITH_ARGS:
         cron.register(
-            func_path_to_callable(func_path),
-            queue_name=queue.value,
+            job_function(job),
+            queue_name=job.queue.value,
             args=args,
             interval=interval,
-            name=f"{func_path.rsplit('.', 1)[1]}:{','.join(map(str, args))}",
+            name=f"{job.value}:{','.join(map(str, args))}",
         )
-    for func_path, queue, expression in NIGHTLY_JOBS:
-        cron.register(func_path_to_callable(func_path), queue_name=queue.value, cron=expression)
+    for job, expression in NIGHTLY_JOBS:
+        cron.register(job_function(job), queue_name=job.queue.value, cron=expression)
     cron.start()
 
 
-def func_path_to_callable(path: str):  # noqa: ANN201 - returns the job function
-    module_name, _, attr = path.rpartition(".")
-    module = __import__(module_name, fromlist=[attr])
-    return getattr(module, attr)
+def job_function(job: Job):  # noqa: ANN201 - returns the job function
+    """The function behind a registered job name (imports the job code)."""
+    from workers import jobs
+
+    return getattr(jobs, job.value)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from rq.job import Job
+from rq.job import Job as RQJob
 from sqlalchemy.orm import Session
 
 from matching.core.dates import today_dk
@@ -26,6 +26,7 @@ from matching.vacancies.queries import is_matchable
 from tests.factories import PASSWORD
 from tests.factories.vacancies import PLACE
 from tests.support.portal import csrf_token, make_app
+from workers.queues import Job
 
 TODAY = today_dk()
 
@@ -126,8 +127,8 @@ def test_approving_makes_the_place_matchable_and_enqueues_the_match_job(
     assert place.approval_status is ApprovalStatus.APPROVED
     assert place.approved_by_id == user.id and place.approved_at is not None
     assert is_matchable(session, place.id)
-    job = Job.fetch(f"match-vacancy-{place.id}", connection=redis_conn)
-    assert job.func_name == "workers.jobs.match_vacancy" and job.args == (place.id,)
+    job = RQJob.fetch(f"match-vacancy-{place.id}", connection=redis_conn)
+    assert job.func_name == Job.MATCH_VACANCY.path and job.args == (place.id,)
     [entry] = [e for e in audit_rows(AuditAction.UPDATE) if e.object_type == "vacancy"]
     assert entry.details == {"event": "approve", "from": "pending_approval", "to": "open"}
     assert "er godkendt" in html(client.get("/godkendelser"))

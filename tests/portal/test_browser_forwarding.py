@@ -132,10 +132,10 @@ class Portal(BrowserPortal):
         """What the scheduler and a worker do every 15 minutes: queue the job, run it."""
         import redis
 
-        from workers.queues import QueueName, enqueue
+        from workers.queues import Job, QueueName, enqueue
 
         connection = redis.Redis.from_url(self.redis_url)
-        enqueue(connection, QueueName.FORWARD, "workers.jobs.evaluate_forwarding")
+        enqueue(connection, Job.EVALUATE_FORWARDING)
         self.run_worker(QueueName.FORWARD)
 
 

@@ -23,7 +23,7 @@ from tests.factories import PASSWORD
 from tests.factories.base import put_in_state
 from tests.factories.fairs import ExportWorld, build_world
 from tests.support.portal import csrf_token, make_app
-from workers.queues import QueueName, get_queue
+from workers.queues import Job, QueueName, get_queue
 
 TTL = timedelta(hours=24)
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -106,7 +106,7 @@ def test_ordering_an_export_queues_a_job_and_shows_its_status(
     queue = get_queue(QueueName.EXPORT, redis_conn)
     assert queue.job_ids == [f"export-{export.id}-1"]
     job = queue.fetch_job(f"export-{export.id}-1")
-    assert job.func_name == "workers.jobs.export_shortlist" and job.args == (export.id,)
+    assert job.func_name == Job.EXPORT_SHORTLIST.path and job.args == (export.id,)
 
     status = organiser.get(f"/eksporter/{export.id}")
     text = html(status)

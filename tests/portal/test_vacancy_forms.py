@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from rq.job import Job
+from rq.job import Job as RQJob
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from portal.match_queue import MATCH_LATER_MESSAGE
 from tests.factories import PASSWORD
 from tests.factories.vacancies import PLACE, TINY_TAXONOMY, VALID, WAREHOUSE
 from tests.support.portal import csrf_token, make_app
+from workers.queues import Job
 
 TODAY = today_dk()
 
@@ -422,12 +423,12 @@ def test_save_publish_and_reopen_enqueue_the_match_job(
     client = client_with_redis(settings, session, redis_url, make.user((org, Role.EMPLOYER)))
     client.post("/stillinger/ny?type=ordinary", data={**VALID, "handling": "save"})
     vacancy = only_vacancy(session)
-    job = Job.fetch(f"match-vacancy-{vacancy.id}", connection=redis_conn)
-    assert job.func_name == "workers.jobs.match_vacancy" and job.args == (vacancy.id,)
+    job = RQJob.fetch(f"match-vacancy-{vacancy.id}", connection=redis_conn)
+    assert job.func_name == Job.MATCH_VACANCY.path and job.args == (vacancy.id,)
     assert job.origin == "match"
     job.delete()
     post_status(client, vacancy, "publish")
-    assert Job.fetch(f"match-vacancy-{vacancy.id}", connection=redis_conn).args == (vacancy.id,)
+    assert RQJob.fetch(f"match-vacancy-{vacancy.id}", connection=redis_conn).args == (vacancy.id,)
     page = html(client.get(f"/stillinger/{vacancy.id}"))
     assert MATCH_LATER_MESSAGE not in page
 

@@ -167,12 +167,12 @@ def test_serve_runs_portal_worker_and_embedded_redis_then_stops_cleanly(
 
         # The worker started by `serve` takes jobs from the embedded Redis.
         import redis
-        from rq.job import Job
+        from rq.job import Job as RQJob
 
-        from workers.queues import QueueName, enqueue
+        from workers.queues import Job, QueueName, enqueue
 
         conn = redis.Redis.from_url(f"unix://{socket_path}")
-        job = enqueue(conn, QueueName.ENCODE, "workers.jobs.check_worker")
+        job = enqueue(conn, Job.CHECK_WORKER, queue=QueueName.ENCODE)
         # serve queued the embedding backfill and the match lists at start; the worker takes
         # them in queue order (match, encode, …, maintenance) and computes lists one by one.
         database = sqlite3.connect(tmp_path / "cli.sqlite3")
@@ -185,10 +185,10 @@ def test_serve_runs_portal_worker_and_embedded_redis_then_stops_cleanly(
             time.sleep(0.1)
         database.close()
         assert job.get_status() == "finished"
-        backfill = Job.fetch("encode_all-vacancy", connection=conn)
+        backfill = RQJob.fetch("encode_all-vacancy", connection=conn)
         assert backfill.get_status() == "finished"
         assert backfill.return_value()["encoded"] == backfill.return_value()["total"] >= 500
-        startup = Job.fetch("recompute_stale_matches-startup", connection=conn)
+        startup = RQJob.fetch("recompute_stale_matches-startup", connection=conn)
         assert startup.get_status() == "finished"
         assert startup.return_value()["vacancy"] > 0 and startup.return_value()["jobseeker"] > 0
         assert lists > 0, "no match list was computed by the worker"

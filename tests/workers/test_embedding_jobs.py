@@ -16,7 +16,7 @@ from matching.core.settings import Settings
 from matching.demo.seed import seed_demo
 from matching.models import CV, Jobseeker, StoredEmbedding, Vacancy
 from workers import jobs, runtime
-from workers.queues import QueueName, enqueue
+from workers.queues import Job, QueueName, enqueue
 from workers.worker import run_worker
 
 
@@ -94,7 +94,7 @@ def test_names_do_not_change_the_vector(rt: runtime.Runtime) -> None:
 
 
 def test_encode_all_is_idempotent_and_reports_progress(rt: runtime.Runtime, redis_conn) -> None:
-    job = enqueue(redis_conn, QueueName.ENCODE, "workers.jobs.encode_all", "vacancy")
+    job = enqueue(redis_conn, Job.ENCODE_ALL, "vacancy")
     run_worker(rt.settings, redis_conn, [QueueName.ENCODE], burst=True)
     job.refresh()
     assert job.get_status() == "finished", job.latest_result().exc_string

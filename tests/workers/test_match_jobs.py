@@ -29,7 +29,7 @@ from matching.ranking.storage import stale_subjects
 from tests.factories.base import put_in_state
 from workers import jobs, runtime
 from workers.embedding_service import documents_for
-from workers.queues import QueueName, enqueue
+from workers.queues import Job, QueueName, enqueue
 from workers.worker import run_worker
 
 
@@ -227,12 +227,8 @@ def test_stale_lists_are_found_after_version_or_data_changes(
 def test_match_jobs_run_in_the_worker_once_per_id(rt: runtime.Runtime, redis_conn) -> None:
     vacancy_id = busiest_open_vacancy(rt.engine)
     job_id = f"match-vacancy-{vacancy_id}"
-    first = enqueue(
-        redis_conn, QueueName.MATCH, "workers.jobs.match_vacancy", vacancy_id, job_id=job_id
-    )
-    second = enqueue(
-        redis_conn, QueueName.MATCH, "workers.jobs.match_vacancy", vacancy_id, job_id=job_id
-    )
+    first = enqueue(redis_conn, Job.MATCH_VACANCY, vacancy_id, job_id=job_id)
+    second = enqueue(redis_conn, Job.MATCH_VACANCY, vacancy_id, job_id=job_id)
     assert first.id == second.id
     assert len(redis_conn.lrange(f"rq:queue:{QueueName.MATCH.value}", 0, -1)) == 1
     run_worker(rt.settings, redis_conn, [QueueName.MATCH], burst=True)
@@ -243,14 +239,14 @@ def test_match_jobs_run_in_the_worker_once_per_id(rt: runtime.Runtime, redis_con
 
 def test_nightly_job_enqueues_each_stale_list_once(rt: runtime.Runtime, redis_conn) -> None:
     jobs.encode_all("vacancy")
-    job = enqueue(redis_conn, QueueName.MAINTENANCE, "workers.jobs.recompute_stale_matches")
+    job = enqueue(redis_conn, Job.RECOMPUTE_STALE_MATCHES)
     run_worker(rt.settings, redis_conn, [QueueName.MAINTENANCE], burst=True)
     job.refresh()
     assert job.get_status() == "finished", job.latest_result().exc_string
     counts = job.return_value()
     queued = redis_conn.llen(f"rq:queue:{QueueName.MATCH.value}")
     assert counts["vacancy"] > 0 and queued == counts["vacancy"] + counts["jobseeker"]
-    again = enqueue(redis_conn, QueueName.MAINTENANCE, "workers.jobs.recompute_stale_matches")
+    again = enqueue(redis_conn, Job.RECOMPUTE_STALE_MATCHES)
     run_worker(rt.settings, redis_conn, [QueueName.MAINTENANCE], burst=True)
     again.refresh()
     assert redis_conn.llen(f"rq:queue:{QueueName.MATCH.value}") == queued  # nothing doubled

@@ -12,7 +12,7 @@ import redis
 from matching.core.errors import ServiceUnavailable
 from matching.models import Export, ExportFormat, ExportStatus, Organisation, OrgKind, utcnow
 from workers import runtime
-from workers.queues import QueueName, enqueue, get_queue
+from workers.queues import Job, QueueName, enqueue, get_queue
 from workers.redis_server import EmbeddedRedis, connect, find_redis_server
 from workers.worker import run_worker
 
@@ -51,8 +51,8 @@ def test_connect_to_unreachable_redis_names_the_variable() -> None:
 
 
 def test_enqueue_is_idempotent_by_job_id(redis_conn: redis.Redis) -> None:
-    first = enqueue(redis_conn, QueueName.MAINTENANCE, "workers.jobs.check_worker", job_id="x-1")
-    second = enqueue(redis_conn, QueueName.MAINTENANCE, "workers.jobs.check_worker", job_id="x-1")
+    first = enqueue(redis_conn, Job.CHECK_WORKER, job_id="x-1")
+    second = enqueue(redis_conn, Job.CHECK_WORKER, job_id="x-1")
     assert first.id == second.id
     assert get_queue(QueueName.MAINTENANCE, redis_conn).count == 1
 
@@ -61,7 +61,7 @@ def test_worker_runs_jobs_against_the_database(
     redis_conn: redis.Redis, settings, engine, session
 ) -> None:
     """A burst worker takes the job from real Redis and the job reaches the real database."""
-    job = enqueue(redis_conn, QueueName.MAINTENANCE, "workers.jobs.check_worker")
+    job = enqueue(redis_conn, Job.CHECK_WORKER)
     assert run_worker(settings, redis_conn, [QueueName.MAINTENANCE], burst=True)
     job.refresh()
     assert job.get_status() == "finished"

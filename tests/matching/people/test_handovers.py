@@ -416,10 +416,10 @@ def test_the_nightly_job_applies_todays_rules(
     session: Session, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from workers import jobs, runtime
-    from workers.queues import QueueName
+    from workers.queues import Job
     from workers.worker import NIGHTLY_JOBS
 
-    assert ("workers.jobs.apply_routing", QueueName.MAINTENANCE, "15 1 * * *") in NIGHTLY_JOBS
+    assert (Job.APPLY_ROUTING, "15 1 * * *") in NIGHTLY_JOBS
     add_person(session, world, responsible=world.akasse)
     factory = _factory_on(session)
     fake = runtime.Runtime(settings.with_overrides(base_url=BASE_URL), session.bind, factory)

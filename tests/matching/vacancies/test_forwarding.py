@@ -637,10 +637,11 @@ def test_only_an_a_kasses_or_jobcentres_administrator_saves_the_policy(
 
 
 def test_the_periodic_job_runs_every_15_minutes_on_the_forward_queue() -> None:
-    from workers.queues import QueueName
+    from workers.queues import Job, QueueName
     from workers.worker import PERIODIC_JOBS
 
-    assert ("workers.jobs.evaluate_forwarding", QueueName.FORWARD, 900) in PERIODIC_JOBS
+    assert (Job.EVALUATE_FORWARDING, 900) in PERIODIC_JOBS
+    assert Job.EVALUATE_FORWARDING.queue is QueueName.FORWARD
 
 
 def test_the_job_and_the_dry_run_use_the_configured_database(

@@ -510,7 +510,7 @@ def test_match_job_fills_a_missing_occupation_with_the_hybrid_normaliser(
 
     from matching.ranking.taxonomy.importer import import_taxonomy
     from tests.factories.vacancies import TINY_TAXONOMY, WAREHOUSE
-    from workers import jobs, runtime
+    from workers import occupation_service, runtime
 
     import_taxonomy(session, TINY_TAXONOMY)
     _org, actor = employer
@@ -525,13 +525,15 @@ def test_match_job_fills_a_missing_occupation_with_the_hybrid_normaliser(
     )
     fake = settings.with_overrides(encoder="fake", data_dir=tmp_path)
     monkeypatch.setattr(runtime, "_runtime", runtime.Runtime(fake, engine, factory))
-    monkeypatch.setattr(jobs, "_occupations", None)
+    monkeypatch.setattr(occupation_service, "_occupations", None)
 
-    assert jobs.fill_vacancy_occupation(vacancy.id) == WAREHOUSE
+    assert occupation_service.fill_vacancy_occupation(vacancy.id) == WAREHOUSE
     session.refresh(vacancy)
     assert vacancy.esco_uri == WAREHOUSE and vacancy.isco_code == "9333"
-    assert jobs.fill_vacancy_occupation(vacancy.id) is None  # filled: left alone
-    assert jobs.fill_vacancy_occupation(chosen.id) is None  # the employer's choice stands
+    assert occupation_service.fill_vacancy_occupation(vacancy.id) is None  # filled: left alone
+    assert (
+        occupation_service.fill_vacancy_occupation(chosen.id) is None
+    )  # the employer's choice stands
     session.refresh(chosen)
     assert chosen.isco_code == "5120"
     system = session.scalars(

@@ -737,10 +737,10 @@ def test_the_worker_jobs_make_and_sweep_exports(
     worker_runtime: Callable[..., None],
 ) -> None:
     from workers import jobs
-    from workers.queues import QueueName
+    from workers.queues import Job
     from workers.worker import PERIODIC_JOBS
 
-    assert ("workers.jobs.fail_stalled_exports", QueueName.MAINTENANCE, 60) in PERIODIC_JOBS
+    assert (Job.FAIL_STALLED_EXPORTS, 60) in PERIODIC_JOBS
     worker_runtime(export_ttl_hours=2)
     export = _request(session, world)
     result = jobs.export_shortlist(export.id)
