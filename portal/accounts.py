@@ -43,6 +43,7 @@ from matching.core.settings import Settings
 from matching.models import Role, User
 from portal import outbox
 from portal.auth import role_required, start_session
+from portal.forms import show_errors
 from portal.transaction import after_commit, get_db
 
 log = logging.getLogger(__name__)
@@ -106,18 +107,6 @@ def _domain_check(check: Callable[[str], object]) -> Callable[[FlaskForm, Field]
             raise StopValidation(next(iter(exc.errors.values()))) from None
 
     return validator
-
-
-def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> str | None:
-    """Put domain errors on the form's fields; return those without a field as one text."""
-    general = []
-    for key, message in errors.items():
-        field = form._fields.get(key) if key and key != "csrf_token" else None
-        if field is None:
-            general.append(message)
-        else:
-            field.errors = [*field.errors, message]
-    return " ".join(general) or None
 
 
 def _status(form: FlaskForm, general_error: str | None) -> int:
@@ -304,7 +293,7 @@ def signup():  # noqa: ANN201 - Flask view
                 ip_address=request.remote_addr,
             )
         except ValidationError as exc:
-            general_error = _apply_errors(form, exc.errors)
+            general_error = show_errors(form, exc.errors)
         else:
             response = start_session(result.user, active=result.employer_membership)
             flash(
@@ -360,7 +349,7 @@ def members():  # noqa: ANN201 - Flask view
             ip_address=request.remote_addr,
         )
     except ValidationError as exc:
-        return _members_page(form, _apply_errors(form, exc.errors))
+        return _members_page(form, show_errors(form, exc.errors))
     secret_key = _settings().secret_key
     message = None
     if invitation.new_user:
@@ -459,7 +448,7 @@ def _use_password_link(
         except ValidationError as exc:
             if "token" in exc.errors:
                 return _link_error(exc.errors["token"], purpose)
-            general_error = _apply_errors(form, exc.errors)
+            general_error = show_errors(form, exc.errors)
         else:
             return user
     page = render_template(template, form=form, token=token, user=user, general_error=general_error)

@@ -32,6 +32,7 @@ from matching.core.errors import PermissionDenied, ValidationError
 from matching.fairs import overviews, participants, planning, shortlists
 from matching.models import AuditAction, JobFairVacancy, TargetGroup
 from portal.auth import current_actor, role_required
+from portal.forms import DateField, MunicipalityListField, clean_text, show_errors, unreadable
 from portal.listing import page_arg, page_url_args
 from portal.transaction import get_db
 
@@ -44,19 +45,34 @@ EXPORTS_ENDPOINT = "exports.fair_exports"
 
 
 class FairForm(FlaskForm):
-    """The fair's fields as typed: :func:`~matching.fairs.planning.read_fair_form` reads and
-    checks them."""
+    """A fair's fields, read as typed values (:meth:`values`); the domain
+    (:func:`~matching.fairs.planning.create_fair`) judges them."""
 
-    name = StringField("Navn på messen")
-    held_on = StringField("Dato")
-    place = StringField("Sted")
+    name = StringField("Navn på messen", filters=[clean_text])
+    held_on = DateField("Dato")
+    place = StringField("Sted", filters=[clean_text])
     target_groups = SelectMultipleField(
         "Målgrupper (valgfri)",
         choices=[SelectChoice(g.value, g.label_da) for g in TargetGroup],
         validate_choice=False,
     )
-    municipality_codes = StringField("Kommuner (valgfri)")
-    description = TextAreaField("Beskrivelse (valgfri)")
+    municipality_codes = MunicipalityListField("Kommuner (valgfri)")
+    description = TextAreaField("Beskrivelse (valgfri)", filters=[clean_text])
+
+    def values(self) -> dict[str, object]:
+        """What was sent, typed, for create_fair / update_fair (target groups in the list's
+        order, once each; an unreadable date or municipality list named in ``unreadable``)."""
+        order = {g.value: i for i, g in enumerate(TargetGroup)}
+        chosen = {clean_text(g) for g in self.target_groups.data or [] if clean_text(g)}
+        return {
+            "name": self.name.data or "",
+            "held_on": self.held_on.data,
+            "place": self.place.data or "",
+            "target_groups": sorted(chosen, key=lambda g: order.get(g, len(order))),
+            "municipality_codes": self.municipality_codes.data or [],
+            "description": self.description.data or "",
+            "unreadable": unreadable(self),
+        }
 
 
 def _base_url() -> str:
@@ -101,17 +117,6 @@ def _render_form(form: FairForm, fair=None, *, status: int = 200):  # noqa: ANN0
     return html, status
 
 
-def _show_errors(form: FairForm, exc: ValidationError) -> str | None:
-    general = []
-    for name, message in exc.errors.items():
-        field = form._fields.get(name) if name else None
-        if field is None:
-            general.append(message)
-        else:
-            field.errors = [message]
-    return " ".join(general) or None
-
-
 @bp.route("/jobmesser/ny", methods=["GET", "POST"])
 @role_required(permissions.FAIR_ORGANISERS)
 def fair_new():  # noqa: ANN201 - Flask view
@@ -128,10 +133,9 @@ def fair_new():  # noqa: ANN201 - Flask view
         return _render_form(form)
     form = FairForm()
     try:
-        fields = planning.read_fair_form(request.form)
-        fair = planning.create_fair(db, actor, **fields)
+        fair = planning.create_fair(db, actor, **form.values())
     except ValidationError as exc:
-        _show_errors(form, exc)
+        show_errors(form, exc.errors)
         return _render_form(form, status=400)
     flash("Jobmessen er oprettet. Invitér nu virksomheder og tilmeld stillinger.", "success")
     return redirect(url_for("fairs.fair_detail", fair_id=fair.id))
@@ -145,13 +149,12 @@ def fair_edit(fair_id: int):  # noqa: ANN201 - Flask view
     actor = current_actor()
     fair = planning.organiser_fair(db, actor, fair_id)
     if request.method == "GET":
-        return _render_form(FairForm(formdata=None, data=planning.fair_form_values(fair)), fair)
+        return _render_form(FairForm(formdata=None, obj=fair), fair)
     form = FairForm()
     try:
-        fields = planning.read_fair_form(request.form, fair=fair)
-        planning.update_fair(db, actor, fair.id, **fields)
+        planning.update_fair(db, actor, fair.id, **form.values())
     except ValidationError as exc:
-        _show_errors(form, exc)
+        show_errors(form, exc.errors)
         return _render_form(form, fair, status=400)
     flash("Ændringerne er gemt.", "success")
     return redirect(url_for("fairs.fair_detail", fair_id=fair.id))

@@ -22,6 +22,7 @@ from matching.vacancies.forwarding import policy as forwarding_policy
 from matching.vacancies.forwarding import workflow as forwarding_workflow
 from matching.vacancies.forwarding.decisions import forward_manually, target_choices
 from portal.auth import current_actor, role_required
+from portal.forms import IntegerField, show_errors, unreadable
 from portal.transaction import get_db
 
 bp = Blueprint("forwarding", __name__)
@@ -50,17 +51,33 @@ class ForwardForm(FlaskForm):
     )
 
 
+def _number(label: str, name: str) -> IntegerField:
+    return IntegerField(label, message=forwarding_policy.POLICY_LIMITS[name][2])
+
+
 class PolicyForm(FlaskForm):
-    """Typed values stay as typed;
-    :func:`~matching.vacancies.forwarding.policy.read_policy_form` checks them."""
+    """An organisation's forwarding rules, read as typed values (:meth:`to_input`);
+    :func:`~matching.vacancies.forwarding.policy.check_policy` judges them."""
 
     enabled = BooleanField("Videregiv automatisk efter reglerne nedenfor")
-    min_pool = StringField("Mindste antal egne kandidater")
-    min_score = StringField("Mindste match for en egen kandidat (0–100)")
-    no_referral_days = StringField("Dage uden henvisninger")
+    min_pool = _number("Mindste antal egne kandidater", "min_pool")
+    min_score_percent = _number("Mindste match for en egen kandidat (0–100)", "min_score_percent")
+    no_referral_days = _number("Dage uden henvisninger", "no_referral_days")
     to_jobcentre = BooleanField("Jobcentret i stillingens kommune")
     to_a_kasser = BooleanField("A-kasser")
-    max_targets = StringField("Højst antal organisationer ad gangen")
+    max_targets = _number("Højst antal organisationer ad gangen", "max_targets")
+
+    def to_input(self) -> forwarding_policy.PolicyInput:
+        return forwarding_policy.PolicyInput(
+            enabled=self.enabled.data,
+            min_pool=self.min_pool.data,
+            min_score_percent=self.min_score_percent.data,
+            no_referral_days=self.no_referral_days.data,
+            to_jobcentre=self.to_jobcentre.data,
+            to_a_kasser=self.to_a_kasser.data,
+            max_targets=self.max_targets.data,
+            unreadable=unreadable(self),
+        )
 
 
 # --- the inbox --------------------------------------------------------------------------------
@@ -214,18 +231,14 @@ def policy():  # noqa: ANN201 - Flask view
     organisation = _service_organisation()
     db = get_db()
     if request.method == "GET":
-        current = forwarding_policy.policy_for(db, organisation)
-        values = forwarding_policy.policy_form_values(current)
-        form = PolicyForm(
-            formdata=None, data={**values, **{n: n in values for n in forwarding_policy.CHECKBOXES}}
-        )
+        current = forwarding_policy.PolicyInput.of(forwarding_policy.policy_for(db, organisation))
+        form = PolicyForm(formdata=None, obj=current)
         return render_template("forwarding/policy.html", form=form, organisation=organisation)
-    form = PolicyForm()  # typed values are kept; the domain judges them
+    form = PolicyForm()  # what was typed is shown again; the domain judges it
     try:
-        chosen = forwarding_policy.read_policy_form(request.form)
+        chosen = forwarding_policy.check_policy(form.to_input())
     except ValidationError as exc:
-        for name, message in exc.errors.items():
-            getattr(form, name).errors = [message]
+        show_errors(form, exc.errors)
     else:
         forwarding_policy.save_policy(db, current_actor(), chosen)
         flash("Reglerne for videregivelse er gemt.", "success")

@@ -9,8 +9,6 @@ commit.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import (
     Blueprint,
     current_app,
@@ -23,7 +21,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from matching.core import permissions
@@ -43,6 +41,19 @@ from matching.vacancies.lifecycle import EVENT_LABELS_DA
 from matching.vacancies.queries import get_vacancy_for
 from portal import vacancies
 from portal.auth import current_actor, role_required
+from portal.forms import (
+    DateField,
+    DecimalField,
+    EnumRadioField,
+    EnumSelectField,
+    IntegerField,
+    IntegerSelectField,
+    YesNoField,
+    clean_text,
+    one_line,
+    show_errors,
+    unreadable,
+)
 from portal.listing import enum_arg
 from portal.match_queue import request_match
 from portal.transaction import get_db
@@ -54,42 +65,88 @@ NONE_OF_THESE = "Ingen af disse"
 
 
 class VacancyForm(FlaskForm):
-    """The fields of a vacancy or place, as text: :class:`VacancyInput` reads and checks them."""
+    """The fields of a vacancy or place, read as typed values (:meth:`to_input`); the domain
+    (:func:`~matching.vacancies.editing.create_vacancy`) judges them."""
 
-    kind = RadioField(
+    kind = EnumRadioField(
         "Type virksomhedsplads",
+        enum=VacancyKind,
+        message="Vælg hvilken type stilling det er.",
         choices=[SelectChoice(k.value, k.label_da) for k in PLACE_KINDS],
-        validate_choice=False,
     )
-    title = StringField("Titel")
+    title = StringField("Titel", filters=[one_line])
     esco_uri = RadioField("Stillingsbetegnelse (valgfri)", validate_choice=False)
-    description = TextAreaField("Beskrivelse")
-    requirements = TextAreaField("Krav til kandidaten (valgfri)")
-    address = StringField("Adresse (valgfri)")
-    postal_code = StringField("Postnummer")
-    weekly_hours = StringField("Timer pr. uge")
-    working_time = SelectField(
+    description = TextAreaField("Beskrivelse", filters=[clean_text])
+    requirements = TextAreaField("Krav til kandidaten (valgfri)", filters=[clean_text])
+    address = StringField("Adresse (valgfri)", filters=[clean_text])
+    postal_code = StringField("Postnummer", filters=[clean_text])
+    weekly_hours = DecimalField("Timer pr. uge", message="Skriv antal timer som et tal, fx 37.")
+    working_time = EnumSelectField(
         "Arbejdstid",
+        enum=WorkingTime,
+        message="Vælg arbejdstid.",
+        default_value=WorkingTime.NORMAL.value,
         choices=[SelectChoice(w.value, w.label_da) for w in WorkingTime],
-        validate_choice=False,
     )
-    positions = StringField("Antal stillinger")
-    start_date = StringField("Tiltrædelse")
-    deadline = StringField("Ansøgningsfrist (valgfri)")
-    p_number_id = SelectField("Arbejdssted (P-nummer)", validate_choice=False)
-    contact_name = StringField("Kontaktperson (valgfri)")
-    contact_email = StringField("Kontaktpersonens e-mail (valgfri)")
-    contact_phone = StringField("Kontaktpersonens telefon (valgfri)")
-    ordinary_staff_fte = StringField("Ordinært ansatte på arbejdsstedet")
-    current_subsidised_count = StringField("Personer i virksomhedsrettede tilbud nu")
-    employee_rep_statement = RadioField(
-        "Foreligger der en skriftlig udtalelse fra tillidsrepræsentanten eller medarbejderne?",
-        choices=[SelectChoice("ja", "Ja"), SelectChoice("nej", "Nej")],
-        validate_choice=False,
+    positions = IntegerField("Antal stillinger", message="Skriv antal stillinger som et helt tal.")
+    start_date = DateField("Tiltrædelse")
+    deadline = DateField("Ansøgningsfrist (valgfri)")
+    p_number_id = IntegerSelectField(
+        "Arbejdssted (P-nummer)", message="Vælg et P-nummer fra listen."
     )
-    employee_rep_name = StringField("Tillidsrepræsentantens navn (valgfri)")
-    duration_weeks = StringField("Varighed i uger")
-    purpose = TextAreaField("Formål med pladsen")
+    contact_name = StringField("Kontaktperson (valgfri)", filters=[clean_text])
+    contact_email = StringField("Kontaktpersonens e-mail (valgfri)", filters=[clean_text])
+    contact_phone = StringField("Kontaktpersonens telefon (valgfri)", filters=[clean_text])
+    ordinary_staff_fte = DecimalField(
+        "Ordinært ansatte på arbejdsstedet",
+        message="Skriv antal ordinært ansatte som et tal, fx 12,5.",
+    )
+    current_subsidised_count = IntegerField(
+        "Personer i virksomhedsrettede tilbud nu", message="Skriv antallet som et helt tal, fx 0."
+    )
+    employee_rep_statement = YesNoField(
+        "Foreligger der en skriftlig udtalelse fra tillidsrepræsentanten eller medarbejderne?"
+    )
+    employee_rep_name = StringField("Tillidsrepræsentantens navn (valgfri)", filters=[clean_text])
+    duration_weeks = IntegerField("Varighed i uger", message="Skriv varigheden i hele uger.")
+    purpose = TextAreaField("Formål med pladsen", filters=[clean_text])
+
+    def to_input(self, kind: VacancyKind | None) -> VacancyInput:
+        """What was sent, typed, for the domain; ``kind`` is fixed unless the employer may
+        choose it (among company places). Unreadable values are named, not dropped."""
+        problems = unreadable(self)
+        if kind is not None:
+            problems.pop("kind", None)
+        return VacancyInput(
+            kind=kind or self.kind.data or VacancyKind.ORDINARY,
+            title=self.title.data or "",
+            description=self.description.data or "",
+            postal_code=self.postal_code.data or "",
+            weekly_hours=self.weekly_hours.data,
+            positions=self.positions.data,
+            requirements=self.requirements.data or "",
+            esco_uri=clean_text(self.esco_uri.data) or None,
+            address=self.address.data or "",
+            working_time=self.working_time.data or WorkingTime.NORMAL,
+            start_date=self.start_date.data,
+            deadline=self.deadline.data,
+            contact_name=self.contact_name.data or "",
+            contact_email=self.contact_email.data or "",
+            contact_phone=self.contact_phone.data or "",
+            p_number_id=self.p_number_id.data,
+            ordinary_staff_fte=self.ordinary_staff_fte.data,
+            current_subsidised_count=self.current_subsidised_count.data,
+            employee_rep_statement=self.employee_rep_statement.data,
+            employee_rep_name=self.employee_rep_name.data or "",
+            duration_weeks=self.duration_weeks.data,
+            purpose=self.purpose.data or "",
+            unreadable=problems,
+        )
+
+    @classmethod
+    def of(cls, vacancy: Vacancy) -> VacancyForm:
+        """The form showing a stored vacancy (nothing was sent)."""
+        return cls(formdata=None, obj=vacancy)
 
 
 class StatusForm(FlaskForm):
@@ -153,47 +210,6 @@ def _occupation_label(label: str, isco_code: str | None) -> str:
 # --- the form ---------------------------------------------------------------------------------
 
 
-def _number(value: object) -> str:
-    """A stored number as the form shows it: Danish decimal comma, no trailing ",0"."""
-    if value is None:
-        return ""
-    text = f"{Decimal(str(value)).normalize():f}"
-    return text.replace(".", ",")
-
-
-def _form_data(vacancy: Vacancy) -> dict[str, str]:
-    """The vacancy's values as the strings the form holds."""
-
-    def day(value) -> str:  # noqa: ANN001
-        return value.isoformat() if value else ""
-
-    statement = vacancy.employee_rep_statement
-    return {
-        "kind": vacancy.kind.value,
-        "title": vacancy.title,
-        "esco_uri": vacancy.esco_uri or "",
-        "description": vacancy.description,
-        "requirements": vacancy.requirements or "",
-        "address": vacancy.address or "",
-        "postal_code": vacancy.postal_code,
-        "weekly_hours": _number(vacancy.weekly_hours),
-        "working_time": vacancy.working_time.value,
-        "positions": str(vacancy.positions),
-        "start_date": day(vacancy.start_date),
-        "deadline": day(vacancy.deadline),
-        "p_number_id": str(vacancy.p_number_id or ""),
-        "contact_name": vacancy.contact_name or "",
-        "contact_email": vacancy.contact_email or "",
-        "contact_phone": vacancy.contact_phone or "",
-        "ordinary_staff_fte": _number(vacancy.ordinary_staff_fte),
-        "current_subsidised_count": _number(vacancy.current_subsidised_count),
-        "employee_rep_statement": "" if statement is None else ("ja" if statement else "nej"),
-        "employee_rep_name": vacancy.employee_rep_name or "",
-        "duration_weeks": _number(vacancy.duration_weeks),
-        "purpose": vacancy.purpose or "",
-    }
-
-
 def _render_form(
     form: VacancyForm,
     kind: VacancyKind,
@@ -243,7 +259,7 @@ def _save(form: VacancyForm, kind: VacancyKind, vacancy: Vacancy | None):  # noq
     actor = current_actor()
     # A place's kind may change among places; a vacancy's kind is fixed.
     fixed_kind = kind if vacancy is None or not vacancy.is_company_place else None
-    data = VacancyInput.from_form(request.form, kind=fixed_kind)
+    data = form.to_input(fixed_kind)
     publish = action == "publish"
     previous = vacancy.status if vacancy is not None else None
     try:
@@ -252,16 +268,8 @@ def _save(form: VacancyForm, kind: VacancyKind, vacancy: Vacancy | None):  # noq
         else:
             saved = editing.update_vacancy(db, actor, vacancy.id, data, publish=publish)
     except ValidationError as exc:
-        general = []
-        for name, message in exc.errors.items():
-            field = form._fields.get(name) if name else None
-            if field is None:
-                general.append(message)
-            else:
-                field.errors = [message]
-        return _render_form(
-            form, kind, vacancy, general_error=" ".join(general) or None, status=400
-        )
+        general = show_errors(form, exc.errors)
+        return _render_form(form, kind, vacancy, general_error=general, status=400)
     flash(_saved_message(saved, previous), "success")
     request_match(saved.id)
     return redirect(url_for("vacancies.detail", vacancy_id=saved.id))
@@ -320,7 +328,7 @@ def edit(vacancy_id: int):  # noqa: ANN201 - Flask view
     vacancy = get_vacancy_for(get_db(), current_actor(), vacancy_id)
     if request.method == "POST":
         return _save(VacancyForm(), vacancy.kind, vacancy)
-    form = VacancyForm(data=_form_data(vacancy))
+    form = VacancyForm.of(vacancy)
     return _render_form(form, vacancy.kind, vacancy)
 
 

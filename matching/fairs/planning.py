@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,11 +10,11 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.core import dates, permissions
+from matching.core import permissions
 from matching.core.audit import Actor, record
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
-from matching.core.geo import MUNICIPALITIES, municipality_code, municipality_name
+from matching.core.geo import MUNICIPALITIES, municipality_name
 from matching.core.paging import Page
 from matching.models import (
     AuditAction,
@@ -105,49 +104,11 @@ def _require_upcoming(fair: JobFair, today: date | None, key: str = "") -> None:
         raise ValidationError({key: HELD_MESSAGE})
 
 
-def _text(data: Mapping, name: str) -> str:
-    value = data.get(name)
-    if isinstance(value, list | tuple):
-        value = value[0] if value else ""
-    # Windows line endings from browsers would count twice against the length limits.
-    return str(value or "").replace("\r\n", "\n").strip()
-
-
-def _values(data: Mapping, name: str) -> list[str]:
-    """Every value of a repeated field (checkboxes), from a MultiDict or a plain mapping."""
-    if hasattr(data, "getlist"):
-        raw = data.getlist(name)
-    else:
-        raw = data.get(name) or []
-        raw = [raw] if isinstance(raw, str) else list(raw)
-    return [str(v).strip() for v in raw if str(v).strip()]
-
-
 def _one_line(errors: dict[str, str], key: str, value: str, limit: int, what: str) -> None:
     if "\n" in value or "\r" in value:
         errors.setdefault(key, f"{what} skal stå på én linje.")
     elif len(value) > limit:
         errors.setdefault(key, f"{what} må højst være {limit} tegn (du har skrevet {len(value)}).")
-
-
-def _municipality_codes(text: str, errors: dict[str, str]) -> list[int]:
-    codes: list[int] = []
-    unknown: list[str] = []
-    for part in re.split(r"[,;\n]+", text):
-        if not part.strip():
-            continue
-        code = municipality_code(part)
-        if code is None:
-            unknown.append(part.strip())
-        elif code not in codes:
-            codes.append(code)
-    if unknown:
-        shown = ", ".join(f"»{u[:40]}«" for u in unknown[:3])
-        errors["municipality_codes"] = (
-            f"Ukendt kommune: {shown}. Skriv kommunernes navne eller koder adskilt af komma, "
-            "fx »Odense, Nyborg« eller »461, 450«."
-        )
-    return codes
 
 
 def _check_fields(
@@ -157,9 +118,9 @@ def _check_fields(
     today: date,
     previous_day: date | None,
 ) -> None:
-    """The rules for typed values (also for callers that skip :func:`read_fair_form`).
-    ``previous_day`` is the stored date of a fair being edited (None for a new fair): only a
-    date other than that one must not lie in the past."""
+    """The rules for a fair's typed values. ``previous_day`` is the stored date of a fair
+    being edited (None for a new fair): only a date other than that one must not lie in the
+    past."""
     name = fields.get("name")
     if not isinstance(name, str) or not name.strip():
         errors.setdefault("name", "Skriv messens navn.")
@@ -192,59 +153,11 @@ def _check_fields(
         )
 
 
-def read_fair_form(
-    data: Mapping, *, fair: JobFair | None = None, today: date | None = None
-) -> dict[str, object]:
-    """The fair form's strings as typed values for :func:`create_fair` / :func:`update_fair`.
-
-    ``held_on`` may be Danish (``dd-mm-åååå``) or ISO; ``target_groups`` are the checked
-    :class:`TargetGroup` values; ``municipality_codes`` is text with kommune names or codes
-    separated by commas. With ``fair`` (editing) an unchanged past date is accepted; a new fair
-    cannot be in the past. Raises :class:`ValidationError` naming every bad field at once.
-    """
-    errors: dict[str, str] = {}
-    day_text = _text(data, "held_on")
-    held_on = dates.parse_date(day_text) if day_text else None
-    if day_text and held_on is None:
-        errors["held_on"] = dates.DATE_HINT
-    order = {g.value: i for i, g in enumerate(TargetGroup)}
-    groups = sorted(set(_values(data, "target_groups")), key=lambda g: order.get(g, len(order)))
-    fields: dict[str, object] = {
-        "name": _text(data, "name"),
-        "held_on": held_on,
-        "place": _text(data, "place"),
-        "target_groups": groups,
-        "municipality_codes": _municipality_codes(_text(data, "municipality_codes"), errors),
-        "description": _text(data, "description"),
-    }
-    _check_fields(
-        fields,
-        errors=errors,
-        today=today or today_dk(),
-        previous_day=fair.held_on if fair is not None else None,
-    )
-    if errors:
-        raise ValidationError(errors)
-    return fields
-
-
-def fair_form_values(fair: JobFair) -> dict[str, object]:
-    """The fair's values as the form shows them (municipalities by name)."""
-    return {
-        "name": fair.name,
-        "held_on": fair.held_on.isoformat(),
-        "place": fair.place,
-        "target_groups": list(fair.target_groups or []),
-        "municipality_codes": ", ".join(municipality_name(c) for c in fair.municipality_codes),
-        "description": fair.description or "",
-    }
-
-
-def default_municipalities(session: Session, actor: Actor) -> str:
-    """For a new fair: the organiser's own municipality by name, if it has one."""
+def default_municipalities(session: Session, actor: Actor) -> list[int]:
+    """For a new fair: the organiser's own municipality, if it has one."""
     organisation = session.get(Organisation, actor.organisation_id or 0)
     code = organisation.municipality_code if organisation is not None else None
-    return municipality_name(code) if code in MUNICIPALITIES else ""
+    return [code] if code in MUNICIPALITIES else []
 
 
 def _audit_values(fair: JobFair) -> dict[str, object]:
@@ -267,8 +180,10 @@ def _checked_fields(
     *,
     today: date | None,
     previous_day: date | None,
+    unreadable: Mapping[str, str] | None,
 ) -> dict[str, object]:
-    """The fair's stored values, trimmed and checked (ValidationError naming every bad field)."""
+    """The fair's stored values, trimmed and checked (ValidationError naming every bad field,
+    with the caller's ``unreadable`` ones: "not a date" says more than "required")."""
     fields: dict[str, object] = {
         "name": (name or "").strip(),
         "held_on": held_on,
@@ -279,6 +194,7 @@ def _checked_fields(
     }
     errors: dict[str, str] = {}
     _check_fields(fields, errors=errors, today=today or today_dk(), previous_day=previous_day)
+    errors.update(unreadable or {})
     if errors:
         raise ValidationError(errors)
     return fields
@@ -295,12 +211,14 @@ def create_fair(
     municipality_codes: Sequence[int] = (),
     description: str = "",
     today: date | None = None,
+    unreadable: Mapping[str, str] | None = None,
 ) -> JobFair:
-    """Create a fair for the actor's organisation (organisers only). Audited; flushes."""
+    """Create a fair for the actor's organisation (organisers only). ``unreadable`` names the
+    fields the caller could not read from what was typed. Audited; flushes."""
     organisation = permissions.require_fair_organiser(session, actor)
     fields = _checked_fields(
         name, held_on, place, target_groups, municipality_codes, description,
-        today=today, previous_day=None,
+        today=today, previous_day=None, unreadable=unreadable,
     )  # fmt: skip
     fair = JobFair(organiser_id=organisation.id, **fields)
     session.add(fair)
@@ -322,6 +240,7 @@ def update_fair(
     municipality_codes: Sequence[int] = (),
     description: str = "",
     today: date | None = None,
+    unreadable: Mapping[str, str] | None = None,
 ) -> JobFair:
     """Change the organiser's own fair. An unchanged past date is kept; a new date cannot be
     in the past. Shortlists are not rebuilt: the organiser rebuilds them after a change of
@@ -329,7 +248,7 @@ def update_fair(
     fair = organiser_fair(session, actor, fair_id)
     fields = _checked_fields(
         name, held_on, place, target_groups, municipality_codes, description,
-        today=today, previous_day=fair.held_on,
+        today=today, previous_day=fair.held_on, unreadable=unreadable,
     )  # fmt: skip
     before = _audit_values(fair)
     changed = [k for k in FIELDS if getattr(fair, k) != fields[k]]

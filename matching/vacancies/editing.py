@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -114,8 +114,10 @@ RULE_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class VacancyInput:
-    """What the vacancy form holds, typed. ``unreadable`` names fields whose text could not be
-    read as their type (with the Danish message), so one round reports every problem."""
+    """A vacancy or place as typed values (the portal's form and the API convert to this).
+    ``unreadable`` names fields whose text the caller could not read as their type (with the
+    Danish message), so one round reports every problem and a rule's "required" never hides
+    "not a number"."""
 
     kind: VacancyKind
     title: str
@@ -141,111 +143,6 @@ class VacancyInput:
     duration_weeks: int | None = None
     purpose: str = ""
     unreadable: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_form(cls, form: Mapping[str, str], kind: VacancyKind | None = None) -> VacancyInput:
-        """Read the form's strings (Danish number and date formats accepted)."""
-        reader = _Reader(form)
-        chosen = kind or reader.choice("kind", VacancyKind, "Vælg hvilken type stilling det er.")
-        return cls(
-            kind=chosen or VacancyKind.ORDINARY,
-            # One line: the title goes into e-mail subjects, where a line break is refused.
-            title=" ".join(reader.text("title").split()),
-            description=reader.text("description"),
-            postal_code=reader.text("postal_code"),
-            weekly_hours=reader.number("weekly_hours", "Skriv antal timer som et tal, fx 37."),
-            positions=reader.integer("positions", "Skriv antal stillinger som et helt tal."),
-            requirements=reader.text("requirements"),
-            esco_uri=reader.text("esco_uri") or None,
-            address=reader.text("address"),
-            working_time=reader.choice("working_time", WorkingTime, "Vælg arbejdstid.", "normal")
-            or WorkingTime.NORMAL,
-            start_date=reader.day("start_date"),
-            deadline=reader.day("deadline"),
-            contact_name=reader.text("contact_name"),
-            contact_email=reader.text("contact_email"),
-            contact_phone=reader.text("contact_phone"),
-            p_number_id=reader.integer("p_number_id", "Vælg et P-nummer fra listen."),
-            ordinary_staff_fte=reader.number(
-                "ordinary_staff_fte", "Skriv antal ordinært ansatte som et tal, fx 12,5."
-            ),
-            current_subsidised_count=reader.integer(
-                "current_subsidised_count", "Skriv antallet som et helt tal, fx 0."
-            ),
-            employee_rep_statement=reader.yes_no("employee_rep_statement"),
-            employee_rep_name=reader.text("employee_rep_name"),
-            duration_weeks=reader.integer("duration_weeks", "Skriv varigheden i hele uger."),
-            purpose=reader.text("purpose"),
-            unreadable=reader.errors,
-        )
-
-
-class _Reader:
-    """Typed values from form strings, collecting a Danish message per unreadable field."""
-
-    def __init__(self, form: Mapping[str, str]) -> None:
-        self.form = form
-        self.errors: dict[str, str] = {}
-
-    def text(self, name: str) -> str:
-        # Windows line endings from browsers would count twice against the length limits.
-        return (self.form.get(name) or "").replace("\r\n", "\n").strip()
-
-    def integer(self, name: str, message: str) -> int | None:
-        value = self.text(name).replace(" ", "")
-        if re.fullmatch(r"\d{1,3}(\.\d{3})+", value):
-            value = value.replace(".", "")  # Danish thousands: 1.200
-        if not value:
-            return None
-        if not re.fullmatch(r"-?\d{1,9}", value):
-            self.errors[name] = message
-            return None
-        return int(value)
-
-    def number(self, name: str, message: str) -> Decimal | None:
-        value = self.text(name).replace(" ", "")
-        if not value:
-            return None
-        if not re.fullmatch(r"[\d.,]+", value):  # digits only: no exponents, signs or words
-            self.errors[name] = message
-            return None
-        if "," in value or re.fullmatch(r"\d{1,3}(\.\d{3})+", value):
-            value = value.replace(".", "").replace(",", ".")  # Danish: 1.234,5
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or len(value) > 12:
-            self.errors[name] = message
-            return None
-        if number != number.quantize(Decimal("0.1")):
-            self.errors[name] = "Skriv tallet med højst én decimal, fx 37,5."
-            return None
-        return number
-
-    def day(self, name: str) -> date | None:
-        value = self.text(name)
-        if not value:
-            return None
-        day = dates.parse_date(value)
-        if day is None:
-            self.errors[name] = dates.DATE_HINT
-        return day
-
-    def choice(self, name: str, enum_cls: type[E], message: str, default: str = "") -> E | None:
-        try:
-            return enum_cls(self.text(name) or default)
-        except ValueError:
-            self.errors[name] = message
-            return None
-
-    def yes_no(self, name: str) -> bool | None:
-        value = self.text(name)
-        if value in ("ja", "nej"):
-            return value == "ja"
-        if value:
-            self.errors[name] = "Vælg ja eller nej."
-        return None
 
 
 def _length(errors: dict[str, str], name: str, value: str, limit: int, what: str) -> None:

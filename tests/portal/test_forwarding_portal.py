@@ -240,15 +240,15 @@ def test_an_administrator_edits_the_rules_with_danish_messages(
     login(_admin(make, setup.akasse))
     page = html(client.get("/organisation/videregivelse"))
     assert 'name="min_pool" type="text" value="5"' in page
-    assert 'name="min_score" type="text" value="50"' in page
+    assert 'name="min_score_percent" type="text" value="50"' in page
     assert re.search(r'id="to_jobcentre" name="to_jobcentre" value="ja" checked', page)
     assert not re.search(r'id="to_a_kasser" name="to_a_kasser" value="ja" checked', page)
     assert "Fælles rekruttering" in page
 
     bad = client.post(
         "/organisation/videregivelse",
-        data={"enabled": "ja", "min_pool": "mange", "min_score": "150", "no_referral_days": "7",
-              "max_targets": "3"},
+        data={"enabled": "ja", "min_pool": "mange", "min_score_percent": "150",
+              "no_referral_days": "7", "max_targets": "3"},
     )  # fmt: skip
     text = html(bad)
     assert bad.status_code == 400
@@ -261,7 +261,7 @@ def test_an_administrator_edits_the_rules_with_danish_messages(
 
     good = client.post(
         "/organisation/videregivelse",
-        data={"enabled": "ja", "min_pool": "2", "min_score": "65", "no_referral_days": "10",
+        data={"enabled": "ja", "min_pool": "2", "min_score_percent": "65", "no_referral_days": "10",
               "to_jobcentre": "ja", "to_a_kasser": "ja", "max_targets": "4"},
     )  # fmt: skip
     assert good.status_code == 302

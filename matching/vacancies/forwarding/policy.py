@@ -3,9 +3,8 @@ administrator; defaults apply when it has none."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,57 +61,69 @@ def policy_for(session: Session, organisation: Organisation) -> Policy:
 
 POLICY_LIMITS = {  # field → (lowest, highest, Danish message); the table's check constraints
     "min_pool": (0, 1000, "Skriv et helt tal mellem 0 og 1.000."),
-    "min_score": (0, 100, "Skriv et helt tal mellem 0 og 100."),
+    "min_score_percent": (0, 100, "Skriv et helt tal mellem 0 og 100."),
     "no_referral_days": (1, 365, "Skriv et antal dage mellem 1 og 365."),
     "max_targets": (1, 20, "Skriv et helt tal mellem 1 og 20."),
 }
+NO_RECIPIENT_MESSAGE = "Vælg mindst én slags modtager, eller slå automatisk videregivelse fra."
 
 
-CHECKBOXES = ("enabled", "to_jobcentre", "to_a_kasser")
+@dataclass(frozen=True)
+class PolicyInput:
+    """Forwarding rules as typed by an administrator: the score bar in percent (0–100, as the
+    candidate list shows scores); ``unreadable`` names numbers the caller could not read."""
 
+    enabled: bool
+    min_pool: int | None
+    min_score_percent: int | None
+    no_referral_days: int | None
+    to_jobcentre: bool
+    to_a_kasser: bool
+    max_targets: int | None
+    unreadable: Mapping[str, str] = field(default_factory=dict)
 
-def policy_form_values(policy: Policy) -> dict[str, str]:
-    """The policy as the form shows it (the score bar as 0–100, like the candidate list)."""
-    return {
-        "min_pool": str(policy.min_pool),
-        "min_score": str(round(policy.min_score * 100)),
-        "no_referral_days": str(policy.no_referral_days),
-        "max_targets": str(policy.max_targets),
-        **{name: "ja" for name in CHECKBOXES if getattr(policy, name)},
-    }
-
-
-def read_policy_form(form: Mapping[str, str]) -> Policy:
-    """The form's strings as a policy; :class:`ValidationError` names every bad field."""
-    errors: dict[str, str] = {}
-    numbers: dict[str, int] = {}
-    for name, (low, high, message) in POLICY_LIMITS.items():
-        text = (form.get(name) or "").strip()
-        if not re.fullmatch(r"\d{1,4}", text) or not low <= int(text) <= high:
-            errors[name] = message
-        else:
-            numbers[name] = int(text)
-    checked = {name: bool(form.get(name)) for name in CHECKBOXES}
-    if checked["enabled"] and not (checked["to_jobcentre"] or checked["to_a_kasser"]):
-        errors["to_jobcentre"] = (
-            "Vælg mindst én slags modtager, eller slå automatisk videregivelse fra."
+    @classmethod
+    def of(cls, policy: Policy) -> PolicyInput:
+        return cls(
+            enabled=policy.enabled,
+            min_pool=policy.min_pool,
+            min_score_percent=round(policy.min_score * 100),
+            no_referral_days=policy.no_referral_days,
+            to_jobcentre=policy.to_jobcentre,
+            to_a_kasser=policy.to_a_kasser,
+            max_targets=policy.max_targets,
         )
+
+
+def check_policy(data: PolicyInput) -> Policy:
+    """The rules as a :class:`Policy`; :class:`ValidationError` names every bad field."""
+    errors: dict[str, str] = {}
+    for name, (low, high, message) in POLICY_LIMITS.items():
+        value = getattr(data, name)
+        if value is None or not low <= value <= high:
+            errors[name] = message
+    if data.enabled and not (data.to_jobcentre or data.to_a_kasser):
+        errors["to_jobcentre"] = NO_RECIPIENT_MESSAGE
+    errors.update(data.unreadable)
     if errors:
         raise ValidationError(errors)
+    assert data.min_score_percent is not None
     return Policy(
-        enabled=checked["enabled"],
-        min_pool=numbers["min_pool"],
-        min_score=numbers["min_score"] / 100,
-        no_referral_days=numbers["no_referral_days"],
-        to_jobcentre=checked["to_jobcentre"],
-        to_a_kasser=checked["to_a_kasser"],
-        max_targets=numbers["max_targets"],
+        enabled=data.enabled,
+        min_pool=data.min_pool or 0,
+        min_score=data.min_score_percent / 100,
+        no_referral_days=data.no_referral_days or 0,
+        to_jobcentre=data.to_jobcentre,
+        to_a_kasser=data.to_a_kasser,
+        max_targets=data.max_targets or 0,
     )
 
 
 def save_policy(session: Session, actor: Actor, policy: Policy) -> ForwardingPolicy:
-    """An administrator of an a-kasse or jobcentre sets its forwarding rules (audited)."""
+    """An administrator of an a-kasse or jobcentre sets its forwarding rules (checked with
+    :func:`check_policy`; audited)."""
     organisation = permissions.require_forwarding_admin(session, actor)
+    check_policy(PolicyInput.of(policy))
     row = session.scalar(
         select(ForwardingPolicy).where(ForwardingPolicy.organisation_id == organisation.id)
     )

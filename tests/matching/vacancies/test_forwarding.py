@@ -583,26 +583,29 @@ def test_the_inbox_lists_waiting_forwardings_first_with_the_receivers_own_candid
     assert inbox.forwardings_for_vacancy(session, other, older) == []
 
 
-# --- the policy form --------------------------------------------------------------------------
+# --- the policy rules -------------------------------------------------------------------------
 
-VALID_POLICY = {
-    "enabled": "ja", "min_pool": "3", "min_score": "60", "no_referral_days": "21",
-    "to_jobcentre": "ja", "max_targets": "2",
-}  # fmt: skip
+VALID_POLICY = forwarding_policy.PolicyInput(
+    enabled=True, min_pool=3, min_score_percent=60, no_referral_days=21, to_jobcentre=True,
+    to_a_kasser=False, max_targets=2,
+)  # fmt: skip
 
 
-def test_the_policy_form_is_read_and_checked_in_danish() -> None:
-    read = forwarding_policy.read_policy_form(VALID_POLICY)
-    assert read == forwarding_policy.Policy(True, 3, 0.6, 21, True, False, 2)
-    assert forwarding_policy.policy_form_values(read) == VALID_POLICY
+def test_the_policy_rules_are_checked_in_danish() -> None:
+    chosen = forwarding_policy.check_policy(VALID_POLICY)
+    assert chosen == forwarding_policy.Policy(True, 3, 0.6, 21, True, False, 2)
+    assert forwarding_policy.PolicyInput.of(chosen) == VALID_POLICY
+    unreadable = {"min_pool": "Skriv et helt tal mellem 0 og 1.000."}
     with pytest.raises(ValidationError) as caught:
-        forwarding_policy.read_policy_form(
-            {"enabled": "ja", "min_pool": "mange", "min_score": "101", "no_referral_days": "0",
-             "max_targets": "-1"}
+        forwarding_policy.check_policy(
+            replace(
+                VALID_POLICY, min_pool=None, min_score_percent=101, no_referral_days=0,
+                max_targets=-1, to_jobcentre=False, unreadable=unreadable,
+            )
         )  # fmt: skip
     assert caught.value.errors == {
         "min_pool": "Skriv et helt tal mellem 0 og 1.000.",
-        "min_score": "Skriv et helt tal mellem 0 og 100.",
+        "min_score_percent": "Skriv et helt tal mellem 0 og 100.",
         "no_referral_days": "Skriv et antal dage mellem 1 og 365.",
         "max_targets": "Skriv et helt tal mellem 1 og 20.",
         "to_jobcentre": "Vælg mindst én slags modtager, eller slå automatisk videregivelse fra.",
@@ -612,7 +615,7 @@ def test_the_policy_form_is_read_and_checked_in_danish() -> None:
 def test_only_an_a_kasses_or_jobcentres_administrator_saves_the_policy(
     session: Session, make: Factory, world: World, audit_rows
 ) -> None:
-    chosen = forwarding_policy.read_policy_form(VALID_POLICY)
+    chosen = forwarding_policy.check_policy(VALID_POLICY)
     for who in (
         actor(world.employer, Role.ADMIN),
         actor(world.akasse, Role.COUNSELLOR),
