@@ -4,6 +4,11 @@ By default tests run on a throw-away SQLite file. Set ``JOBBRO_TEST_DATABASE_URL
 the machine's PostgreSQL) to run the same tests on PostgreSQL; ``JOBBRO_TEST_REDIS_URL`` likewise
 for Redis (otherwise an embedded Redis server is started for the session).
 Each test runs inside a transaction that is rolled back afterwards.
+
+The suite runs on several processes (pytest-xdist): each gets its own PostgreSQL schema
+(``test_gw0``, …) and Redis database (15, 14, …), or its own SQLite file and embedded Redis.
+Tests that use the suite's database are marked ``database`` (by their fixtures), so a second
+pass on another database can run just those.
 """
 
 from __future__ import annotations
@@ -22,6 +27,43 @@ from tests.factories import PASSWORD, Factory
 from tests.support.databases import private_schema, schema_url
 from tests.support.paths import SHARED_DATA
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", …; "" without xdist
+# Fixtures whose tests use the suite's own database (not a PostgreSQL-only or a private one).
+DATABASE_FIXTURES = frozenset({"engine", "session", "committed_database_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
+
+
+def _worker_number() -> int:
+    return int(WORKER[2:]) if WORKER.startswith("gw") else 0
+
+
+def _worker_database(url: str) -> str:
+    """This process's PostgreSQL schema (made if missing); the URL as given without xdist."""
+    if not WORKER or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine, text
+
+    schema = f"test_{WORKER}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    return schema_url(url, schema)
+
+
+def _worker_redis(url: str) -> str:
+    """This process's Redis database: 15 for the first worker, 14 for the next, …"""
+    if not WORKER:
+        return url
+    base, _, number = url.rpartition("/")
+    first = int(number) if number.isdigit() else 15
+    return f"{base}/{first - _worker_number()}"
+
 
 def _test_env(tmp_path: Path) -> dict[str, str]:
     env = {
@@ -30,9 +72,9 @@ def _test_env(tmp_path: Path) -> dict[str, str]:
         "JOBBRO_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     }
     if os.environ.get("JOBBRO_TEST_DATABASE_URL"):
-        env["JOBBRO_DATABASE_URL"] = os.environ["JOBBRO_TEST_DATABASE_URL"]
+        env["JOBBRO_DATABASE_URL"] = _worker_database(os.environ["JOBBRO_TEST_DATABASE_URL"])
     if os.environ.get("JOBBRO_TEST_REDIS_URL"):
-        env["JOBBRO_REDIS_URL"] = os.environ["JOBBRO_TEST_REDIS_URL"]
+        env["JOBBRO_REDIS_URL"] = _worker_redis(os.environ["JOBBRO_TEST_REDIS_URL"])
     return env
 
 
@@ -119,6 +161,7 @@ def redis_url(session_tmp: Path) -> Iterator[str]:
 
     given = os.environ.get("JOBBRO_TEST_REDIS_URL")
     if given:
+        given = _worker_redis(given)
         client = redis_lib.Redis.from_url(given)
         client.flushdb()
         yield given
