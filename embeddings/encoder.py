@@ -37,6 +37,7 @@ from embeddings.model import (
     DIMENSION,
     PASSAGE_PROMPT,
     QUERY_PROMPT,
+    PreparedModel,
     read_manifest,
     verify_model,
 )
@@ -113,6 +114,15 @@ class WindowedEncoder:
     dimension: int
     batch_size: int
     max_seq_length: int
+
+    def _init_model(self, prepared: PreparedModel, batch_size: int) -> None:
+        """Take version, dimension and window length from the prepared folder's manifest, and
+        the tokenizer from its ``tokenizer.json``."""
+        self.model_version = prepared.model_version
+        self.dimension = prepared.dimension
+        self.batch_size = batch_size
+        self.max_seq_length = prepared.max_seq_length
+        self._init_tokenizer(prepared.path / "tokenizer.json")
 
     def _init_tokenizer(self, tokenizer_file: Path) -> None:
         from tokenizers import Tokenizer
@@ -203,13 +213,9 @@ class SentenceTransformerEncoder(WindowedEncoder):
             raise ValueError(f"batch_size must be positive, not {batch_size}")
         model_path = Path(model_path)
         prepared = verify_model(model_path) if verify else read_manifest(model_path)
-        self.model_version: str = prepared.model_version
-        self.dimension: int = prepared.dimension
-        self.batch_size = batch_size
-        self.max_seq_length: int = prepared.max_seq_length
+        self._init_model(prepared, batch_size)
         self._model = SentenceTransformer(str(model_path), device="cpu")
         self._model.eval()
-        self._init_tokenizer(model_path / "tokenizer.json")
 
     def _embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         import torch

@@ -17,28 +17,23 @@ ONNX backend shares is in :mod:`embeddings.model_files`.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import embeddings._offline  # noqa: F401  (before any Hugging Face import below)
 from embeddings.e5s1 import bert_state_dict, build_tokenizer, parse_e5s1
 from embeddings.errors import ModelError
 from embeddings.model_files import (
     MANIFEST_FILE,
-    exclusive_lock,
+    FolderKind,
+    build_folder,
     file_checksums,
-    file_problems,
-    move_into_place,
-    remove_leftovers,
     sha256,
+    verified_or_none,
     write_json,
 )
 
@@ -70,6 +65,14 @@ REQUIRED_FILES = (
     "2_Normalize/config.json",
 )
 
+FOLDER = FolderKind(
+    label="embedding model",
+    repair_hint=REPAIR_HINT,
+    manifest_values={"format": MANIFEST_FORMAT},
+    manifest_keys=("format", "name", "model_version", "dimension", "max_seq_length", "files"),
+    required_files=REQUIRED_FILES,
+)
+
 # A vacancy, a reworded matching one, and an unrelated one: a sound model ranks the pair closer.
 SANITY_QUERY = "Vi søger en erfaren lagermedarbejder med truckcertifikat"
 SANITY_MATCH = "Lagerarbejder med truckkort søges"
@@ -90,6 +93,13 @@ class PreparedModel:
     dimension: int
     max_seq_length: int
     files: Mapping[str, str] = field(repr=False)  # relative path -> sha256 hex digest
+
+    @classmethod
+    def from_manifest(cls, path: Path, manifest: Mapping[str, Any]) -> Self:
+        """The folder as its manifest describes it (the other fields are manifest entries)."""
+        entries = {f.name: manifest[f.name] for f in fields(cls) if f.name not in ("path", "files")}
+        files = {name: entry["sha256"] for name, entry in manifest["files"].items()}
+        return cls(path=path, files=files, **entries)
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,25 +145,22 @@ def prepare_model(
     """
     model_dir = Path(model_dir)
     final = model_dir / MODEL_NAME
-    if not force and (ready := _verified_or_none(final)):
-        return ready
 
+    def ready() -> PreparedModel | None:
+        return None if force else verified_or_none(final, verify_model, FOLDER.label)
+
+    def build(staging: Path) -> None:
+        src = Path(source) if source is not None else source_weights_path()
+        _convert(src, staging)
+        _write_manifest(staging, src)
+        if sanity_check:
+            _check_sanity(staging)
+
+    if done := ready():
+        return done
     model_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(model_dir / f".{MODEL_NAME}.lock"):
-        # Another process may have finished the model while we waited for the lock.
-        if not force and (ready := _verified_or_none(final)):
-            return ready
-        remove_leftovers(model_dir, MODEL_NAME)
-        staging = model_dir / f".{MODEL_NAME}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        try:
-            src = Path(source) if source is not None else source_weights_path()
-            _convert(src, staging)
-            _write_manifest(staging, src)
-            if sanity_check:
-                _check_sanity(staging)
-            move_into_place(staging, final)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    if done := build_folder(model_dir, MODEL_NAME, build, ready):
+        return done
     log.info("prepared embedding model at %s", final)
     return verify_model(final)
 
@@ -164,49 +171,16 @@ def verify_model(path: Path) -> PreparedModel:
     Raises:
         ModelError: naming each missing or corrupt file, with the command that repairs it.
     """
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelError(f"embedding model folder {path} does not exist; {REPAIR_HINT}")
-    manifest = _read_manifest(path)
-    files: dict[str, dict[str, Any]] = manifest["files"]
-    problems = file_problems(path, files, REQUIRED_FILES)
-    if problems:
-        raise ModelError(f"embedding model at {path}: {'; '.join(problems)}; {REPAIR_HINT}")
-    return PreparedModel(
-        path=path,
-        name=manifest["name"],
-        model_version=manifest["model_version"],
-        dimension=manifest["dimension"],
-        max_seq_length=manifest["max_seq_length"],
-        files={name: entry["sha256"] for name, entry in files.items()},
-    )
+    return PreparedModel.from_manifest(Path(path), FOLDER.verify(Path(path)))
 
 
 def read_manifest(path: Path) -> PreparedModel:
     """Describe a prepared model folder from its manifest alone, without checksumming files."""
-    manifest = _read_manifest(Path(path))
-    return PreparedModel(
-        path=Path(path),
-        name=manifest["name"],
-        model_version=manifest["model_version"],
-        dimension=manifest["dimension"],
-        max_seq_length=manifest["max_seq_length"],
-        files={name: entry["sha256"] for name, entry in manifest["files"].items()},
-    )
+    return PreparedModel.from_manifest(Path(path), FOLDER.read_manifest(Path(path)))
 
 
 # --------------------------------------------------------------------------------------------
 # Preparation steps
-
-
-def _verified_or_none(final: Path) -> PreparedModel | None:
-    if not final.exists():
-        return None
-    try:
-        return verify_model(final)
-    except ModelError as exc:
-        log.warning("rebuilding the embedding model: %s", exc)
-        return None
 
 
 def _write_manifest(folder: Path, source: Path) -> None:
@@ -229,31 +203,6 @@ def _write_manifest(folder: Path, source: Path) -> None:
         "files": files,
     }
     write_json(folder / MANIFEST_FILE, manifest)
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    manifest_path = path / MANIFEST_FILE
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(
-            f"embedding model at {path}: {MANIFEST_FILE} is missing; {REPAIR_HINT}"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ModelError(
-            f"embedding model at {path}: {MANIFEST_FILE} is corrupt ({exc}); {REPAIR_HINT}"
-        ) from None
-    keys = ("format", "name", "model_version", "dimension", "max_seq_length", "files")
-    if (
-        not isinstance(manifest, dict)
-        or manifest.get("format") != MANIFEST_FORMAT
-        or any(key not in manifest for key in keys)
-    ):
-        raise ModelError(
-            f"embedding model at {path}: {MANIFEST_FILE} is corrupt or of an unknown format; "
-            f"{REPAIR_HINT}"
-        )
-    return manifest
 
 
 def _check_sanity(folder: Path) -> None:

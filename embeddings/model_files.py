@@ -17,13 +17,91 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from embeddings.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FolderKind:
+    """What a kind of prepared folder must hold, and how its errors name it and its repair."""
+
+    label: str  # "embedding model", in every error message
+    repair_hint: str
+    manifest_values: Mapping[str, Any]  # manifest entries that must have exactly these values
+    manifest_keys: tuple[str, ...]  # entries that must be present
+    required_files: tuple[str, ...]  # files beside the manifest the manifest must list
+
+    def read_manifest(self, path: Path) -> dict[str, Any]:
+        """The folder's manifest; :class:`ModelError` if it is missing, corrupt or of another
+        format."""
+        try:
+            manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise self.error(path, f"{MANIFEST_FILE} is missing") from None
+        except (OSError, ValueError) as exc:
+            raise self.error(path, f"{MANIFEST_FILE} is corrupt ({exc})") from None
+        if (
+            not isinstance(manifest, dict)
+            or any(manifest.get(key) != value for key, value in self.manifest_values.items())
+            or any(key not in manifest for key in self.manifest_keys)
+        ):
+            raise self.error(path, f"{MANIFEST_FILE} is corrupt or of an unknown format")
+        return manifest
+
+    def verify(self, path: Path) -> dict[str, Any]:
+        """The manifest of a folder whose every file matches it; :class:`ModelError` naming each
+        missing or corrupt file otherwise."""
+        if not path.is_dir():
+            raise ModelError(f"{self.label} folder {path} does not exist; {self.repair_hint}")
+        manifest = self.read_manifest(path)
+        problems = file_problems(path, manifest["files"], self.required_files)
+        if problems:
+            raise self.error(path, "; ".join(problems))
+        return manifest
+
+    def error(self, path: Path, problem: str) -> ModelError:
+        return ModelError(f"{self.label} at {path}: {problem}; {self.repair_hint}")
+
+
+def verified_or_none(final: Path, verify: Callable[[Path], T], label: str) -> T | None:
+    """``verify(final)``; None when the folder is missing or fails (logged: it is rebuilt)."""
+    if not final.exists():
+        return None
+    try:
+        return verify(final)
+    except ModelError as exc:
+        log.warning("rebuilding the %s: %s", label, exc)
+        return None
+
+
+def build_folder(
+    model_dir: Path, name: str, build: Callable[[Path], None], ready: Callable[[], T | None]
+) -> T | None:
+    """Build the folder ``model_dir / name`` with ``build(staging)`` in a temporary sibling and
+    move it into place, under the folder's lock file. ``ready()`` is asked first, with the lock
+    held: another process may have finished the folder while this one waited (then its answer
+    is returned and nothing is built; None after a build)."""
+    with exclusive_lock(model_dir / f".{name}.lock"):
+        if done := ready():
+            return done
+        remove_leftovers(model_dir, name)
+        staging = model_dir / f".{name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            build(staging)
+            move_into_place(staging, model_dir / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return None
 
 
 @contextlib.contextmanager

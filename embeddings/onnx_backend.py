@@ -28,14 +28,11 @@ encoding needs only onnxruntime, tokenizers and numpy.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
-import uuid
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -78,6 +75,22 @@ OPSET_VERSION = 17
 
 ONNX_REPAIR_HINT = "run `jobbro model prepare --onnx --force` to rebuild it"
 
+ONNX_FOLDER = model_files.FolderKind(
+    label="ONNX embedding model",
+    repair_hint=ONNX_REPAIR_HINT,
+    manifest_values={"format": ONNX_MANIFEST_FORMAT, "name": ONNX_MODEL_NAME},
+    manifest_keys=(
+        "format",
+        "name",
+        "model_version",
+        "source_model_version",
+        "dimension",
+        "max_seq_length",
+        "files",
+    ),
+    required_files=ONNX_REQUIRED_FILES,
+)
+
 # Per-channel scales keep the quality; per-tensor (the default) lost 3 of 12 English→Danish hits.
 # 7-bit weights (reduce_range) cost no speed with AVX-512 VNNI and lost less MRR on the demo
 # titles (English → Danish -0.020 instead of -0.035, Danish -0.009 instead of -0.010); on CPUs
@@ -99,16 +112,10 @@ MIN_AGREEMENT_COSINE = 0.97
 
 
 @dataclass(frozen=True)
-class PreparedOnnx:
+class PreparedOnnx(PreparedModel):
     """A verified ONNX int8 model folder."""
 
-    path: Path
-    name: str
-    model_version: str
     source_model_version: str  # the torch model it was exported from
-    dimension: int
-    max_seq_length: int
-    files: Mapping[str, str] = field(repr=False)  # relative path -> sha256 hex digest
 
     @property
     def onnx_path(self) -> Path:
@@ -135,30 +142,28 @@ def prepare_onnx(model_dir: Path, *, force: bool = False) -> PreparedOnnx:
     """
     model_dir = Path(model_dir)
     final = model_dir / ONNX_MODEL_NAME
-    if not force and (ready := _current_or_none(model_dir, final)):
-        return ready
 
+    def ready() -> PreparedOnnx | None:
+        return None if force else _current_or_none(model_dir, final)
+
+    def build(staging: Path) -> None:
+        staging.mkdir(parents=True)
+        reference = _TorchReference(source)
+        expected = _agreement_vectors(reference)
+        fp32 = staging / "model.fp32.onnx"
+        _export(reference.model, fp32)
+        del reference  # free the torch model (~0.5 GB) before quantising
+        _quantize(fp32, staging / ONNX_FILE)
+        fp32.unlink()
+        shutil.copyfile(source.path / TOKENIZER_FILE, staging / TOKENIZER_FILE)
+        _write_manifest(staging, source)
+        _check_against_torch(staging, expected)
+
+    if done := ready():
+        return done
     source = prepare_model(model_dir)
-    with model_files.exclusive_lock(model_dir / f".{ONNX_MODEL_NAME}.lock"):
-        if not force and (ready := _current_or_none(model_dir, final)):
-            return ready
-        model_files.remove_leftovers(model_dir, ONNX_MODEL_NAME)
-        staging = model_dir / f".{ONNX_MODEL_NAME}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        try:
-            staging.mkdir(parents=True)
-            reference = _TorchReference(source)
-            expected = _agreement_vectors(reference)
-            fp32 = staging / "model.fp32.onnx"
-            _export(reference.model, fp32)
-            del reference  # free the torch model (~0.5 GB) before quantising
-            _quantize(fp32, staging / ONNX_FILE)
-            fp32.unlink()
-            shutil.copyfile(source.path / TOKENIZER_FILE, staging / TOKENIZER_FILE)
-            _write_manifest(staging, source)
-            _check_against_torch(staging, expected)
-            model_files.move_into_place(staging, final)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    if done := model_files.build_folder(model_dir, ONNX_MODEL_NAME, build, ready):
+        return done
     log.info("prepared ONNX int8 embedding model at %s", final)
     return verify_onnx(final)
 
@@ -169,44 +174,18 @@ def verify_onnx(path: Path) -> PreparedOnnx:
     Raises:
         ModelError: naming each missing or corrupt file, with how to repair it.
     """
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelError(f"ONNX embedding model folder {path} does not exist; {ONNX_REPAIR_HINT}")
-    manifest = _read_manifest(path)
-    files: dict[str, dict[str, Any]] = manifest["files"]
-    problems = model_files.file_problems(path, files, ONNX_REQUIRED_FILES)
-    if problems:
-        raise ModelError(
-            f"ONNX embedding model at {path}: {'; '.join(problems)}; {ONNX_REPAIR_HINT}"
-        )
-    return _describe(path, manifest)
+    return PreparedOnnx.from_manifest(Path(path), ONNX_FOLDER.verify(Path(path)))
 
 
 def read_onnx_manifest(path: Path) -> PreparedOnnx:
     """Describe an ONNX model folder from its manifest alone, without checksumming files."""
-    return _describe(Path(path), _read_manifest(Path(path)))
-
-
-def _describe(path: Path, manifest: dict[str, Any]) -> PreparedOnnx:
-    return PreparedOnnx(
-        path=path,
-        name=manifest["name"],
-        model_version=manifest["model_version"],
-        source_model_version=manifest["source_model_version"],
-        dimension=manifest["dimension"],
-        max_seq_length=manifest["max_seq_length"],
-        files={name: entry["sha256"] for name, entry in manifest["files"].items()},
-    )
+    return PreparedOnnx.from_manifest(Path(path), ONNX_FOLDER.read_manifest(Path(path)))
 
 
 def _current_or_none(model_dir: Path, final: Path) -> PreparedOnnx | None:
     """The verified ONNX folder if it was exported from the torch model now in ``model_dir``."""
-    if not final.exists():
-        return None
-    try:
-        ready = verify_onnx(final)
-    except ModelError as exc:
-        log.warning("rebuilding the ONNX embedding model: %s", exc)
+    ready = model_files.verified_or_none(final, verify_onnx, ONNX_FOLDER.label)
+    if ready is None:
         return None
     # Only the torch manifest is read here (no checksums): a torch folder that was rebuilt from
     # other weights has another version, and the ONNX model must follow it. Without a torch
@@ -215,7 +194,7 @@ def _current_or_none(model_dir: Path, final: Path) -> PreparedOnnx | None:
         source_version = read_manifest(model_dir / MODEL_NAME).model_version
     except ModelError:
         return ready
-    if _read_manifest(final).get("quantization") != QUANTIZATION:
+    if ONNX_FOLDER.read_manifest(final).get("quantization") != QUANTIZATION:
         log.warning("rebuilding the ONNX embedding model: quantisation settings changed")
         return None
     if source_version != ready.source_model_version:
@@ -251,41 +230,6 @@ def _write_manifest(folder: Path, source: PreparedModel) -> None:
     model_files.write_json(folder / MANIFEST_FILE, manifest)
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
-    manifest_path = path / MANIFEST_FILE
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(
-            f"ONNX embedding model at {path}: {MANIFEST_FILE} is missing; {ONNX_REPAIR_HINT}"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ModelError(
-            f"ONNX embedding model at {path}: {MANIFEST_FILE} is corrupt ({exc}); "
-            f"{ONNX_REPAIR_HINT}"
-        ) from None
-    keys = (
-        "format",
-        "name",
-        "model_version",
-        "source_model_version",
-        "dimension",
-        "max_seq_length",
-        "files",
-    )
-    if (
-        not isinstance(manifest, dict)
-        or manifest.get("format") != ONNX_MANIFEST_FORMAT
-        or manifest.get("name") != ONNX_MODEL_NAME
-        or any(key not in manifest for key in keys)
-    ):
-        raise ModelError(
-            f"ONNX embedding model at {path}: {MANIFEST_FILE} is corrupt or of an unknown "
-            f"format; {ONNX_REPAIR_HINT}"
-        )
-    return manifest
-
-
 # --------------------------------------------------------------------------------------------
 # Export, quantisation and the check against torch
 
@@ -296,16 +240,12 @@ class _TorchReference(WindowedEncoder):
     def __init__(self, source: PreparedModel) -> None:
         from transformers import AutoModel
 
-        self.model_version = source.model_version
-        self.dimension = source.dimension
-        self.max_seq_length = source.max_seq_length
-        self.batch_size = DEFAULT_BATCH_SIZE
+        self._init_model(source, DEFAULT_BATCH_SIZE)
         # Eager attention exports as plain MatMul/Softmax, which onnxruntime fuses into its
         # Attention kernel; the SDPA path exports to a graph the fusion does not recognise.
         self.model = AutoModel.from_pretrained(str(source.path), attn_implementation="eager")
         self.model.eval()
         self.uses_token_types = self.model.config.type_vocab_size > 1
-        self._init_tokenizer(source.path / TOKENIZER_FILE)
 
     def _embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         import torch
@@ -465,10 +405,7 @@ class OnnxEncoder(WindowedEncoder):
             raise ValueError(f"batch_size must be positive, not {batch_size}")
         onnx_dir = Path(onnx_dir)
         prepared = verify_onnx(onnx_dir) if verify else read_onnx_manifest(onnx_dir)
-        self.model_version: str = prepared.model_version
-        self.dimension: int = prepared.dimension
-        self.batch_size = batch_size
-        self.max_seq_length: int = prepared.max_seq_length
+        self._init_model(prepared, batch_size)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or available_cores()
         options.inter_op_num_threads = 1
@@ -485,7 +422,6 @@ class OnnxEncoder(WindowedEncoder):
                 f"{ONNX_REPAIR_HINT}"
             ) from exc
         self._input_names = {node.name for node in self._session.get_inputs()}
-        self._init_tokenizer(onnx_dir / TOKENIZER_FILE)
 
     def _embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         feeds = {"input_ids": input_ids, "attention_mask": attention_mask}

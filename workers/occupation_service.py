@@ -33,13 +33,9 @@ def fill_vacancy_occupation(vacancy_id: int) -> str | None:
         except ValidationError:
             return None
         vacancy.esco_uri, vacancy.isco_code = best.uri, best.isco_code
+        change = {"fields": ["esco_uri", "isco_code"], "occupation": best.uri}
         audit.record(
-            session,
-            Actor.system(),
-            AuditAction.UPDATE,
-            "vacancy",
-            vacancy.id,
-            details={"fields": ["esco_uri", "isco_code"], "occupation": best.uri},
+            session, Actor.system(), AuditAction.UPDATE, "vacancy", vacancy.id, details=change
         )
         return best.uri
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from itsdangerous import BadData, SignatureExpired
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
@@ -29,8 +28,8 @@ from matching.accounts.tokens import (
     INVITATION,
     MEMBERSHIP,
     TOKEN_INVALID_MESSAGE,
-    TOKEN_MAX_CHARS,
     _serializer,
+    token_payload,
 )
 from matching.core import audit
 from matching.core.audit import Actor
@@ -67,16 +66,13 @@ def membership_token_user_id(secret_key: str, token: str) -> int:
 
 
 def _membership_payload(secret_key: str, token: str) -> tuple[int, int, str]:
-    if not token or len(token) > TOKEN_MAX_CHARS:
-        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
-    try:
-        payload = _serializer(secret_key, MEMBERSHIP).loads(
-            token, max_age=MEMBERSHIP.max_age_seconds
-        )
-    except SignatureExpired:
-        raise ValidationError({"token": MEMBERSHIP_EXPIRED_MESSAGE}) from None
-    except BadData:
-        raise ValidationError({"token": TOKEN_INVALID_MESSAGE}) from None
+    payload = token_payload(
+        secret_key,
+        MEMBERSHIP,
+        token,
+        max_age=MEMBERSHIP.max_age_seconds,
+        expired_message=MEMBERSHIP_EXPIRED_MESSAGE,
+    )
     if not (
         isinstance(payload, list)
         and len(payload) == 3
@@ -152,12 +148,7 @@ class MembershipOffer:
 def _admin_actor(actor_membership: Membership, ip_address: str | None) -> Actor:
     if actor_membership.role is not Role.ADMIN or not actor_membership.organisation.active:
         raise PermissionDenied("only an administrator of an active organisation manages users")
-    return Actor(
-        user_id=actor_membership.user_id,
-        organisation_id=actor_membership.organisation_id,
-        role=actor_membership.role.value,
-        ip_address=ip_address,
-    )
+    return Actor.member(actor_membership, ip_address)
 
 
 def roles_for(kind: OrgKind) -> list[Role]:
@@ -349,25 +340,8 @@ def accept_membership(
             session.flush()
     except IntegrityError:  # the same link confirmed twice at once
         raise ValidationError({"token": MEMBERSHIP_USED_MESSAGE}) from None
-    actor = Actor(
-        user_id=offer.user.id,
-        organisation_id=offer.organisation.id,
-        role=offer.role.value,
-        ip_address=ip_address,
-    )
-    audit.record(
-        session,
-        actor,
-        AuditAction.CREATE,
-        "membership",
-        membership.id,
-        details={
-            "event": MEMBERSHIP.audit_event,
-            "user_id": offer.user.id,
-            "organisation_id": offer.organisation.id,
-            "role": offer.role.value,
-        },
-    )
+    actor = Actor.member(membership, ip_address)
+    _record_membership(session, actor, AuditAction.CREATE, membership, event=MEMBERSHIP.audit_event)
     session.flush()
     return membership
 

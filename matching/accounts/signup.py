@@ -263,12 +263,7 @@ def signup_employer(
     # Set after the insert: the column's default confirms every organisation created any other way.
     organisation.verified_at = None
 
-    actor = Actor(
-        user_id=user.id,
-        organisation_id=organisation.id,
-        role=Role.ADMIN.value,
-        ip_address=ip_address,
-    )
+    actor = Actor.member(admin, ip_address)
     audit.record(
         session,
         actor,
@@ -296,8 +291,14 @@ def _flush_or_taken(session: Session) -> None:
 
 
 def _record_membership(
-    session: Session, actor: Actor, action: AuditAction, membership: Membership
+    session: Session,
+    actor: Actor,
+    action: AuditAction,
+    membership: Membership,
+    *,
+    event: str | None = None,
 ) -> None:
+    """Audit a membership given or taken (``event`` names the link that gave it, if any)."""
     audit.record(
         session,
         actor,
@@ -305,6 +306,7 @@ def _record_membership(
         "membership",
         membership.id,
         details={
+            **({"event": event} if event else {}),
             "user_id": membership.user_id,
             "organisation_id": membership.organisation_id,
             "role": membership.role.value,

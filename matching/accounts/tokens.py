@@ -59,6 +59,26 @@ def _serializer(secret_key: str, purpose: TokenPurpose) -> URLSafeTimedSerialize
     return URLSafeTimedSerializer(secret_key, salt=purpose.salt)
 
 
+def token_payload(
+    secret_key: str,
+    purpose: TokenPurpose,
+    token: str,
+    *,
+    max_age: int,
+    expired_message: str = TOKEN_EXPIRED_MESSAGE,
+) -> object:
+    """What a link's token carries, once its signature and age check out; ValidationError (key
+    ``token``) for a missing, overlong, tampered or expired one. The caller checks the shape."""
+    if not token or len(token) > TOKEN_MAX_CHARS:
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
+    try:
+        return _serializer(secret_key, purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationError({"token": expired_message}) from None
+    except BadData:
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE}) from None
+
+
 def password_fingerprint(password_hash: str) -> str:
     """A short digest of the password hash: changes whenever the password does.
 
@@ -86,15 +106,8 @@ def user_for_token(
 ) -> User:
     """The user a token was issued to, or ValidationError (key ``token``) saying whether the
     link is invalid, expired or already used."""
-    if not token or len(token) > TOKEN_MAX_CHARS:
-        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
     max_age = purpose.max_age_seconds if max_age_seconds is None else max_age_seconds
-    try:
-        payload = _serializer(secret_key, purpose).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise ValidationError({"token": TOKEN_EXPIRED_MESSAGE}) from None
-    except BadData:
-        raise ValidationError({"token": TOKEN_INVALID_MESSAGE}) from None
+    payload = token_payload(secret_key, purpose, token, max_age=max_age)
     if not (
         isinstance(payload, list)
         and len(payload) == 2

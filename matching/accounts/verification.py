@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching.core import audit, permissions
 from matching.core.audit import Actor
 from matching.core.errors import PermissionDenied, ValidationError
+from matching.core.workflow import check_reason
 from matching.models import (
     AuditAction,
     Membership,
@@ -27,8 +28,6 @@ from matching.models import (
     Vacancy,
     utcnow,
 )
-
-MAX_REASON_CHARS = 2000
 
 
 def verified_employer() -> ColumnElement[bool]:
@@ -89,37 +88,31 @@ def verify_employer(
         # municipality).
         jobcentre = session.get(Organisation, actor.organisation_id or 0)
         organisation.municipality_code = jobcentre.municipality_code if jobcentre else None
-    audit.record(
-        session,
-        actor,
-        AuditAction.UPDATE,
-        "organisation",
-        organisation.id,
-        details={"verified": True, "cvr": organisation.cvr},
-    )
-    session.flush()
-    return organisation
+    return _decided(session, actor, organisation, verified=True)
 
 
 def reject_employer(
     session: Session, actor: Actor, organisation_id: int, reason: str
 ) -> Organisation:
     """Refuse a sign-up (reason required): the organisation is deactivated. Flushes."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Skriv hvorfor virksomheden afvises."})
-    if len(reason) > MAX_REASON_CHARS:
-        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
+    reason = check_reason(reason, required=True, missing="Skriv hvorfor virksomheden afvises.")
     organisation = _pending(session, actor, organisation_id)
     organisation.active = False
+    return _decided(session, actor, organisation, verified=False, note=reason)
+
+
+def _decided(
+    session: Session, actor: Actor, organisation: Organisation, *, verified: bool, note: str = ""
+) -> Organisation:
+    """Audit the approver's decision on the sign-up; flushes."""
     audit.record(
         session,
         actor,
         AuditAction.UPDATE,
         "organisation",
         organisation.id,
-        details={"verified": False, "cvr": organisation.cvr},
-        note=reason,
+        details={"verified": verified, "cvr": organisation.cvr},
+        note=note,
     )
     session.flush()
     return organisation

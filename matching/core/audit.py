@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from matching.models import AuditAction, AuditEntry
+from matching.models import AuditAction, AuditEntry, Membership
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,16 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(user_id=None, organisation_id=None, role="system")
+
+    @classmethod
+    def member(cls, membership: Membership, ip_address: str | None = None) -> Actor:
+        """The membership's user, acting in its organisation with its role."""
+        return cls(
+            user_id=membership.user_id,
+            organisation_id=membership.organisation_id,
+            role=membership.role.value,
+            ip_address=ip_address,
+        )
 
 
 def record(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from pathlib import Path
@@ -104,36 +104,29 @@ class Settings:
             mode = "development"
         production = mode == "production"
 
+        def required_in_production(name: str, check: Callable[[str], str | None]) -> str | None:
+            """The variable's value, checked; unset is a problem only in production."""
+            value = get(name)
+            if value is None:
+                if production:
+                    problems.append(f"{name} is required when JOBBRO_ENV=production")
+                return None
+            problem = check(value)
+            if problem:
+                problems.append(f"{name} {problem}")
+            return value
+
         data_dir = Path(get("JOBBRO_DATA_DIR") or PROJECT_ROOT / "var").expanduser().resolve()
 
-        database_url = get("JOBBRO_DATABASE_URL")
+        database_url = required_in_production("JOBBRO_DATABASE_URL", _check_database_url)
         if database_url is None:
-            if production:
-                problems.append("JOBBRO_DATABASE_URL is required when JOBBRO_ENV=production")
             database_url = f"sqlite:///{data_dir / 'jobbro.sqlite3'}"
-        else:
-            problem = _check_database_url(database_url)
-            if problem:
-                problems.append(f"JOBBRO_DATABASE_URL {problem}")
 
-        redis_url = get("JOBBRO_REDIS_URL")
-        if redis_url is None:
-            if production:
-                problems.append("JOBBRO_REDIS_URL is required when JOBBRO_ENV=production")
-        else:
-            problem = _check_redis_url(redis_url)
-            if problem:
-                problems.append(f"JOBBRO_REDIS_URL {problem}")
+        redis_url = required_in_production("JOBBRO_REDIS_URL", _check_redis_url)
 
-        secret_key = get("JOBBRO_SECRET_KEY")
+        secret_key = required_in_production("JOBBRO_SECRET_KEY", _check_secret_key)
         if secret_key is None:
-            if production:
-                problems.append("JOBBRO_SECRET_KEY is required when JOBBRO_ENV=production")
             secret_key = DEV_SECRET_KEY
-        elif len(secret_key) < MIN_SECRET_KEY_CHARS:
-            problems.append(
-                f"JOBBRO_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters long"
-            )
 
         cpr_key_text = get("JOBBRO_CPR_KEY")
         cpr_key = b""
@@ -302,10 +295,18 @@ def _check_database_url(url: str) -> str | None:
     return None
 
 
-def _check_redis_url(url: str) -> str | None:
+def _check_secret_key(key: str) -> str | None:
+    if len(key) < MIN_SECRET_KEY_CHARS:
+        return f"must be at least {MIN_SECRET_KEY_CHARS} characters long"
+    return None
+
+
+def _check_server_url(url: str, schemes: tuple[str, ...], expected: str) -> str | None:
+    """A problem with a server URL (scheme among ``schemes``, a host unless a unix socket, a
+    valid port), or None."""
     parts = urlsplit(url)
-    if parts.scheme not in REDIS_SCHEMES:
-        return f"must start with redis://, rediss:// or unix://, got {_redact(url)!r}"
+    if parts.scheme not in schemes:
+        return f"must start with {expected}, got {_redact(url)!r}"
     if parts.scheme != "unix" and not parts.hostname:
         return "names no host"
     try:
@@ -315,17 +316,12 @@ def _check_redis_url(url: str) -> str | None:
     return None
 
 
+def _check_redis_url(url: str) -> str | None:
+    return _check_server_url(url, REDIS_SCHEMES, "redis://, rediss:// or unix://")
+
+
 def _check_smtp_url(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in SMTP_SCHEMES:
-        return f"must start with smtp:// (STARTTLS) or smtps:// (TLS), got {_redact(url)!r}"
-    if not parts.hostname:
-        return "names no host"
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return "has an invalid port"
-    return None
+    return _check_server_url(url, SMTP_SCHEMES, "smtp:// (STARTTLS) or smtps:// (TLS)")
 
 
 def _redact(url: str) -> str:

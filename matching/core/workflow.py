@@ -183,22 +183,6 @@ class Workflow(Generic[S]):
         """Record the state a new subject starts in (its first event, from no state)."""
         self._log(session, obj, None, getattr(obj, self.attribute), "create", actor, at, note)
 
-    def note(
-        self,
-        session: Session,
-        obj: object,
-        note: str,
-        *,
-        actor: Actor,
-        event: str = "note",
-        at: datetime | None = None,
-    ) -> None:
-        """An event that changes no state (see :func:`note`)."""
-        globals()["note"](
-            session, obj, note, workflow=self.name, attribute=self.attribute, actor=actor,
-            event=event, at=at,
-        )  # fmt: skip
-
     def fire_where(
         self,
         session: Session,

@@ -96,27 +96,52 @@ class OrganisationMixin(GeneratorBase):
         self.users.append(user)
         return user
 
+    def add_service_organisation(
+        self,
+        key: str,
+        kind: OrgKind,
+        name: str,
+        mailbox: str,
+        *,
+        cvr: str | None,
+        municipality_code: int | None = None,
+        industry_key: str | None = None,
+    ) -> str:
+        """A jobcentre, a-kasse or fair organiser (the jobcentres are the public ones) with its
+        administrator; returns the mail domain of its users."""
+        industry_code, industry = vocab.INDUSTRIES[industry_key] if industry_key else (None, None)
+        domain = f"{key}.demo"
+        self.orgs.append(
+            OrgRecord(
+                key=key,
+                kind=kind,
+                name=name,
+                cvr=cvr,
+                municipality_code=municipality_code,
+                industry_key=industry_key,
+                industry_code=industry_code,
+                industry=industry,
+                email=f"{mailbox}@{domain}",
+                phone=self.phone(),
+                is_public=kind is OrgKind.JOBCENTRE,
+            )
+        )
+        self.add_user("admin", domain, ((key, Role.ADMIN),), admin=True)
+        return domain
+
     def build_public_bodies(self) -> None:
         for muni in MUNICIPALITIES:
             key = f"jobcenter-{slugify(muni.name)}"
-            street, postal, _ = self.address(muni)
-            self.orgs.append(
-                OrgRecord(
-                    key=key,
-                    kind=OrgKind.JOBCENTRE,
-                    name=f"Jobcenter {muni.name}",
-                    cvr=None,
-                    municipality_code=muni.code,
-                    industry_key="offentlig_admin",
-                    industry_code="O",
-                    industry=vocab.INDUSTRIES["offentlig_admin"][1],
-                    email=f"jobcenter@{key}.demo",
-                    phone=self.phone(),
-                    is_public=True,
-                )
+            self.address(muni)  # unused: drawn so the random sequence, and the data, stay the same
+            domain = self.add_service_organisation(
+                key,
+                OrgKind.JOBCENTRE,
+                f"Jobcenter {muni.name}",
+                "jobcenter",
+                cvr=None,
+                municipality_code=muni.code,
+                industry_key="offentlig_admin",
             )
-            domain = f"{key}.demo"
-            self.add_user("admin", domain, ((key, Role.ADMIN),), admin=True)
             self.counsellors[key] = [
                 self.add_user(local, domain, ((key, Role.COUNSELLOR),)).email
                 for local in ("raadgiver", "raadgiver2", "raadgiver3", "raadgiver4")
@@ -127,23 +152,9 @@ class OrganisationMixin(GeneratorBase):
 
         for name, slug, _levels in vocab.A_KASSER:
             key = slug
-            self.orgs.append(
-                OrgRecord(
-                    key=key,
-                    kind=OrgKind.A_KASSE,
-                    name=name,
-                    cvr=self.cvr(),
-                    municipality_code=None,
-                    industry_key=None,
-                    industry_code=None,
-                    industry=None,
-                    email=f"kontakt@{slug}.demo",
-                    phone=self.phone(),
-                    is_public=False,
-                )
+            domain = self.add_service_organisation(
+                key, OrgKind.A_KASSE, name, "kontakt", cvr=self.cvr()
             )
-            domain = f"{slug}.demo"
-            self.add_user("admin", domain, ((key, Role.ADMIN),), admin=True)
             self.counsellors[key] = [
                 self.add_user(local, domain, ((key, Role.COUNSELLOR),)).email
                 for local in ("raadgiver", "raadgiver2", "raadgiver3")
@@ -151,23 +162,14 @@ class OrganisationMixin(GeneratorBase):
             self.akasse_by_name[name] = key
 
         fair_name, fair_slug = vocab.JOB_FAIR_ORGANISER
-        self.orgs.append(
-            OrgRecord(
-                key=fair_slug,
-                kind=OrgKind.JOB_FAIR_ORGANISER,
-                name=fair_name,
-                cvr=self.cvr(),
-                municipality_code=461,
-                industry_key=None,
-                industry_code=None,
-                industry=None,
-                email=f"info@{fair_slug}.demo",
-                phone=self.phone(),
-                is_public=False,
-            )
+        domain = self.add_service_organisation(
+            fair_slug,
+            OrgKind.JOB_FAIR_ORGANISER,
+            fair_name,
+            "info",
+            cvr=self.cvr(),
+            municipality_code=461,
         )
-        domain = f"{fair_slug}.demo"
-        self.add_user("admin", domain, ((fair_slug, Role.ADMIN),), admin=True)
         self.add_user("arrangoer", domain, ((fair_slug, Role.ORGANISER),))
 
     def add_employer(

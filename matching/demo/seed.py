@@ -8,8 +8,10 @@ a keyed look-up hash, exactly like real data.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
@@ -19,7 +21,7 @@ from matching.core.security import cpr_lookup_hash, encrypt_cpr, hash_password
 from matching.core.settings import Settings
 from matching.demo.generator import generate
 from matching.demo.organisations import DEMO_LOGINS
-from matching.demo.records import DemoData
+from matching.demo.records import DemoData, JobseekerRecord
 from matching.models import (
     CV,
     AuditEntry,
@@ -182,6 +184,14 @@ def seed_demo(
     )
 
 
+def _add_in_batches(session: Session, rows: Iterable[Base]) -> None:
+    """Add ``rows`` and flush, :data:`BATCH_SIZE` at a time."""
+    rows = iter(rows)
+    while batch := list(islice(rows, BATCH_SIZE)):
+        session.add_all(batch)
+        session.flush()
+
+
 def _persist(session: Session, settings: Settings, data: DemoData) -> None:
     # Organisations and P-numbers.
     orgs: dict[str, Organisation] = {}
@@ -222,8 +232,8 @@ def _persist(session: Session, settings: Settings, data: DemoData) -> None:
 
     # Jobseekers with histories and CVs, in batches.
     key = settings.cpr_key
-    batch: list[Jobseeker] = []
-    for rec in data.jobseekers:
+
+    def jobseeker(rec: JobseekerRecord) -> Jobseeker:
         person = Jobseeker(
             pseudonym=rec.pseudonym,
             first_name=rec.first_name,
@@ -304,20 +314,14 @@ def _persist(session: Session, settings: Settings, data: DemoData) -> None:
                 for i, d in enumerate(cv.desired_occupations)
             ],
         )
-        batch.append(person)
-        if len(batch) >= BATCH_SIZE:
-            session.add_all(batch)
-            session.flush()
-            batch = []
-    if batch:
-        session.add_all(batch)
-        session.flush()
+        return person
+
+    _add_in_batches(session, map(jobseeker, data.jobseekers))
 
     # Vacancies and company places.
-    vacancies = []
     stored: list[Vacancy] = []
     for v in data.vacancies:
-        vacancies.append(
+        stored.append(
             Vacancy(
                 kind=v.kind,
                 status=v.status,
@@ -356,14 +360,7 @@ def _persist(session: Session, settings: Settings, data: DemoData) -> None:
                 approval_note=v.approval_note,
             )
         )
-        stored.append(vacancies[-1])
-        if len(vacancies) >= BATCH_SIZE:
-            session.add_all(vacancies)
-            session.flush()
-            vacancies = []
-    if vacancies:
-        session.add_all(vacancies)
-    session.flush()
+    _add_in_batches(session, stored)
 
     # Job fairs with their employers and vacancies (shortlists are built in the portal once
     # the worker has computed the match lists).

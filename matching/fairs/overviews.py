@@ -17,13 +17,17 @@ from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, ValidationError
 from matching.core.geo import municipality_name
 from matching.fairs import shortlists
-from matching.fairs.exports.rows import district_name, employer_reasons
+from matching.fairs.exports.rows import (
+    district_name,
+    employer_reasons,
+    latest_titles,
+    score_percent,
+)
 from matching.fairs.participants import _fair_vacancy, _matchable, attachable_vacancies
 from matching.fairs.planning import ACCEPTED, _counts, _invitation, get_fair, organiser_fair
 from matching.fairs.shortlists import SOURCE_MANUAL, SOURCE_MATCH
 from matching.models import (
     CV,
-    CVExperience,
     JobFair,
     JobFairEmployer,
     JobFairVacancy,
@@ -423,27 +427,9 @@ def load_people(session: Session, ids: Iterable[int]) -> dict[int, Person]:
         .outerjoin(CV, CV.jobseeker_id == Jobseeker.id)
         .where(Jobseeker.id.in_(ids))
     ).all()
-    untitled = [r.id for r in rows if r.headline is not None and not r.headline.strip()]
-    titles: dict[int, str] = {}
-    if untitled:
-        experiences = session.execute(
-            select(
-                CV.jobseeker_id,
-                CVExperience.title,
-                CVExperience.start_year,
-                CVExperience.end_year,
-                CVExperience.position,
-            )
-            .join(CVExperience, CVExperience.cv_id == CV.id)
-            .where(CV.jobseeker_id.in_(untitled))
-        ).all()
-        best: dict[int, tuple] = {}
-        for person_id, title, start, end, position in experiences:
-            # The current job, else the one that ended last.
-            key = (end is None, end or 0, start, -position)
-            if person_id not in best or key > best[person_id][0]:
-                best[person_id] = (key, title)
-        titles = {pid: title for pid, (_, title) in best.items()}
+    titles = latest_titles(
+        session, (r.id for r in rows if r.headline is not None and not r.headline.strip())
+    )
     people = {}
     for r in rows:
         consented = bool(r.consent_share_with_employers)
@@ -490,7 +476,7 @@ def candidate_row(
         invitation_code=entry.invitation_code if entry else None,
         rank=entry.rank if entry else (match.rank if match else None),
         source=entry.source if entry else None,
-        score=None if match is None else max(0, min(100, round(match.score * 100))),
+        score=None if match is None else score_percent(match.score),
         reasons=chips,
         cross_industry=bool(match.cross_industry) if match else False,
         invited=bool(entry.invited) if entry else False,

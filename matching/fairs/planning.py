@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, case, func, select
@@ -15,7 +14,7 @@ from matching.core.audit import Actor, record
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
 from matching.core.geo import MUNICIPALITIES, municipality_name
-from matching.core.paging import Page
+from matching.core.paging import Page, _paginate
 from matching.models import (
     AuditAction,
     JobFair,
@@ -301,14 +300,6 @@ def _upcoming_first(today: date) -> list[ColumnElement]:
     ]
 
 
-def _page(session: Session, query: Select, page: int, per_page: int) -> tuple[list, int, int]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return items, total, page
-
-
 def _counts(session: Session, query: Select) -> dict[int, int]:
     return {key: count for key, count in session.execute(query)}
 
@@ -339,10 +330,11 @@ def fairs_for(
     if upcoming_only:
         query = query.where(JobFair.held_on >= today)
     query = query.order_by(*_upcoming_first(today)).options(selectinload(JobFair.organiser))
-    fairs, total, page = _page(session, query, page, per_page)
+    paged = _paginate(session, query, page, per_page)
+    fairs = paged.items
     ids = [f.id for f in fairs]
     if not ids:
-        return Page(items=[], total=total, page=page, per_page=per_page)
+        return paged
 
     if employer:
         invitations = {
@@ -367,7 +359,7 @@ def fairs_for(
             FairSummary(f, vacancies=own.get(f.id, 0), invitation=invitations.get(f.id))
             for f in fairs
         ]
-        return Page(items=items, total=total, page=page, per_page=per_page)
+        return replace(paged, items=items)
 
     employers = _counts(
         session,
@@ -404,7 +396,7 @@ def fairs_for(
         )
         for f in fairs
     ]
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return replace(paged, items=items)
 
 
 def unanswered_invitations(session: Session, actor: Actor, *, today: date | None = None) -> int:

@@ -64,32 +64,13 @@ def mark_invited(
     fair_vacancy = _fair_vacancy(session, fair.id, vacancy_id)
     if fair_vacancy is None:
         raise OutOfScope("job_fair_vacancy", vacancy_id, exists=False)
-    entry = session.scalar(
-        select(ShortlistEntry).where(
-            ShortlistEntry.job_fair_vacancy_id == fair_vacancy.id,
-            ShortlistEntry.jobseeker_id == jobseeker_id,
-            ShortlistEntry.removed.is_(False),
-        )
-    )
-    if entry is None:
-        raise ValidationError({"jobseeker_id": "Personen er ikke på listen."})
+    entry = _listed_entry(session, fair_vacancy.id, jobseeker_id)
     if entry.invited == invited:
         return entry
     entry.invited = invited
     session.flush()
-    record(
-        session,
-        actor,
-        AuditAction.UPDATE,
-        OBJECT_TYPE,
-        entry.id,
-        jobseeker_id=jobseeker_id,
-        details={
-            "job_fair_id": fair.id,
-            "vacancy_id": vacancy_id,
-            "invited": [not invited, invited],
-        },
-    )
+    details = {"job_fair_id": fair.id, "vacancy_id": vacancy_id, "invited": [not invited, invited]}
+    _record(session, actor, AuditAction.UPDATE, entry, details)
     session.flush()
     return entry
 
@@ -139,6 +120,41 @@ def _context(session: Session, actor: Actor, fair_id: int, vacancy_id: int) -> _
             "job_fair_vacancy", vacancy_id, exists=session.get(Vacancy, vacancy_id) is not None
         )
     return _Context(fair, fair_vacancy)
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    action: AuditAction,
+    entry: ShortlistEntry,
+    details: dict,
+    note: str = "",
+) -> None:
+    """Audit a change of one entry, under the person's id."""
+    record(
+        session,
+        actor,
+        action,
+        OBJECT_TYPE,
+        entry.id,
+        jobseeker_id=entry.jobseeker_id,
+        details=details,
+        note=note,
+    )
+
+
+def _listed_entry(session: Session, fair_vacancy_id: int, jobseeker_id: int) -> ShortlistEntry:
+    """The person's entry on the list (removed ones left out); ValidationError if none."""
+    entry = session.scalar(
+        select(ShortlistEntry).where(
+            ShortlistEntry.job_fair_vacancy_id == fair_vacancy_id,
+            ShortlistEntry.jobseeker_id == jobseeker_id,
+            ShortlistEntry.removed.is_(False),
+        )
+    )
+    if entry is None:
+        raise ValidationError({"jobseeker_id": "Personen er ikke på listen."})
+    return entry
 
 
 def _require_unlocked(fair_vacancy: JobFairVacancy) -> None:
@@ -230,12 +246,17 @@ def _entries(session: Session, fair_vacancy_id: int) -> list[ShortlistEntry]:
     )
 
 
+def _current(session: Session, fair_vacancy_id: int) -> list[ShortlistEntry]:
+    """The list as shown: match entries by rank, then manual; removed entries left out."""
+    return [e for e in _entries(session, fair_vacancy_id) if not e.removed]
+
+
 def shortlist(
     session: Session, actor: Actor, fair_id: int, vacancy_id: int
 ) -> list[ShortlistEntry]:
     """The current shortlist (removed entries left out): match entries by rank, then manual."""
     ctx = _context(session, actor, fair_id, vacancy_id)
-    return [e for e in _entries(session, ctx.fair_vacancy.id) if not e.removed]
+    return _current(session, ctx.fair_vacancy.id)
 
 
 def build_shortlist(
@@ -252,7 +273,7 @@ def build_shortlist(
     if not 1 <= size <= MAX_SIZE:
         raise ValidationError({"size": f"Antal skal være mellem 1 og {MAX_SIZE}."})
     if ctx.fair_vacancy.shortlist_locked:
-        return [e for e in _entries(session, ctx.fair_vacancy.id) if not e.removed]
+        return _current(session, ctx.fair_vacancy.id)
     if (
         session.scalar(
             select(Vacancy.id).where(Vacancy.id == vacancy_id, matchable_vacancy_filter())
@@ -276,26 +297,12 @@ def build_shortlist(
             continue
         if entry.invited:  # keep the invitation; no rank: not on the current match list
             if entry.rank is not None:
-                record(
-                    session,
-                    actor,
-                    AuditAction.UPDATE,
-                    OBJECT_TYPE,
-                    entry.id,
-                    jobseeker_id=pid,
-                    details={**details, "rank": [entry.rank, None]},
-                )
+                unranked = {**details, "rank": [entry.rank, None]}
+                _record(session, actor, AuditAction.UPDATE, entry, unranked)
                 entry.rank = None
             continue
-        record(
-            session,
-            actor,
-            AuditAction.DELETE,
-            OBJECT_TYPE,
-            entry.id,
-            jobseeker_id=pid,
-            details={**details, "reason": "no longer on the match list"},
-        )
+        deleted = {**details, "reason": "no longer on the match list"}
+        _record(session, actor, AuditAction.DELETE, entry, deleted)
         session.delete(entry)
 
     codes: set[str] = set()
@@ -316,28 +323,13 @@ def build_shortlist(
             old = entry.rank
             entry.rank = position
             session.flush()
-            record(
-                session,
-                actor,
-                AuditAction.UPDATE,
-                OBJECT_TYPE,
-                entry.id,
-                jobseeker_id=entry.jobseeker_id,
-                details={**details, "rank": [old, position]},
-            )
+            _record(session, actor, AuditAction.UPDATE, entry, {**details, "rank": [old, position]})
     session.flush()
     for entry in new_entries:
-        record(
-            session,
-            actor,
-            AuditAction.CREATE,
-            OBJECT_TYPE,
-            entry.id,
-            jobseeker_id=entry.jobseeker_id,
-            details={**details, "source": SOURCE_MATCH, "rank": entry.rank},
-        )
+        created = {**details, "source": SOURCE_MATCH, "rank": entry.rank}
+        _record(session, actor, AuditAction.CREATE, entry, created)
     session.flush()
-    return [e for e in _entries(session, ctx.fair_vacancy.id) if not e.removed]
+    return _current(session, ctx.fair_vacancy.id)
 
 
 def add_person(
@@ -416,16 +408,7 @@ def add_person(
         entry.rank = None
         entry.note = reason
         session.flush()
-        record(
-            session,
-            actor,
-            AuditAction.UPDATE,
-            OBJECT_TYPE,
-            entry.id,
-            jobseeker_id=jobseeker_id,
-            details={**details, "removed": False},
-            note=reason,
-        )
+        _record(session, actor, AuditAction.UPDATE, entry, {**details, "removed": False}, reason)
         return entry
     entry = ShortlistEntry(
         job_fair_vacancy_id=ctx.fair_vacancy.id,
@@ -437,16 +420,7 @@ def add_person(
     )
     session.add(entry)
     session.flush()
-    record(
-        session,
-        actor,
-        AuditAction.CREATE,
-        OBJECT_TYPE,
-        entry.id,
-        jobseeker_id=jobseeker_id,
-        details=details,
-        note=reason,
-    )
+    _record(session, actor, AuditAction.CREATE, entry, details, reason)
     session.flush()
     return entry
 
@@ -464,27 +438,11 @@ def remove_person(
     them (and the invitation code is not reused)."""
     ctx = _context(session, actor, fair_id, vacancy_id)
     _require_unlocked(ctx.fair_vacancy)
-    entry = session.scalar(
-        select(ShortlistEntry).where(
-            ShortlistEntry.job_fair_vacancy_id == ctx.fair_vacancy.id,
-            ShortlistEntry.jobseeker_id == jobseeker_id,
-            ShortlistEntry.removed.is_(False),
-        )
-    )
-    if entry is None:
-        raise ValidationError({"jobseeker_id": "Personen er ikke på listen."})
+    entry = _listed_entry(session, ctx.fair_vacancy.id, jobseeker_id)
     entry.removed = True
     session.flush()
-    record(
-        session,
-        actor,
-        AuditAction.DELETE,
-        OBJECT_TYPE,
-        entry.id,
-        jobseeker_id=jobseeker_id,
-        details={"job_fair_id": ctx.fair.id, "vacancy_id": vacancy_id, "removed": True},
-        note=reason.strip()[:MAX_REASON_CHARS],
-    )
+    details = {"job_fair_id": ctx.fair.id, "vacancy_id": vacancy_id, "removed": True}
+    _record(session, actor, AuditAction.DELETE, entry, details, reason.strip()[:MAX_REASON_CHARS])
     session.flush()
     return entry
 

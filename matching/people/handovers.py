@@ -185,8 +185,7 @@ def run_routing(
         ids = active_jobseeker_ids(session)
     report = RoutingReport(day=day, dry_run=dry_run)
     for start in range(0, len(ids), batch_size):
-        session = session_factory()
-        try:
+        with session_scope(session_factory) as session:
             report.merge(
                 apply_routing(
                     session,
@@ -197,14 +196,7 @@ def run_routing(
                 )
             )
             if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+                session.rollback()  # nothing of a dry run is kept
     return report
 
 

@@ -38,32 +38,6 @@ def _row_values(match, *, model_version: str, rules_version: str, now: datetime)
     }
 
 
-def _record_run(
-    session: Session,
-    kind: str,
-    subject_id: int,
-    ranked: RankedList | None,
-    *,
-    model_version: str,
-    rules_version: str,
-    duration_ms: int,
-    now: datetime,
-) -> None:
-    run = session.scalar(
-        select(MatchRun).where(MatchRun.subject_kind == kind, MatchRun.subject_id == subject_id)
-    )
-    if run is None:
-        run = MatchRun(subject_kind=kind, subject_id=subject_id)
-        session.add(run)
-    run.model_version = model_version
-    run.rules_version = rules_version
-    run.computed_at = now
-    run.considered = ranked.considered if ranked else 0
-    run.listed = len(ranked.matches) if ranked else 0
-    run.excluded = dict(ranked.excluded) if ranked else {}
-    run.duration_ms = duration_ms
-
-
 def store_vacancy_list(
     session: Session,
     vacancy_id: int,
@@ -163,16 +137,19 @@ def _store_list(
         session.execute(Match.__table__.insert(), inserts)
     if updates:
         session.execute(update(Match), updates)
-    _record_run(
-        session,
-        kind,
-        subject_id,
-        ranked,
-        model_version=model_version,
-        rules_version=rules_version,
-        duration_ms=duration_ms,
-        now=now,
+    run = session.scalar(
+        select(MatchRun).where(MatchRun.subject_kind == kind, MatchRun.subject_id == subject_id)
     )
+    if run is None:
+        run = MatchRun(subject_kind=kind, subject_id=subject_id)
+        session.add(run)
+    run.model_version = model_version
+    run.rules_version = rules_version
+    run.computed_at = now
+    run.considered = ranked.considered if ranked else 0
+    run.listed = len(matches)
+    run.excluded = dict(ranked.excluded) if ranked else {}
+    run.duration_ms = duration_ms
     session.flush()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from matching.core import audit
 from matching.core.audit import Actor
 from matching.core.errors import ValidationError
-from matching.core.workflow import MAX_REASON_CHARS
+from matching.core.workflow import check_reason
 from matching.models import (
     OPEN_REFERRAL_STATES,
     AuditAction,
@@ -58,9 +58,7 @@ def review_candidate(
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     if decision not in REVIEW_DECISIONS:
         raise ValidationError({"decision": "Vælg godkend eller fravælg."})
-    reason = reason.strip()
-    if len(reason) > MAX_REASON_CHARS:
-        raise ValidationError({"reason": f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn."})
+    reason = check_reason(reason, required=False)
     if decision == "accept" and not _on_list(session, vacancy.id, person.id):
         decision = "override"
         if not reason:

@@ -15,12 +15,12 @@ be recomputed. Pure domain logic: no database access.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 from matching.core.dates import add_months, format_date
 from matching.models.enums import EducationLevel, TargetGroup, VacancyKind
+from matching.rules import tables
 from matching.rules.places import igu, loentilskud, virksomhedspraktik, voksenlaerling
 from matching.rules.places.facts import (
     KIND_DA,
@@ -31,6 +31,7 @@ from matching.rules.places.facts import (
     RuleOutcome,
 )
 from matching.rules.rimelighedskrav import RIMELIGHEDSKRAV_BASES, StaffCountBasis
+from matching.rules.tables import iso
 
 # Bump when a check's logic changes without any change of rule ids or dates (the hash below
 # only sees the table), so that stored matches are recomputed.
@@ -47,17 +48,10 @@ RULES: tuple[Rule, ...] = (
 
 def validate_rules(rules: Sequence[Rule]) -> None:
     """Raise ValueError if the table is inconsistent (duplicate ids, empty windows, …)."""
-    seen: set[str] = set()
+    tables.check_rows(rules)
     for rule in rules:
-        if rule.rule_id in seen:
-            raise ValueError(f"duplicate rule id {rule.rule_id!r}")
-        seen.add(rule.rule_id)
-        if rule.valid_to is not None and rule.valid_to <= rule.valid_from:
-            raise ValueError(f"rule {rule.rule_id!r} ends before it starts")
         if not rule.kinds or VacancyKind.ORDINARY in rule.kinds:
             raise ValueError(f"rule {rule.rule_id!r} must name company-place kinds only")
-        if not rule.source.strip():
-            raise ValueError(f"rule {rule.rule_id!r} has no source")
 
 
 def compute_rules_version(
@@ -71,22 +65,16 @@ def compute_rules_version(
     Defaults read the module's current table, so a patched table gives its own version.
     """
     rules = RULES if rules is None else rules
-    revision = RULES_REVISION if revision is None else revision
     bases = RIMELIGHEDSKRAV_BASES if bases is None else bases
-
-    def when(day: date | None) -> str:
-        return "" if day is None else day.isoformat()
-
-    rows = sorted(
-        f"rule|{rule.rule_id}|{','.join(sorted(rule.kinds))}|{when(rule.valid_from)}|"
-        f"{when(rule.valid_to)}"
-        for rule in rules
+    return tables.table_version(
+        RULES_REVISION if revision is None else revision,
+        (
+            f"rule|{rule.rule_id}|{','.join(sorted(rule.kinds))}|{iso(rule.valid_from)}|"
+            f"{iso(rule.valid_to)}"
+            for rule in rules
+        ),
+        (f"basis|{basis.unit}|{iso(basis.valid_from)}|{iso(basis.valid_to)}" for basis in bases),
     )
-    rows += sorted(
-        f"basis|{basis.unit}|{when(basis.valid_from)}|{when(basis.valid_to)}" for basis in bases
-    )
-    digest = hashlib.sha256("\n".join([f"revision|{revision}", *rows]).encode()).hexdigest()
-    return f"r{revision}-{digest[:12]}"
 
 
 validate_rules(RULES)

@@ -24,7 +24,6 @@ to the concrete organisation: the person's a-kasse, or the jobcentre of their mu
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,6 +33,8 @@ from matching.models import (
     OrgKind,
     TargetGroup,
 )
+from matching.rules import tables
+from matching.rules.tables import iso
 
 # Bump when the decision logic changes without any change of the table (the hash only sees it).
 RULES_REVISION = 1
@@ -183,15 +184,8 @@ RULES_BY_ID: dict[str, RoutingRule] = {rule.rule_id: rule for rule in RULES}
 def validate_rules(rules: Sequence[RoutingRule]) -> None:
     """Raise ValueError if the table is inconsistent (duplicate ids, empty or overlapping
     windows inside a rule set, a-kasse periods without a length, no national rule set)."""
-    seen: set[str] = set()
+    tables.check_rows(rules)
     for rule in rules:
-        if rule.rule_id in seen:
-            raise ValueError(f"duplicate rule id {rule.rule_id!r}")
-        seen.add(rule.rule_id)
-        if rule.valid_to is not None and rule.valid_to <= rule.valid_from:
-            raise ValueError(f"rule {rule.rule_id!r} ends before it starts")
-        if not rule.source.strip():
-            raise ValueError(f"rule {rule.rule_id!r} has no source")
         period = rule.a_kasse_period
         if period is not None and (period.months is None) == (period.weeks is None):
             raise ValueError(f"rule {rule.rule_id!r}: give the a-kasse period in months or weeks")
@@ -210,19 +204,14 @@ def compute_rules_version(
     rules: Iterable[RoutingRule] | None = None, revision: int | None = None
 ) -> str:
     """A short stable version of the routing table (ids, sets, dates, periods, age limits)."""
-    rules = RULES if rules is None else rules
-    revision = RULES_REVISION if revision is None else revision
-
-    def when(day: date | None) -> str:
-        return "" if day is None else day.isoformat()
-
-    rows = sorted(
-        f"{r.rule_id}|{r.rule_set}|{when(r.valid_from)}|{when(r.valid_to)}|"
-        f"{r.a_kasse_period.key if r.a_kasse_period else ''}|{r.min_age or ''}"
-        for r in rules
+    return tables.table_version(
+        RULES_REVISION if revision is None else revision,
+        (
+            f"{r.rule_id}|{r.rule_set}|{iso(r.valid_from)}|{iso(r.valid_to)}|"
+            f"{r.a_kasse_period.key if r.a_kasse_period else ''}|{r.min_age or ''}"
+            for r in (RULES if rules is None else rules)
+        ),
     )
-    digest = hashlib.sha256("\n".join([f"revision|{revision}", *rows]).encode()).hexdigest()
-    return f"r{revision}-{digest[:12]}"
 
 
 validate_rules(RULES)

@@ -479,19 +479,13 @@ def update_vacancy(
         vacancy.approval_status = ApprovalStatus.PENDING
         vacancy.approved_by_id = None
         vacancy.approved_at = None
-    audit.record(
-        session,
-        actor,
-        AuditAction.UPDATE,
-        "vacancy",
-        vacancy.id,
-        details={
-            "fields": sorted(changed),
-            "from": previous.value,
-            "to": vacancy.status.value,
-            "reapproval": reapproval,
-        },
-    )
+    change = {
+        "fields": sorted(changed),
+        "from": previous.value,
+        "to": vacancy.status.value,
+        "reapproval": reapproval,
+    }
+    audit.record(session, actor, AuditAction.UPDATE, "vacancy", vacancy.id, details=change)
     if event is not None:
         _apply(session, vacancy, event, actor, today=today, now=now)
     session.flush()

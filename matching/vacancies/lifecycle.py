@@ -218,14 +218,9 @@ def _apply(
         vacancy.closed_at = now
     elif previous is S.CLOSED:
         vacancy.closed_at = None
+    change = {"event": event, "from": previous.value, "to": vacancy.status.value}
     audit.record(
-        session,
-        actor,
-        AuditAction.UPDATE,
-        "vacancy",
-        vacancy.id,
-        details={"event": event, "from": previous.value, "to": vacancy.status.value},
-        note=reason,
+        session, actor, AuditAction.UPDATE, "vacancy", vacancy.id, details=change, note=reason
     )
     # Forwarding (matching.vacancies.forwarding): an open vacancy without an owner gets one;
     # closing or filling ends every forwarding, so no organisation keeps working a vacancy that

@@ -139,14 +139,31 @@ def district_name(postal_code: str | None) -> str | None:
     return _district_names().get(postal_code) if postal_code else None
 
 
-def _latest_title(experiences: Iterable[tuple[str, int, int | None, int]]) -> str | None:
-    """Title of the current job, else the one that ended last; (title, start, end, position)."""
-    latest = max(
-        experiences,
-        key=lambda e: (e[2] is None, e[2] or 0, e[1], -e[3]),
-        default=None,
+def score_percent(score: float | None) -> int | None:
+    """A match score (0–1) as a whole percentage (0–100); None without a computed match."""
+    return None if score is None else max(0, min(100, round(score * 100)))
+
+
+def latest_titles(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
+    """``{person id: title}`` of each person's current job, else the one that ended last (it
+    stands in for a CV's blank headline). People without experiences are left out."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    titles = session.execute(
+        select(CV.jobseeker_id, CVExperience.title)
+        .join(CV, CV.id == CVExperience.cv_id)
+        .where(CV.jobseeker_id.in_(ids))
+        # Each person's best last: the current job, the latest end, the latest start, the first
+        # on the CV.
+        .order_by(
+            CVExperience.end_year.is_(None),
+            CVExperience.end_year,
+            CVExperience.start_year,
+            CVExperience.position.desc(),
+        )
     )
-    return latest[0] if latest else None
+    return dict(titles.all())
 
 
 def rows_for_fair(session: Session, fair_id: int) -> list[ShortlistRow]:
@@ -201,28 +218,14 @@ def rows_for_fair(session: Session, fair_id: int) -> list[ShortlistRow]:
     )
     records = session.execute(query).all()
 
-    titles: dict[int, list[tuple[str, int, int | None, int]]] = {}
     # People with a CV but a blank headline: their latest job title stands in for it.
-    untitled = {r.person_id for r in records if r.headline is not None and not r.headline.strip()}
-    if untitled:
-        experiences = session.execute(
-            select(
-                CV.jobseeker_id,
-                CVExperience.title,
-                CVExperience.start_year,
-                CVExperience.end_year,
-                CVExperience.position,
-            )
-            .join(CVExperience, CVExperience.cv_id == CV.id)
-            .where(CV.jobseeker_id.in_(sorted(untitled)))
-        )
-        for person_id, *experience in experiences:
-            titles.setdefault(person_id, []).append(tuple(experience))  # type: ignore[arg-type]
-
+    titles = latest_titles(
+        session, (r.person_id for r in records if r.headline is not None and not r.headline.strip())
+    )
     rows: list[ShortlistRow] = []
     for r in records:
         consented = bool(r.consent_share_with_employers)
-        occupation = (r.headline or "").strip() or _latest_title(titles.get(r.person_id, ()))
+        occupation = (r.headline or "").strip() or titles.get(r.person_id)
         rows.append(
             ShortlistRow(
                 fair=fair,
@@ -234,7 +237,7 @@ def rows_for_fair(session: Session, fair_id: int) -> list[ShortlistRow]:
                 postal_code=r.postal_code,
                 district=district_name(r.postal_code),
                 occupation=occupation,
-                score=None if r.score is None else max(0, min(100, round(r.score * 100))),
+                score=score_percent(r.score),
                 reasons=employer_reasons(r.explanation or ()),
                 cross_industry=r.cross_industry,
                 invited=bool(r.invited),

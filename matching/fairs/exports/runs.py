@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor, record_many
+from matching.core.db import session_scope
 from matching.core.errors import (
     NotFound,
 )
@@ -119,7 +120,7 @@ class _Run:
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
-        with self.lock, _unit_of_work(self.factory) as session:
+        with self.lock, session_scope(self.factory) as session:
             yield session
 
     def mine(self):  # noqa: ANN201 - a SQL condition: still this attempt, still running
@@ -151,17 +152,16 @@ class _Run:
     def fail(self, message: str) -> bool:
         """Fail this attempt (if it is still ours) with a fixed Danish message."""
         failed_at = self.clock()
+        values = {"error": message, "finished_at": failed_at}
         with self.unit() as session:
-            return EXPORTS.fire_where(
+            return _fire(
                 session,
                 self.claim.export_id,
                 "fail",
-                source=ExportStatus.RUNNING,
-                party=WORKER,
-                actor=Actor.system(),
-                where=[Export.attempts == self.claim.attempt],
-                values={"error": message, "finished_at": failed_at},
-                at=failed_at,
+                ExportStatus.RUNNING,
+                failed_at,
+                values,
+                self.claim.attempt,
             )
 
     def heartbeat(self, every_seconds: float) -> None:
@@ -172,18 +172,28 @@ class _Run:
                 log.warning("export %s: heartbeat failed", self.claim.export_id, exc_info=True)
 
 
-@contextmanager
-def _unit_of_work(factory: Callable[[], Session]) -> Iterator[Session]:
-    """A short transaction of its own: commit on success, roll back on error."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def _fire(
+    session: Session,
+    export_id: int,
+    event: str,
+    source: ExportStatus,
+    at: datetime,
+    values: dict[str, object],
+    attempt: int | None = None,
+) -> bool:
+    """The worker fires ``event`` on the export in one conditional UPDATE: only from ``source``
+    and, given ``attempt``, only while that attempt is the export's latest. Whether it won."""
+    return EXPORTS.fire_where(
+        session,
+        export_id,
+        event,
+        source=source,
+        party=WORKER,
+        actor=Actor.system(),
+        where=[] if attempt is None else [Export.attempts == attempt],
+        values=values,
+        at=at,
+    )
 
 
 def _claim(session: Session, export_id: int, clock: _Clock) -> _Claim | None:
@@ -199,24 +209,15 @@ def _claim(session: Session, export_id: int, clock: _Clock) -> _Claim | None:
         return None
     attempt = export.attempts + 1
     started = clock()
-    won = EXPORTS.fire_where(
-        session,
-        export_id,
-        "claim",
-        source=ExportStatus.QUEUED,
-        party=WORKER,
-        actor=Actor.system(),
-        values={
-            "attempts": attempt,
-            "started_at": started,
-            "heartbeat_at": started,
-            "progress": 0,
-            "error": None,
-            "finished_at": None,
-        },
-        at=started,
-    )
-    if not won:
+    values = {
+        "attempts": attempt,
+        "started_at": started,
+        "heartbeat_at": started,
+        "progress": 0,
+        "error": None,
+        "finished_at": None,
+    }
+    if not _fire(session, export_id, "claim", ExportStatus.QUEUED, started, values):
         return None
     return _Claim(
         export_id,
@@ -336,7 +337,7 @@ def run_export(
     detached from any session.
     """
     clock = _Clock(now)
-    with _unit_of_work(session_factory) as session:
+    with session_scope(session_factory) as session:
         claim = _claim(session, export_id, clock)
     if claim is None:
         log.info("export %s is not queued; nothing to do", export_id)
@@ -369,25 +370,18 @@ def run_export(
         people = _people_in_file(claim, rows)
         name = _write_atomically(export_dir, claim, data)
         finished = clock()
+        values = {
+            "progress": 100,
+            "row_count": row_count,
+            "file_name": name,
+            "finished_at": finished,
+            "heartbeat_at": finished,
+            "expires_at": finished + ttl,
+            "params": params,
+        }
         with run.unit() as session:
-            done = EXPORTS.fire_where(
-                session,
-                export_id,
-                "finish",
-                source=ExportStatus.RUNNING,
-                party=WORKER,
-                actor=Actor.system(),
-                where=[Export.attempts == claim.attempt],
-                values={
-                    "progress": 100,
-                    "row_count": row_count,
-                    "file_name": name,
-                    "finished_at": finished,
-                    "heartbeat_at": finished,
-                    "expires_at": finished + ttl,
-                    "params": params,
-                },
-                at=finished,
+            done = _fire(
+                session, export_id, "finish", ExportStatus.RUNNING, finished, values, claim.attempt
             )
             if done:
                 export = session.get(Export, export_id)
@@ -431,7 +425,7 @@ def run_export(
 
 
 def _load(session_factory: Callable[[], Session], export_id: int) -> Export:
-    with _unit_of_work(session_factory) as session:
+    with session_scope(session_factory) as session:
         export = session.get(Export, export_id)
         if export is None:
             raise NotFound(f"export {export_id}")

@@ -146,21 +146,7 @@ def _header_line(path: Path) -> str:
             raw = handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise ImportFormatError(f"{path}: cannot be read: {exc.strerror}") from exc
-    if not raw.strip():
-        raise ImportFormatError(f"{path}: the file is empty")
-    if b"\x00" in raw:
-        raise ImportFormatError(f"{path}: binary file, not a UTF-8 text taxonomy")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at SNIFF_BYTES is fine; anything earlier is not UTF-8.
-        if len(raw) < SNIFF_BYTES or exc.start < len(raw) - 4:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise ImportFormatError(
-                f"{path}: line {line}: not UTF-8 encoded (byte {exc.start})"
-            ) from exc
-        text = raw[: exc.start].decode("utf-8")
-    lines = text.splitlines()
+    lines = _decode(path, raw, sniffed=True).splitlines()
     return lines[0] if lines else ""
 
 
@@ -170,18 +156,26 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFormatError(f"{path}: cannot be read: {exc.strerror}") from exc
+    return _decode(path, data).removeprefix("\ufeff")
+
+
+def _decode(path: Path, data: bytes, *, sniffed: bool = False) -> str:
+    """The file's bytes as text; empty, binary and non-UTF-8 files are refused. ``sniffed``:
+    ``data`` is the file's first SNIFF_BYTES, where a multi-byte character may be cut at the
+    end (it is dropped); anything earlier is not UTF-8."""
     if not data.strip():
         raise ImportFormatError(f"{path}: the file is empty")
     if b"\x00" in data:
         raise ImportFormatError(f"{path}: binary file, not a UTF-8 text taxonomy")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if sniffed and len(data) >= SNIFF_BYTES and exc.start >= len(data) - 4:
+            return data[: exc.start].decode("utf-8")
         line = data[: exc.start].count(b"\n") + 1
         raise ImportFormatError(
             f"{path}: line {line}: not UTF-8 encoded (byte {exc.start})"
         ) from exc
-    return text.removeprefix("\ufeff")
 
 
 def _rows(path: Path, reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | None]]]:
@@ -204,8 +198,7 @@ def parse_esco_tsv(path: Path | str) -> list[OccupationRecord]:
     reader = csv.DictReader(io.StringIO(read_text(path)), delimiter="\t", strict=True)
     _require_columns(path, reader.fieldnames, ESCO_TSV_COLUMNS)
     width = len(reader.fieldnames or ())
-    records: list[OccupationRecord] = []
-    lines: list[int] = []
+    found: list[tuple[int, OccupationRecord]] = []
     for line, row in _rows(path, reader):
         extra = row.pop(None, None) or []  # type: ignore[call-overload]
         if extra or any(row.get(c) is None for c in ESCO_TSV_COLUMNS):
@@ -214,22 +207,20 @@ def parse_esco_tsv(path: Path | str) -> list[OccupationRecord]:
                 f"{path}: line {line}: expected {width} tab-separated fields, found {found} "
                 "(truncated or shifted row)"
             )
-        lines.append(line)
-        records.append(
-            _occupation(
-                path,
-                line,
-                uri=row["conceptUri"] or "",
-                concept_type=row["conceptType"] or "",
-                isco_code=row["iscoCode"] or "",
-                label_en=row["preferredLabel_en"] or "",
-                label_da=row["preferredLabel_da"] or "",
-                alt_en=split_labels(row["altLabels_en"] or "", "|"),
-                alt_da=split_labels(row["altLabels_da"] or "", "|"),
-                description=row["description_en"] or "",
-            )
+        record = _occupation(
+            path,
+            line,
+            uri=row["conceptUri"] or "",
+            concept_type=row["conceptType"] or "",
+            isco_code=row["iscoCode"] or "",
+            label_en=row["preferredLabel_en"] or "",
+            label_da=row["preferredLabel_da"] or "",
+            alt_en=split_labels(row["altLabels_en"] or "", "|"),
+            alt_da=split_labels(row["altLabels_da"] or "", "|"),
+            description=row["description_en"] or "",
         )
-    return _unique_uris(path, records, lines)
+        found.append((line, record))
+    return _unique_uris(path, found)
 
 
 # --- ESCO CSV export --------------------------------------------------------------------------
@@ -314,8 +305,7 @@ def _parse_esco_csv_file(path: Path, lang: str) -> list[OccupationRecord]:
     required = ESCO_CSV_OCCUPATION_COLUMNS if code_column == "iscoGroup" else ESCO_CSV_GROUP_COLUMNS
     _require_columns(path, reader.fieldnames, required)
     width = len(columns)
-    records: list[OccupationRecord] = []
-    lines: list[int] = []
+    found: list[tuple[int, OccupationRecord]] = []
     for line, row in _rows(path, reader):
         if None in row:
             raise ImportFormatError(
@@ -328,23 +318,21 @@ def _parse_esco_csv_file(path: Path, lang: str) -> list[OccupationRecord]:
             )
         label = row["preferredLabel"] or ""
         alts = split_labels(row.get("altLabels") or "", "\n")
-        lines.append(line)
-        records.append(
-            _occupation(
-                path,
-                line,
-                uri=row["conceptUri"] or "",
-                concept_type=row["conceptType"] or "",
-                isco_code=row[code_column] or "",
-                label_en=label if lang == "en" else "",
-                label_da=label if lang == "da" else "",
-                alt_en=alts if lang == "en" else (),
-                alt_da=alts if lang == "da" else (),
-                description=(row.get("description") or "") if lang == "en" else "",
-                label_language=lang,
-            )
+        record = _occupation(
+            path,
+            line,
+            uri=row["conceptUri"] or "",
+            concept_type=row["conceptType"] or "",
+            isco_code=row[code_column] or "",
+            label_en=label if lang == "en" else "",
+            label_da=label if lang == "da" else "",
+            alt_en=alts if lang == "en" else (),
+            alt_da=alts if lang == "da" else (),
+            description=(row.get("description") or "") if lang == "en" else "",
+            label_language=lang,
         )
-    return _unique_uris(path, records, lines)
+        found.append((line, record))
+    return _unique_uris(path, found)
 
 
 def _merge(base: OccupationRecord, other: OccupationRecord) -> OccupationRecord:
@@ -489,16 +477,15 @@ def _occupation(
     )
 
 
-def _unique_uris(
-    path: Path, records: list[OccupationRecord], lines: list[int]
-) -> list[OccupationRecord]:
-    """``records`` unchanged if no concept URI repeats; else an error naming both lines."""
+def _unique_uris(path: Path, found: list[tuple[int, OccupationRecord]]) -> list[OccupationRecord]:
+    """The records of (line, record) pairs if no concept URI repeats; else an error naming both
+    lines."""
     first_line: dict[str, int] = {}
-    for record, line in zip(records, lines, strict=True):
+    for line, record in found:
         if record.uri in first_line:
             raise ImportFormatError(
                 f"{path}: line {line}: concept {record.uri} appears twice "
                 f"(first on line {first_line[record.uri]})"
             )
         first_line[record.uri] = line
-    return records
+    return [record for _, record in found]

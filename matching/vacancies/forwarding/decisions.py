@@ -100,14 +100,8 @@ def assign_owner(session: Session, vacancy: Vacancy) -> Organisation | None:
     if owner_id is None:
         return None
     vacancy.owner_id = owner_id
-    audit.record(
-        session,
-        Actor.system(),
-        AuditAction.UPDATE,
-        "vacancy",
-        vacancy.id,
-        details={"fields": ["owner_id"], "owner_id": owner_id, "municipality_code": code},
-    )
+    change = {"fields": ["owner_id"], "owner_id": owner_id, "municipality_code": code}
+    audit.record(session, Actor.system(), AuditAction.UPDATE, "vacancy", vacancy.id, details=change)
     return session.get(Organisation, owner_id)
 
 
