@@ -23,7 +23,7 @@ from matching.core.errors import (
     ServiceUnavailable,
     ValidationError,
 )
-from matching.models import AuditAction
+from matching.models import AuditAction, AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "Vi kan ikke få forbindelse til databasen lige nu. Prøv igen om lidt.",
     ),
 }
+OBJECT_ID_CHARS = AuditEntry.__table__.c.object_id.type.length
 CSRF_MESSAGE = (
     "Formularen er udløbet eller mangler sit sikkerhedsfelt. Genindlæs siden, og prøv igen."
 )
@@ -108,6 +109,12 @@ def _record_denied(
         db.rollback()
 
 
+def _page_id() -> str:
+    """The refused page as the audit entry's object: its endpoint (the path, which can be
+    longer than the column, is in the entry's details)."""
+    return (request.endpoint or request.path)[:OBJECT_ID_CHARS]
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app`` (called once by the application factory)."""
 
@@ -124,7 +131,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(_exc: PermissionDenied):  # noqa: ANN202
-        _record_denied("page", request.path)
+        _record_denied("page", _page_id())
         return render_error(403)
 
     @app.errorhandler(ValidationError)
@@ -144,7 +151,7 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):  # noqa: ANN202
         status = exc.code or 500
         if status == 403:
-            _record_denied("page", request.path)
+            _record_denied("page", _page_id())
         return render_error(status)
 
     @app.errorhandler(Exception)
