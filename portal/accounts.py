@@ -113,6 +113,23 @@ def _status(form: FlaskForm, general_error: str | None) -> int:
     return 400 if general_error or any(field.errors for field in form) else 200
 
 
+def _text_field(label: str, max_chars: int, required: str | None = None) -> StringField:
+    """A trimmed text of at most ``max_chars``; ``required``: the message when it is empty
+    (None: optional)."""
+    return StringField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(required) if required else Optional(),
+            Length(max=max_chars, message=f"Højst {max_chars} tegn."),
+        ],
+    )
+
+
+def _name_field(label: str, required: str) -> StringField:
+    return _text_field(label, employer_signup.NAME_MAX_CHARS, required)
+
+
 def _password_field(label: str) -> PasswordField:
     return PasswordField(
         label,
@@ -140,14 +157,7 @@ def _check_password_policy(field: Field, email: str) -> None:
 
 
 class SignupForm(FlaskForm):
-    company_name = StringField(
-        "Virksomhedens navn",
-        filters=[_strip],
-        validators=[
-            DataRequired("Indtast virksomhedens navn."),
-            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
-        ],
-    )
+    company_name = _name_field("Virksomhedens navn", "Indtast virksomhedens navn.")
     cvr = StringField(
         "CVR-nummer",
         filters=[_strip],
@@ -157,14 +167,7 @@ class SignupForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric", "spellcheck": "false"},
     )
-    industry = StringField(
-        "Branche (valgfri)",
-        filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=employer_signup.INDUSTRY_MAX_CHARS, message="Højst 120 tegn."),
-        ],
-    )
+    industry = _text_field("Branche (valgfri)", employer_signup.INDUSTRY_MAX_CHARS)
     p_numbers = TextAreaField(
         "P-numre",
         validators=[
@@ -175,28 +178,14 @@ class SignupForm(FlaskForm):
         ],
         render_kw={"rows": 3, "inputmode": "numeric", "spellcheck": "false"},
     )
-    address = StringField(
-        "Adresse",
-        filters=[_strip],
-        validators=[
-            DataRequired("Indtast adressen."),
-            Length(max=employer_signup.ADDRESS_MAX_CHARS, message="Højst 200 tegn."),
-        ],
-    )
+    address = _text_field("Adresse", employer_signup.ADDRESS_MAX_CHARS, "Indtast adressen.")
     postal_code = StringField(
         "Postnummer",
         filters=[_strip],
         validators=[DataRequired("Indtast postnummeret.")],
         render_kw={"inputmode": "numeric", "maxlength": 4},
     )
-    admin_name = StringField(
-        "Dit navn",
-        filters=[_strip],
-        validators=[
-            DataRequired("Indtast dit navn."),
-            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
-        ],
-    )
+    admin_name = _name_field("Dit navn", "Indtast dit navn.")
     admin_email = StringField("Din e-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
     password = _password_field("Adgangskode")
     password_repeat = _password_repeat_field()
@@ -211,14 +200,7 @@ class SignupForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = StringField("E-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
-    name = StringField(
-        "Navn",
-        filters=[_strip],
-        validators=[
-            DataRequired("Indtast kollegaens navn."),
-            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
-        ],
-    )
+    name = _name_field("Navn", "Indtast kollegaens navn.")
     # Choices are set per organisation kind; checked here with a Danish message.
     role = SelectField("Rolle", validators=[DataRequired("Vælg en rolle.")], validate_choice=False)
 
@@ -239,14 +221,7 @@ class ResetPasswordForm(FlaskForm):
 
 
 class InvitationForm(ResetPasswordForm):
-    name = StringField(
-        "Dit navn",
-        filters=[_strip],
-        validators=[
-            DataRequired("Indtast dit navn."),
-            Length(max=employer_signup.NAME_MAX_CHARS, message="Højst 200 tegn."),
-        ],
-    )
+    name = _name_field("Dit navn", "Indtast dit navn.")
     password = _password_field("Adgangskode")
 
 

@@ -24,6 +24,7 @@ from matching.core.db import check_database, make_engine, make_session_factory
 from matching.core.errors import ServiceUnavailable
 from matching.core.settings import Settings
 from portal import transaction
+from portal.listing import page_url_args
 from portal.transaction import get_db
 
 PORTAL_DIR = Path(__file__).resolve().parent
@@ -166,6 +167,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(dates.format_date, "dato")
     app.add_template_filter(dates.format_long_date, "lang_dato")
     app.add_template_global(dates.DATE_HINT, "DATE_HINT")
+    # Every list page's pagination links (a page may pass its own under the same name).
+    app.add_template_global(page_url_args, "page_url_args")
 
     @app.template_filter("tal")
     def format_number(value: float | int | None) -> str:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Length
+from wtforms.validators import AnyOf
 
 from matching.accounts import verification
 from matching.core import permissions
 from matching.core.errors import InvalidTransition, OutOfScope, PermissionDenied, ValidationError
-from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import OrgKind, Vacancy, VacancyStatus
 from matching.vacancies import editing, lifecycle
 from matching.vacancies.forwarding.decisions import assign_owner
@@ -27,7 +26,8 @@ from matching.vacancies.queries import (
     vacancy_counts_by_employer,
 )
 from portal.auth import current_actor, role_required
-from portal.listing import page_arg, page_url_args
+from portal.forms import reason_field
+from portal.listing import page_arg
 from portal.match_queue import request_match
 from portal.transaction import get_db
 
@@ -36,20 +36,21 @@ bp = Blueprint("approvals", __name__, url_prefix="/godkendelser")
 QUEUE_PAGE_SIZE = 25
 
 
-class DecisionForm(FlaskForm):
-    decision = RadioField(
+def _decision_field(choices: dict[str, str], message: str) -> RadioField:
+    """»Din afgørelse«: one of ``choices`` (value: label), ``message`` when none is chosen."""
+    return RadioField(
         "Din afgørelse",
-        choices=[
-            SelectChoice("approve", "Godkend pladsen"),
-            SelectChoice("reject", "Afvis pladsen"),
-        ],
-        validators=[AnyOf(["approve", "reject"], message="Vælg godkend eller afvis.")],
+        choices=[SelectChoice(value, label) for value, label in choices.items()],
+        validators=[AnyOf(list(choices), message=message)],
         validate_choice=False,
     )
-    reason = TextAreaField(
-        "Begrundelse (skal udfyldes ved afvisning)",
-        validators=[Length(max=MAX_REASON_CHARS, message=f"Højst {MAX_REASON_CHARS} tegn.")],
+
+
+class DecisionForm(FlaskForm):
+    decision = _decision_field(
+        {"approve": "Godkend pladsen", "reject": "Afvis pladsen"}, "Vælg godkend eller afvis."
     )
+    reason = reason_field("Begrundelse (skal udfyldes ved afvisning)")
 
 
 def _require_jobcentre() -> None:
@@ -76,7 +77,6 @@ def queue():  # noqa: ANN201 - Flask view
         "approvals/list.html",
         page=page,
         verdicts=verdicts,
-        page_url_args=page_url_args,
         unverified=len(verification.unverified_employers(get_db(), current_actor())),
     )
 
@@ -135,19 +135,11 @@ def decide(vacancy_id: int):  # noqa: ANN201 - Flask view
 
 
 class EmployerDecisionForm(FlaskForm):
-    decision = RadioField(
-        "Din afgørelse",
-        choices=[
-            SelectChoice("verify", "Bekræft virksomheden"),
-            SelectChoice("reject", "Afvis oprettelsen"),
-        ],
-        validators=[AnyOf(["verify", "reject"], message="Vælg bekræft eller afvis.")],
-        validate_choice=False,
+    decision = _decision_field(
+        {"verify": "Bekræft virksomheden", "reject": "Afvis oprettelsen"},
+        "Vælg bekræft eller afvis.",
     )
-    reason = TextAreaField(
-        "Begrundelse (skal udfyldes ved afvisning)",
-        validators=[Length(max=MAX_REASON_CHARS, message=f"Højst {MAX_REASON_CHARS} tegn.")],
-    )
+    reason = reason_field("Begrundelse (skal udfyldes ved afvisning)")
 
 
 def _employers_page(forms: dict | None = None, status: int = 200):  # noqa: ANN202

@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
@@ -73,11 +74,13 @@ def _settings():  # noqa: ANN202 - matching.core.settings.Settings
     return current_app.extensions["jobbro_settings"]
 
 
-def _back_to_fair(fair_id: int | None) -> tuple[str, str]:
-    """(url, label) of the page to go back to: the fair's page when the portal has one."""
+def _back_to_fair(fair_id: int | None) -> dict[str, str]:
+    """The page to go back to (``back_url``, ``back_label``): the fair's when the portal has one."""
     if fair_id is not None and FAIR_DETAIL_ENDPOINT in current_app.view_functions:
-        return url_for(FAIR_DETAIL_ENDPOINT, fair_id=fair_id), "Tilbage til jobmessen"
-    return url_for("main.home"), "Til forsiden"
+        url, label = url_for(FAIR_DETAIL_ENDPOINT, fair_id=fair_id), "Tilbage til jobmessen"
+    else:
+        url, label = url_for("main.home"), "Til forsiden"
+    return {"back_url": url, "back_label": label}
 
 
 def _send_after_commit(export: Export, sent: str) -> None:
@@ -100,6 +103,12 @@ def _send_after_commit(export: Export, sent: str) -> None:
         flash(sent, "success")
 
     after_commit(send)
+
+
+def _uncached(response: Response) -> Response:
+    """The export's state and file carry personal data: no cache may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _never_reaches_a_worker(export: Export) -> bool:
@@ -145,7 +154,6 @@ def _fair_page(fair_id: int, form: ExportForm | None = None, errors=None, status
     db = get_db()
     exports = requests.fair_exports(db, current_actor(), fair_id)
     fair = db.get(JobFair, fair_id)
-    back_url, back_label = _back_to_fair(fair_id)
     html = render_template(
         "exports/fair.html",
         fair=fair,
@@ -155,10 +163,9 @@ def _fair_page(fair_id: int, form: ExportForm | None = None, errors=None, status
         errors=errors or {},
         kind_labels=requests.KIND_LABELS_DA,
         format_labels=FORMAT_LABELS,
-        back_url=back_url,
-        back_label=back_label,
         max_active=requests.MAX_ACTIVE_PER_FAIR,
         ttl_hours=_settings().export_ttl_hours,
+        **_back_to_fair(fair_id),
     )
     return html, status
 
@@ -200,7 +207,6 @@ def export_status(export_id: int):  # noqa: ANN201 - Flask view
     db = get_db()
     export = requests.get_export(db, current_actor(), export_id)
     fair = db.get(JobFair, export.job_fair_id) if export.job_fair_id else None
-    back_url, back_label = _back_to_fair(export.job_fair_id)
     return render_template(
         "exports/status.html",
         export=export,
@@ -208,8 +214,7 @@ def export_status(export_id: int):  # noqa: ANN201 - Flask view
         state=state(export),
         kind_label=requests.KIND_LABELS_DA.get(export.kind, export.kind),
         format_label=FORMAT_LABELS[export.format.value],
-        back_url=back_url,
-        back_label=back_label,
+        **_back_to_fair(export.job_fair_id),
     )
 
 
@@ -219,18 +224,18 @@ def export_status_json(export_id: int):  # noqa: ANN201 - Flask view
     """{status, status_label, progress, row_count, download_url} for the live progress bar."""
     export = requests.get_export(get_db(), current_actor(), export_id)
     shown = state(export)
-    response = jsonify(
-        status=shown["status"],
-        status_label=shown["status_label"],
-        progress=shown["progress"],
-        row_count=shown["row_count"],
-        download_url=shown["download_url"],
-        error=shown["error"],
-        retry=shown["status"] == ExportStatus.FAILED.value or shown["waiting_for_worker"],
-        waiting_for_worker=shown["waiting_for_worker"],
+    return _uncached(
+        jsonify(
+            status=shown["status"],
+            status_label=shown["status_label"],
+            progress=shown["progress"],
+            row_count=shown["row_count"],
+            download_url=shown["download_url"],
+            error=shown["error"],
+            retry=shown["status"] == ExportStatus.FAILED.value or shown["waiting_for_worker"],
+            waiting_for_worker=shown["waiting_for_worker"],
+        )
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/eksporter/<int:export_id>/hent")
@@ -243,13 +248,11 @@ def download(export_id: int):  # noqa: ANN201 - Flask view
         path, name, mimetype = requests.open_download(db, actor, export_id, _settings().export_dir)
     except requests.ExportExpired:
         export = requests.get_export(db, actor, export_id)
-        back_url, back_label = _back_to_fair(export.job_fair_id)
         html = render_template(
             "exports/expired.html",
             export=export,
             ttl_hours=_settings().export_ttl_hours,
-            back_url=back_url,
-            back_label=back_label,
+            **_back_to_fair(export.job_fair_id),
             new_url=(
                 url_for("exports.fair_exports", fair_id=export.job_fair_id)
                 if export.job_fair_id
@@ -257,9 +260,9 @@ def download(export_id: int):  # noqa: ANN201 - Flask view
             ),
         )
         return html, 410
-    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _uncached(
+        send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    )
 
 
 @bp.post("/eksporter/<int:export_id>/igen")

@@ -11,29 +11,32 @@ Another organisation's fair is "not found" (404): every view asks
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from matching.core import audit, permissions
+from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import PermissionDenied, ValidationError
 from matching.fairs import overviews, participants, planning, shortlists
-from matching.models import AuditAction, JobFairVacancy, TargetGroup
+from matching.models import AuditAction, JobFair, JobFairVacancy, TargetGroup
 from portal.auth import current_actor, role_required
-from portal.forms import DateField, MunicipalityListField, clean_text, show_errors, unreadable
-from portal.listing import page_arg, page_url_args
+from portal.forms import (
+    DateField,
+    MunicipalityListField,
+    clean_text,
+    form_page,
+    show_errors,
+    unreadable,
+)
+from portal.listing import page_arg
 from portal.transaction import get_db
 
 bp = Blueprint("fairs", __name__)
@@ -88,6 +91,13 @@ def _messages(exc: ValidationError) -> list[str]:
     return list(exc.errors.values())
 
 
+def _organiser(fair_id: int) -> tuple[Session, Actor, JobFair]:
+    """The session, the actor and the fair, which must be the actor's own (404 otherwise)."""
+    db = get_db()
+    actor = current_actor()
+    return db, actor, planning.organiser_fair(db, actor, fair_id)
+
+
 # --- list -----------------------------------------------------------------------------------
 
 
@@ -105,7 +115,6 @@ def fair_list():  # noqa: ANN201 - Flask view
         can_create=permissions.may_organise_fairs(db, actor),
         status_labels=participants.STATUS_LABELS_DA,
         today=today_dk(),
-        page_url_args=page_url_args,
     )
 
 
@@ -145,9 +154,7 @@ def fair_new():  # noqa: ANN201 - Flask view
 @role_required(permissions.FAIR_ORGANISERS)
 def fair_edit(fair_id: int):  # noqa: ANN201 - Flask view
     """Edit the organiser's own fair (404 for anyone else's)."""
-    db = get_db()
-    actor = current_actor()
-    fair = planning.organiser_fair(db, actor, fair_id)
+    db, actor, fair = _organiser(fair_id)
     if request.method == "GET":
         return _render_form(FairForm(formdata=None, obj=fair), fair)
     form = FairForm()
@@ -163,13 +170,9 @@ def fair_edit(fair_id: int):  # noqa: ANN201 - Flask view
 # --- the fair's page ------------------------------------------------------------------------
 
 
-def _detail_page(
-    fair_id: int,
-    *,
-    errors: dict[str, list[str]] | None = None,
-    typed: dict[str, str] | None = None,
-    status: int = 200,
-):  # noqa: ANN202 - a response
+def _detail_page(fair_id: int, **refused: object) -> tuple[str, int]:
+    """The fair's page; ``refused``: the errors (by section), typed and status of
+    :func:`~portal.forms.form_page`."""
     db = get_db()
     actor = current_actor()
     overview = overviews.fair_overview(db, actor, fair_id)
@@ -189,17 +192,15 @@ def _detail_page(
         if overview.organiser and EXPORTS_ENDPOINT in current_app.view_functions
         else None
     )
-    html = render_template(
+    return form_page(
         "fairs/detail.html",
         o=overview,
         fair=overview.fair,
         status_labels=participants.STATUS_LABELS_DA,
         upcoming=overview.fair.held_on >= today_dk(),
         exports_url=exports_url,
-        errors=errors or {},
-        typed=typed or {},
+        **refused,
     )
-    return html, status
 
 
 @bp.get("/jobmesser/<int:fair_id>")
@@ -214,9 +215,7 @@ def fair_detail(fair_id: int):  # noqa: ANN201 - Flask view
 @role_required(permissions.FAIR_ORGANISERS)
 def invite(fair_id: int):  # noqa: ANN201 - Flask view
     """Search verified employers by name or CVR (GET ``q``) and invite one (POST)."""
-    db = get_db()
-    actor = current_actor()
-    fair = planning.organiser_fair(db, actor, fair_id)
+    db, actor, fair = _organiser(fair_id)
     query = (request.values.get("q") or "").strip()[: participants.SEARCH_MAX_CHARS]
     errors: list[str] = []
     status = 200
@@ -328,14 +327,9 @@ def _more_arg() -> int:
     return min(max(MORE_STEP, value), MORE_MAX)
 
 
-def _shortlist_page(
-    fair_id: int,
-    vacancy_id: int,
-    *,
-    errors: dict[str, list[str]] | None = None,
-    typed: dict[str, str] | None = None,
-    status: int = 200,
-):  # noqa: ANN202 - a response
+def _shortlist_page(fair_id: int, vacancy_id: int, **refused: object) -> tuple[str, int]:
+    """The shortlist's page, audited with the people shown; ``refused`` as for
+    :func:`_detail_page`."""
     db = get_db()
     actor = current_actor()
     view = overviews.shortlist_view(db, actor, fair_id, vacancy_id)
@@ -357,7 +351,7 @@ def _shortlist_page(
         purpose=PURPOSE,
         details={"job_fair_id": fair_id, "vacancy_id": vacancy_id, "jobseeker_ids": shown},
     )
-    html = render_template(
+    return form_page(
         "fairs/shortlist.html",
         view=view,
         fair=view.fair,
@@ -370,10 +364,8 @@ def _shortlist_page(
         default_size=shortlists.DEFAULT_SIZE,
         max_size=shortlists.MAX_SIZE,
         max_reason=shortlists.MAX_REASON_CHARS,
-        errors=errors or {},
-        typed=typed or {},
+        **refused,
     )
-    return html, status
 
 
 def _back(fair_id: int, vacancy_id: int, anchor: str = "") -> Response:
@@ -396,7 +388,7 @@ def _locked(fair_id: int, vacancy_id: int) -> bool:
 def shortlist(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """The vacancy's shortlist with the next candidates and people from the fair's other
     lists to add; each view is audited with the people shown."""
-    planning.organiser_fair(get_db(), current_actor(), fair_id)
+    _organiser(fair_id)
     return _shortlist_page(fair_id, vacancy_id)
 
 
@@ -404,9 +396,7 @@ def shortlist(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
 @role_required(permissions.FAIR_ORGANISERS)
 def build(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Build or rebuild the list from the match list (``size`` people, default 20)."""
-    db = get_db()
-    actor = current_actor()
-    planning.organiser_fair(db, actor, fair_id)
+    db, actor, _ = _organiser(fair_id)
     raw = (request.form.get("size") or "").strip()
     size = _int(raw) if raw else shortlists.DEFAULT_SIZE
     try:
@@ -431,9 +421,7 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Add someone: from the next candidates (``kilde=match``), a removed person again
     (``kilde=igen``; both need a reason only when the person is not on the match list), or
     someone from another of the fair's lists (``kilde=liste``, reason required)."""
-    db = get_db()
-    actor = current_actor()
-    planning.organiser_fair(db, actor, fair_id)
+    db, actor, _ = _organiser(fair_id)
     source = request.form.get("kilde", "match")
     section = {"liste": "other", "igen": "removed"}.get(source, "more")
     person_id = _int(request.form.get("jobseeker_id"))
@@ -458,9 +446,7 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
 @role_required(permissions.FAIR_ORGANISERS)
 def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
     """Remove someone from the list (reason optional); a rebuild does not add them again."""
-    db = get_db()
-    actor = current_actor()
-    planning.organiser_fair(db, actor, fair_id)
+    db, actor, _ = _organiser(fair_id)
     reason = request.form.get("reason", "")
     try:
         if len(reason.strip()) > shortlists.MAX_REASON_CHARS:
@@ -486,9 +472,7 @@ def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - 
 @role_required(permissions.FAIR_ORGANISERS)
 def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
     """Mark a person on the list as invited (``inviteret=ja``) or not (``inviteret=nej``)."""
-    db = get_db()
-    actor = current_actor()
-    planning.organiser_fair(db, actor, fair_id)
+    db, actor, _ = _organiser(fair_id)
     value = request.form.get("inviteret")
     try:
         if value not in ("ja", "nej"):
@@ -511,21 +495,21 @@ def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 -
 @role_required(permissions.FAIR_ORGANISERS)
 def lock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Lock the list: no rebuild, additions or removals until it is unlocked."""
-    db = get_db()
-    actor = current_actor()
-    planning.organiser_fair(db, actor, fair_id)
-    shortlists.lock(db, actor, fair_id, vacancy_id)
-    flash("Listen er låst. Den bygges ikke om og ændres ikke, før den låses op.", "success")
-    return _back(fair_id, vacancy_id)
+    message = "Listen er låst. Den bygges ikke om og ændres ikke, før den låses op."
+    return _change_lock(fair_id, vacancy_id, shortlists.lock, message)
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/laas-op")
 @role_required(permissions.FAIR_ORGANISERS)
 def unlock(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     """Unlock the list so it can be rebuilt and edited again."""
-    db = get_db()
-    actor = current_actor()
-    planning.organiser_fair(db, actor, fair_id)
-    shortlists.unlock(db, actor, fair_id, vacancy_id)
-    flash("Listen er låst op.", "success")
+    return _change_lock(fair_id, vacancy_id, shortlists.unlock, "Listen er låst op.")
+
+
+def _change_lock(
+    fair_id: int, vacancy_id: int, change: Callable[[Session, Actor, int, int], object], done: str
+) -> Response:
+    db, actor, _ = _organiser(fair_id)
+    change(db, actor, fair_id, vacancy_id)
+    flash(done, "success")
     return _back(fair_id, vacancy_id)

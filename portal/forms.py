@@ -5,6 +5,7 @@ number, a list of municipalities) or, when the text cannot be read, records one 
 as the field's error and leaves the value None. :func:`unreadable` collects those messages so the
 domain service can report them together with its own rules in one round (its message for a
 required field never hides "this is not a date"). What was typed is shown again as typed.
+:func:`show_errors` and :func:`form_page` show a refused form again with its messages.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
+from flask import render_template
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, SelectField, StringField
+from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 
 from matching.core import dates, geo
+from matching.core.workflow import MAX_REASON_CHARS
 
 DANISH_THOUSANDS_RE = re.compile(r"\d{1,3}(\.\d{3})+")
 
@@ -32,6 +36,14 @@ def one_line(value: str | None) -> str:
     """Every run of white space, line breaks included, as one space (titles go into e-mail
     subjects, where a line break is refused)."""
     return " ".join((value or "").split())
+
+
+def reason_field(label: str) -> TextAreaField:
+    """A free text going with a decision (a reason, a note), at most MAX_REASON_CHARS long."""
+    return TextAreaField(
+        label,
+        validators=[Length(max=MAX_REASON_CHARS, message=f"Højst {MAX_REASON_CHARS} tegn.")],
+    )
 
 
 class TypedField(StringField):
@@ -236,3 +248,16 @@ def show_errors(form: FlaskForm, errors: dict[str, str]) -> str | None:
         elif message not in field.errors:
             field.errors = [*field.errors, message]
     return " ".join(general) or None
+
+
+def form_page(
+    template: str,
+    *,
+    errors: object = None,
+    typed: object = None,
+    status: int = 200,
+    **context: object,
+) -> tuple[str, int]:
+    """``template`` answered with ``status`` (400 after a refusal), with the messages of a
+    refused form (``errors``) and what was typed (``typed``) to show again; empty by default."""
+    return render_template(template, errors=errors or {}, typed=typed or {}, **context), status

@@ -7,14 +7,16 @@ who saw which person's data, and when.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from functools import partial
+
+from flask import Blueprint, render_template, request, url_for
+from sqlalchemy.orm import Session
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from matching.core import audit, dates, permissions
-from matching.core.workflow import MAX_REASON_CHARS
+from matching.core.audit import Actor
 from matching.models import AuditAction, ReferralState, Role, TargetGroup
 from matching.people import responsibility
 from matching.people.queries import MAX_SEARCH_CHARS, get_jobseeker_for, visible_jobseekers
@@ -23,13 +25,19 @@ from matching.referrals import workflow
 from matching.referrals.queries import get_referral_for_counsellor, referrals_for_jobseeker
 from matching.rules import routing
 from portal.auth import current_actor, role_required
-from portal.listing import enum_arg, page_arg, page_url_args
-from portal.referral_events import apply_from_form
+from portal.forms import form_page, reason_field
+from portal.listing import enum_arg, page_arg
+from portal.referral_events import EventForm, record_event
 from portal.transaction import get_db
 
 bp = Blueprint("jobseekers", __name__, url_prefix="/ledige")
 
 PURPOSE = "sagsbehandling"
+
+
+def audit_caseload_view(db: Session, actor: Actor, **details: object) -> None:
+    """Log which people of the caseload a counsellor was shown (a list page, the home page)."""
+    audit.record(db, actor, AuditAction.VIEW, "caseload", None, purpose=PURPOSE, details=details)
 
 
 @bp.get("/")
@@ -43,19 +51,13 @@ def caseload():  # noqa: ANN201 - Flask view
     page = visible_jobseekers(
         db, actor, search=search or None, target_group=target_group, page=page_arg()
     )
-    audit.record(
+    audit_caseload_view(
         db,
         actor,
-        AuditAction.VIEW,
-        "caseload",
-        None,
-        purpose=PURPOSE,
-        details={
-            "page": page.page,
-            "search": search,
-            "target_group": target_group.value if target_group else None,
-            "jobseeker_ids": [j.id for j in page.items],
-        },
+        page=page.page,
+        search=search,
+        target_group=target_group.value if target_group else None,
+        jobseeker_ids=[j.id for j in page.items],
     )
     today = dates.today_dk()
     return render_template(
@@ -65,7 +67,6 @@ def caseload():  # noqa: ANN201 - Flask view
         target_group=target_group,
         target_groups=list(TargetGroup),
         today=today,
-        page_url_args=page_url_args,
     )
 
 
@@ -95,23 +96,23 @@ def handed_over():  # noqa: ANN201 - Flask view
         page=page,
         days=responsibility.HANDOVER_LIST_DAYS,
         describe_rule=routing.describe_rule,
-        page_url_args=page_url_args,
     )
 
 
-class ReferralUpdateForm(FlaskForm):
+class ReferralUpdateForm(EventForm):
+    saved = "Henvisningen er opdateret."
+    refused = "Det kan ikke vælges for henvisningen nu."
     event = RadioField(
         "Hvad er sket?",
         choices=[SelectChoice(e, workflow.EVENT_LABELS_DA[e]) for e in workflow.COUNSELLOR_EVENTS],
         validators=[DataRequired(message="Vælg hvad der er sket.")],
     )
-    reason = TextAreaField(
-        "Begrundelse (skal udfyldes ved nej tak og tilbagetrækning)",
-        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
-    )
+    reason = reason_field("Begrundelse (skal udfyldes ved nej tak og tilbagetrækning)")
 
 
-def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
+def _detail_page(jobseeker_id: int, **refused: object) -> tuple[str, int]:
+    """The person's page, audited; ``refused``: the errors and typed (by referral id) and the
+    status of :func:`~portal.forms.form_page`."""
     db = get_db()
     actor = current_actor()
     jobseeker = get_jobseeker_for(db, actor, jobseeker_id)
@@ -127,7 +128,7 @@ def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 20
     person_referrals = referrals_for_jobseeker(db, actor, jobseeker.id)
     handovers = responsibility.handovers_for_jobseeker(db, actor, jobseeker.id)
     today = dates.today_dk()
-    html = render_template(
+    return form_page(
         "jobseekers/detail.html",
         suggestions=suggestions_for(db, actor, jobseeker.id),
         referrals=person_referrals,
@@ -141,10 +142,8 @@ def _detail_page(jobseeker_id: int, *, errors=None, typed=None, status: int = 20
         handovers=handovers,
         describe_rule=routing.describe_rule,
         today=today,
-        errors=errors or {},
-        typed=typed or {},
+        **refused,
     )
-    return html, status
 
 
 @bp.get("/<int:jobseeker_id>")
@@ -159,22 +158,8 @@ def detail(jobseeker_id: int):  # noqa: ANN201 - Flask view
 def referral_update(jobseeker_id: int, referral_id: int):  # noqa: ANN201 - Flask view
     """The counsellor records what happened to a referral: interview, hired, the person
     declined, or the referral is withdrawn (a reason for the last two)."""
-    db = get_db()
-    actor = current_actor()
-    referral = get_referral_for_counsellor(db, actor, jobseeker_id, referral_id)
-    form = ReferralUpdateForm()
-    typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
-    messages = apply_from_form(
-        db,
-        actor,
-        referral,
-        form,
-        purpose=PURPOSE,
-        refused="Det kan ikke vælges for henvisningen nu.",
-    )
-    if messages:
-        return _detail_page(jobseeker_id, errors={referral_id: messages}, typed=typed, status=400)
-    flash("Henvisningen er opdateret.", "success")
-    return redirect(
-        url_for("jobseekers.detail", jobseeker_id=jobseeker_id) + f"#henvisning-{referral_id}"
+    referral = get_referral_for_counsellor(get_db(), current_actor(), jobseeker_id, referral_id)
+    back = url_for("jobseekers.detail", jobseeker_id=jobseeker_id) + f"#henvisning-{referral_id}"
+    return record_event(
+        referral, ReferralUpdateForm(), PURPOSE, partial(_detail_page, jobseeker_id), back
     )

@@ -7,13 +7,14 @@ from datetime import timedelta
 from flask import Blueprint, g, render_template
 
 from matching.accounts import members
-from matching.core import audit, permissions
+from matching.core import permissions
 from matching.fairs import planning
-from matching.models import AuditAction, OrgKind, Role, VacancyStatus, utcnow
+from matching.models import OrgKind, Role, VacancyStatus, utcnow
 from matching.people.queries import caseload_count, newest_jobseekers
 from matching.vacancies.forwarding import inbox
 from matching.vacancies.queries import count_vacancies, visible_vacancies
 from portal.auth import current_actor, login_required
+from portal.jobseekers import audit_caseload_view
 from portal.transaction import get_db
 
 bp = Blueprint("main", __name__)
@@ -40,15 +41,7 @@ def home():  # noqa: ANN201 - Flask view
         context["open_places"] = count_vacancies(db, actor, company_places_only=True)
         if newest:
             # The newest-jobseekers panel shows personal data: log who saw which names.
-            audit.record(
-                db,
-                actor,
-                AuditAction.VIEW,
-                "caseload",
-                None,
-                purpose="sagsbehandling",
-                details={"page": "forside", "jobseeker_ids": [j.id for j in newest]},
-            )
+            audit_caseload_view(db, actor, page="forside", jobseeker_ids=[j.id for j in newest])
     elif role is Role.EMPLOYER:
         context["vacancies"] = visible_vacancies(db, actor, per_page=EMPLOYER_VACANCIES_ON_HOME)
         context["fair_invitations"] = planning.unanswered_invitations(db, actor)

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from matching.core.mail import outbox_names, read_outbox, read_outbox_message
 from matching.core.paging import Page
 from matching.core.settings import Settings
-from portal.listing import page_arg, page_url_args
+from portal.listing import page_arg
 
 bp = Blueprint("outbox", __name__)
 
@@ -51,7 +51,7 @@ def messages():  # noqa: ANN201 - Flask view
     total = len(outbox_names(directory))
     items = read_outbox(directory, PER_PAGE, offset=(number - 1) * PER_PAGE)
     page = Page(items=items, total=total, page=number, per_page=PER_PAGE)
-    return render_template("accounts/outbox.html", page=page, page_url_args=page_url_args)
+    return render_template("accounts/outbox.html", page=page)
 
 
 @bp.get("/udbakke/<name>")

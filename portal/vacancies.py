@@ -3,16 +3,18 @@ approvers the open ones (approvers also places awaiting approval)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import RadioField, TextAreaField
+from sqlalchemy.orm import Session
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from matching.core import audit, permissions
 from matching.core.errors import ValidationError
-from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import (
     OPEN_REFERRAL_STATES,
     AuditAction,
@@ -35,8 +37,9 @@ from matching.vacancies import editing, lifecycle
 from matching.vacancies.queries import get_vacancy_for, vacancy_statuses_for, visible_vacancies
 from portal import forwarding as forwarding_views
 from portal.auth import current_actor, role_required
+from portal.forms import form_page, reason_field
 from portal.listing import enum_arg, page_arg, page_url_args
-from portal.referral_events import apply_from_form
+from portal.referral_events import EventForm, record_event
 from portal.transaction import get_db
 
 bp = Blueprint("vacancies", __name__, url_prefix="/stillinger")
@@ -67,7 +70,6 @@ def vacancy_list():  # noqa: ANN201 - Flask view
         status=status,
         kinds=list(VacancyKind),
         statuses=statuses,
-        page_url_args=page_url_args,
     )
 
 
@@ -114,20 +116,16 @@ class ReviewForm(FlaskForm):
         choices=[SelectChoice("accept", "Godkend"), SelectChoice("reject", "Fravælg")],
         validators=[DataRequired(message="Vælg godkend eller fravælg.")],
     )
-    reason = TextAreaField(
-        "Begrundelse",
-        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
-    )
+    reason = reason_field("Begrundelse")
 
 
 class ReferForm(FlaskForm):
-    note = TextAreaField(
-        "Besked med henvisningen (valgfri)",
-        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
-    )
+    note = reason_field("Besked med henvisningen (valgfri)")
 
 
-def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
+def _candidate_page(vacancy_id: int, **refused: object) -> tuple[str, int]:
+    """The candidate list, audited with the people shown; ``refused``: the errors and typed
+    (by jobseeker id) and the status of :func:`~portal.forms.form_page`."""
     db = get_db()
     actor = current_actor()
     result = candidate_list_for(db, actor, vacancy_id, page=page_arg())
@@ -141,37 +139,31 @@ def _candidate_page(vacancy_id: int, *, errors=None, typed=None, status: int = 2
         purpose=PURPOSE,
         details={"page": result.page.page, "jobseeker_ids": shown},
     )
-    reviews = {
-        r.jobseeker_id: r
-        for r in db.scalars(
-            select(MatchReview)
-            .where(MatchReview.vacancy_id == vacancy_id, MatchReview.jobseeker_id.in_(shown))
-            .order_by(MatchReview.id)
-        )
-    }
-    referred = {
-        r.jobseeker_id: r
-        for r in db.scalars(
-            select(Referral)
-            .where(Referral.vacancy_id == vacancy_id, Referral.jobseeker_id.in_(shown))
-            .order_by(Referral.id)
-        )
-    }
-    html = render_template(
+    return form_page(
         "vacancies/candidates.html",
         result=result,
         vacancy=result.vacancy,
         page=result.page,
         page_url_args=lambda n: {**page_url_args(n), "vacancy_id": vacancy_id},
-        reviews=reviews,
-        referred=referred,
+        reviews=_by_person(db, MatchReview, vacancy_id, shown),
+        referred=_by_person(db, Referral, vacancy_id, shown),
         open_referral_states=OPEN_REFERRAL_STATES,
         review_form=ReviewForm(formdata=None),
         refer_form=ReferForm(formdata=None),
-        errors=errors or {},
-        typed=typed or {},
+        **refused,
     )
-    return html, status
+
+
+def _by_person(
+    db: Session, model: type[MatchReview | Referral], vacancy_id: int, shown: list[int]
+) -> dict[int, MatchReview | Referral]:
+    """The vacancy's reviews or referrals of the people shown, by person (the newest wins)."""
+    rows = db.scalars(
+        select(model)
+        .where(model.vacancy_id == vacancy_id, model.jobseeker_id.in_(shown))
+        .order_by(model.id)
+    )
+    return {row.jobseeker_id: row for row in rows}
 
 
 def _back_to_candidate(vacancy_id: int, jobseeker_id: int):  # noqa: ANN202 - a redirect
@@ -248,7 +240,9 @@ def refer(vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
     return _back_to_candidate(vacancy_id, jobseeker_id)
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(EventForm):
+    saved = "Status er gemt."
+    refused = "Den status kan ikke vælges for henvisningen nu."
     event = RadioField(
         "Hvad er status?",
         choices=[
@@ -258,13 +252,12 @@ class OutcomeForm(FlaskForm):
         ],
         validators=[DataRequired(message="Vælg en status.")],
     )
-    reason = TextAreaField(
-        "Begrundelse (skal udfyldes ved afvisning)",
-        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2000 tegn.")],
-    )
+    reason = reason_field("Begrundelse (skal udfyldes ved afvisning)")
 
 
-def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 200):  # noqa: ANN001, ANN202
+def _referred_page(vacancy_id: int, **refused: object) -> tuple[str, int]:
+    """The referred candidates, each disclosure audited; ``refused`` as for
+    :func:`_candidate_page` (by referral id)."""
     db = get_db()
     actor = current_actor()
     vacancy = get_vacancy_for(db, actor, vacancy_id)
@@ -281,16 +274,14 @@ def _referred_page(vacancy_id: int, *, errors=None, typed=None, status: int = 20
             purpose="henvisning",
             details={"contact": referral.jobseeker.consent_share_with_employers},
         )
-    html = render_template(
+    return form_page(
         "vacancies/referred.html",
         vacancy=vacancy,
         referrals=rows,
         profiles={r.id: disclosure.employer_profile(r) for r in rows},
         allowed={r.id: workflow.allowed_events(r, Role.EMPLOYER.value) for r in rows},
-        errors=errors or {},
-        typed=typed or {},
+        **refused,
     )
-    return html, status
 
 
 @bp.get("/<int:vacancy_id>/henvisninger")
@@ -304,20 +295,8 @@ def referred(vacancy_id: int):  # noqa: ANN201 - Flask view
 @role_required(permissions.EMPLOYERS)
 def referral_outcome(vacancy_id: int, referral_id: int):  # noqa: ANN201 - Flask view
     """The employer records an outcome: interview, hired or rejected (with a reason)."""
-    db = get_db()
-    actor = current_actor()
-    referral = get_referral_for_employer(db, actor, referral_id)
-    form = OutcomeForm()
-    typed = {referral_id: {"event": form.event.data, "reason": form.reason.data or ""}}
-    messages = apply_from_form(
-        db,
-        actor,
-        referral,
-        form,
-        purpose="henvisning",
-        refused="Den status kan ikke vælges for henvisningen nu.",
+    referral = get_referral_for_employer(get_db(), current_actor(), referral_id)
+    back = url_for("vacancies.referred", vacancy_id=vacancy_id)
+    return record_event(
+        referral, OutcomeForm(), "henvisning", partial(_referred_page, vacancy_id), back
     )
-    if messages:
-        return _referred_page(vacancy_id, errors={referral_id: messages}, typed=typed, status=400)
-    flash("Status er gemt.", "success")
-    return redirect(url_for("vacancies.referred", vacancy_id=vacancy_id))
