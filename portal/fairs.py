@@ -62,20 +62,20 @@ class FairForm(FlaskForm):
     municipality_codes = MunicipalityListField("Kommuner (valgfri)")
     description = TextAreaField("Beskrivelse (valgfri)", filters=[clean_text])
 
-    def values(self) -> dict[str, object]:
-        """What was sent, typed, for create_fair / update_fair (target groups in the list's
-        order, once each; an unreadable date or municipality list named in ``unreadable``)."""
+    def to_input(self) -> planning.FairInput:
+        """What was sent, typed (target groups in the list's order, once each; an unreadable
+        date or municipality list named in ``unreadable``)."""
         order = {g.value: i for i, g in enumerate(TargetGroup)}
         chosen = {clean_text(g) for g in self.target_groups.data or [] if clean_text(g)}
-        return {
-            "name": self.name.data or "",
-            "held_on": self.held_on.data,
-            "place": self.place.data or "",
-            "target_groups": sorted(chosen, key=lambda g: order.get(g, len(order))),
-            "municipality_codes": self.municipality_codes.data or [],
-            "description": self.description.data or "",
-            "unreadable": unreadable(self),
-        }
+        return planning.FairInput(
+            name=self.name.data or "",
+            held_on=self.held_on.data,
+            place=self.place.data or "",
+            target_groups=sorted(chosen, key=lambda g: order.get(g, len(order))),
+            municipality_codes=self.municipality_codes.data or [],
+            description=self.description.data or "",
+            unreadable=unreadable(self),
+        )
 
 
 def _base_url() -> str:
@@ -142,7 +142,7 @@ def fair_new():  # noqa: ANN201 - Flask view
         return _render_form(form)
     form = FairForm()
     try:
-        fair = planning.create_fair(db, actor, **form.values())
+        fair = planning.create_fair(db, actor, form.to_input())
     except ValidationError as exc:
         show_errors(form, exc.errors)
         return _render_form(form, status=400)
@@ -159,7 +159,7 @@ def fair_edit(fair_id: int):  # noqa: ANN201 - Flask view
         return _render_form(FairForm(formdata=None, obj=fair), fair)
     form = FairForm()
     try:
-        planning.update_fair(db, actor, fair.id, **form.values())
+        planning.update_fair(db, actor, fair.id, form.to_input())
     except ValidationError as exc:
         show_errors(form, exc.errors)
         return _render_form(form, fair, status=400)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, case, func, select
@@ -169,56 +169,48 @@ def _audit_values(fair: JobFair) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class FairInput:
+    """A fair as typed values (the portal's form converts to this). ``target_groups`` are
+    :class:`TargetGroup` values, ``municipality_codes`` kommunekoder (empty: all, the whole
+    country); ``unreadable`` names the fields the caller could not read from what was typed."""
+
+    name: str
+    held_on: date | None
+    place: str
+    target_groups: Sequence[str] = ()
+    municipality_codes: Sequence[int] = ()
+    description: str = ""
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+
+
 def _checked_fields(
-    name: str,
-    held_on: date,
-    place: str,
-    target_groups: Sequence[str],
-    municipality_codes: Sequence[int],
-    description: str,
-    *,
-    today: date | None,
-    previous_day: date | None,
-    unreadable: Mapping[str, str] | None,
+    data: FairInput, *, today: date | None, previous_day: date | None
 ) -> dict[str, object]:
     """The fair's stored values, trimmed and checked (ValidationError naming every bad field,
     with the caller's ``unreadable`` ones: "not a date" says more than "required")."""
     fields: dict[str, object] = {
-        "name": (name or "").strip(),
-        "held_on": held_on,
-        "place": (place or "").strip(),
-        "target_groups": list(target_groups),
-        "municipality_codes": list(municipality_codes),
-        "description": (description or "").strip(),
+        "name": (data.name or "").strip(),
+        "held_on": data.held_on,
+        "place": (data.place or "").strip(),
+        "target_groups": list(data.target_groups),
+        "municipality_codes": list(data.municipality_codes),
+        "description": (data.description or "").strip(),
     }
     errors: dict[str, str] = {}
     _check_fields(fields, errors=errors, today=today or today_dk(), previous_day=previous_day)
-    errors.update(unreadable or {})
+    errors.update(data.unreadable)
     if errors:
         raise ValidationError(errors)
     return fields
 
 
 def create_fair(
-    session: Session,
-    actor: Actor,
-    *,
-    name: str,
-    held_on: date,
-    place: str,
-    target_groups: Sequence[str] = (),
-    municipality_codes: Sequence[int] = (),
-    description: str = "",
-    today: date | None = None,
-    unreadable: Mapping[str, str] | None = None,
+    session: Session, actor: Actor, data: FairInput, *, today: date | None = None
 ) -> JobFair:
-    """Create a fair for the actor's organisation (organisers only). ``unreadable`` names the
-    fields the caller could not read from what was typed. Audited; flushes."""
+    """Create a fair for the actor's organisation (organisers only). Audited; flushes."""
     organisation = permissions.require_fair_organiser(session, actor)
-    fields = _checked_fields(
-        name, held_on, place, target_groups, municipality_codes, description,
-        today=today, previous_day=None, unreadable=unreadable,
-    )  # fmt: skip
+    fields = _checked_fields(data, today=today, previous_day=None)
     fair = JobFair(organiser_id=organisation.id, **fields)
     session.add(fair)
     session.flush()
@@ -228,27 +220,13 @@ def create_fair(
 
 
 def update_fair(
-    session: Session,
-    actor: Actor,
-    fair_id: int,
-    *,
-    name: str,
-    held_on: date,
-    place: str,
-    target_groups: Sequence[str] = (),
-    municipality_codes: Sequence[int] = (),
-    description: str = "",
-    today: date | None = None,
-    unreadable: Mapping[str, str] | None = None,
+    session: Session, actor: Actor, fair_id: int, data: FairInput, *, today: date | None = None
 ) -> JobFair:
     """Change the organiser's own fair. An unchanged past date is kept; a new date cannot be
     in the past. Shortlists are not rebuilt: the organiser rebuilds them after a change of
     scope. Audited with the names of the changed fields; flushes."""
     fair = organiser_fair(session, actor, fair_id)
-    fields = _checked_fields(
-        name, held_on, place, target_groups, municipality_codes, description,
-        today=today, previous_day=fair.held_on, unreadable=unreadable,
-    )  # fmt: skip
+    fields = _checked_fields(data, today=today, previous_day=fair.held_on)
     before = _audit_values(fair)
     changed = [k for k in FIELDS if getattr(fair, k) != fields[k]]
     if not changed:

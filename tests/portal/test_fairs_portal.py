@@ -64,10 +64,12 @@ class Setup:
         self.fair = planning.create_fair(
             session,
             actor,
-            name="Jobmesse Odense",
-            held_on=FAIR_DAY,
-            place="Odense Congress Center",
-            target_groups=[TargetGroup.DAGPENGE.value],
+            planning.FairInput(
+                name="Jobmesse Odense",
+                held_on=FAIR_DAY,
+                place="Odense Congress Center",
+                target_groups=[TargetGroup.DAGPENGE.value],
+            ),
         )
         session.commit()
         self.hidden = make.jobseeker(

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask
 
+from matching.fairs.planning import FairInput
 from matching.models import VacancyKind
 from portal.fairs import FairForm
 from portal.vacancy_forms import VacancyForm
@@ -86,26 +87,25 @@ def test_the_fair_form_reads_danish_dates_municipality_names_and_target_groups(
             "municipality_codes": "Odense, nyborg kommune; 461",
             "description": "Program:\r\nKl. 10 åbner dørene.",
         },
-    ).values()
-    assert values == {
-        "name": "Jobmesse Fyn",
-        "held_on": date(2027, 3, 14),
-        "place": "Odense Congress Center",
-        "target_groups": ["dagpenge", "kontanthjaelp_jobparat"],  # list order, once each
-        "municipality_codes": [461, 450],
-        "description": "Program:\nKl. 10 åbner dørene.",
-        "unreadable": {},
-    }
-    iso = fair_form(app, {"name": "M", "held_on": "2027-03-14", "place": "Hal"}).values()
-    assert iso["held_on"] == date(2027, 3, 14)
-    assert iso["target_groups"] == [] and iso["municipality_codes"] == []  # all, whole country
+    ).to_input()
+    assert values == FairInput(
+        name="Jobmesse Fyn",
+        held_on=date(2027, 3, 14),
+        place="Odense Congress Center",
+        target_groups=["dagpenge", "kontanthjaelp_jobparat"],  # list order, once each
+        municipality_codes=[461, 450],
+        description="Program:\nKl. 10 åbner dørene.",
+    )
+    iso = fair_form(app, {"name": "M", "held_on": "2027-03-14", "place": "Hal"}).to_input()
+    assert iso.held_on == date(2027, 3, 14)
+    assert iso.target_groups == [] and iso.municipality_codes == []  # all, whole country
 
 
 def test_the_fair_form_names_what_it_cannot_read(app: Flask) -> None:
     form = fair_form(
         app, {"held_on": "31-02-2027", "municipality_codes": "Odense, Odens, Atlantis"}
     )
-    problems = form.values()["unreadable"]
+    problems = form.to_input().unreadable
     assert problems["held_on"] == "Skriv datoen som dd.mm.åååå, fx 14.03.2027."
     assert "»Odens«" in problems["municipality_codes"]
     assert "»Atlantis«" in problems["municipality_codes"]

@@ -196,11 +196,13 @@ def world(session: Session) -> World:
     fair = planning.create_fair(
         session,
         organiser,
-        name="Jobmesse Odense",
-        held_on=FAIR_DAY,
-        place="Odense Congress Center",
-        target_groups=[TargetGroup.DAGPENGE.value],
-        municipality_codes=[ODENSE],
+        planning.FairInput(
+            name="Jobmesse Odense",
+            held_on=FAIR_DAY,
+            place="Odense Congress Center",
+            target_groups=[TargetGroup.DAGPENGE.value],
+            municipality_codes=[ODENSE],
+        ),
     )
     return World(
         session=session,
@@ -248,13 +250,15 @@ def test_the_rules_name_every_problem_at_once_in_danish(world: World) -> None:
         planning.create_fair(
             world.session,
             world.organiser,
-            name="",
-            held_on=None,
-            place=" ",
-            target_groups=["pensionist"],
-            municipality_codes=[9999],
-            description="x" * 5001,
-            unreadable=unreadable,
+            planning.FairInput(
+                name="",
+                held_on=None,
+                place=" ",
+                target_groups=["pensionist"],
+                municipality_codes=[9999],
+                description="x" * 5001,
+                unreadable=unreadable,
+            ),
         )
     assert err.value.errors == {
         "name": "Skriv messens navn.",
@@ -270,9 +274,9 @@ def test_name_must_be_one_short_line_and_the_date_not_in_the_past(world: World) 
     create = partial(planning.create_fair, world.session, world.organiser)
     with pytest.raises(ValidationError) as err:
         create(
-            name="Messe\nmed linjeskift",
-            held_on=date(2027, 1, 1),
-            place="p" * 201,
+            planning.FairInput(
+                name="Messe\nmed linjeskift", held_on=date(2027, 1, 1), place="p" * 201
+            ),
             today=date(2027, 1, 2),
         )
     assert err.value.errors == {
@@ -281,7 +285,7 @@ def test_name_must_be_one_short_line_and_the_date_not_in_the_past(world: World) 
         "place": "Stedet må højst være 200 tegn (du har skrevet 201).",
     }
     with pytest.raises(ValidationError) as err:
-        create(name="n" * 201, held_on=None, place="Hal")
+        create(planning.FairInput(name="n" * 201, held_on=None, place="Hal"))
     assert err.value.errors["name"].startswith("Navnet må højst være 200 tegn")
     assert err.value.errors["held_on"] == "Skriv datoen for messen."
 
@@ -291,11 +295,11 @@ def test_editing_keeps_an_unchanged_past_date_but_refuses_a_new_one(world: World
     world.fair.held_on = TODAY - timedelta(days=3)  # the fair has been held
     s.flush()
     fields = {**fields_of(world.fair), "name": "Jobmesse Odense (afholdt)"}
-    planning.update_fair(s, world.organiser, world.fair.id, **fields)
+    planning.update_fair(s, world.organiser, world.fair.id, planning.FairInput(**fields))
     assert world.fair.name == "Jobmesse Odense (afholdt)"
     moved = {**fields, "held_on": TODAY - timedelta(days=10)}
     with pytest.raises(ValidationError) as err:
-        planning.update_fair(s, world.organiser, world.fair.id, **moved)
+        planning.update_fair(s, world.organiser, world.fair.id, planning.FairInput(**moved))
     assert err.value.errors == {"held_on": "Datoen kan ikke ligge før i dag."}
 
 
@@ -314,7 +318,7 @@ def test_editing_keeps_an_unchanged_past_date_but_refuses_a_new_one(world: World
 def test_organisers_create_fairs_audited(session: Session, kind: OrgKind, role: Role) -> None:
     org = _org(session, kind, "Arrangør")
     fair = planning.create_fair(
-        session, _actor(org, role), name="Messe", held_on=FAIR_DAY, place="Hal"
+        session, _actor(org, role), planning.FairInput(name="Messe", held_on=FAIR_DAY, place="Hal")
     )
     assert fair.organiser_id == org.id
     (entry,) = _audit(session, "job_fair", AuditAction.CREATE)
@@ -336,7 +340,9 @@ def test_others_may_not_create_or_list_fairs(session: Session, kind: OrgKind, ro
     org = _org(session, kind, "Uvedkommende")
     actor = _actor(org, role)
     with pytest.raises(PermissionDenied):
-        planning.create_fair(session, actor, name="Messe", held_on=FAIR_DAY, place="Hal")
+        planning.create_fair(
+            session, actor, planning.FairInput(name="Messe", held_on=FAIR_DAY, place="Hal")
+        )
     assert not permissions.may_organise_fairs(session, actor)
     if role is not Role.EMPLOYER:  # an employer's list is its invitations
         with pytest.raises(PermissionDenied):
@@ -346,12 +352,16 @@ def test_others_may_not_create_or_list_fairs(session: Session, kind: OrgKind, ro
 
 def test_fair_changes_are_audited_with_the_changed_fields(world: World) -> None:
     fields = {**fields_of(world.fair), "municipality_codes": [ODENSE, NYBORG]}
-    planning.update_fair(world.session, world.organiser, world.fair.id, **fields)
+    planning.update_fair(
+        world.session, world.organiser, world.fair.id, planning.FairInput(**fields)
+    )
     (entry,) = _audit(world.session, "job_fair", AuditAction.UPDATE)
     assert entry.details["changed"] == ["municipality_codes"]
     assert entry.details["municipality_codes"] == [[ODENSE], [ODENSE, NYBORG]]
     # Saving again without changes writes nothing.
-    planning.update_fair(world.session, world.organiser, world.fair.id, **fields)
+    planning.update_fair(
+        world.session, world.organiser, world.fair.id, planning.FairInput(**fields)
+    )
     assert len(_audit(world.session, "job_fair", AuditAction.UPDATE)) == 1
 
 
@@ -364,7 +374,9 @@ def test_another_organisation_cannot_see_or_change_the_fair(world: World) -> Non
     calls = [
         lambda: planning.get_fair(s, intruder, f),
         lambda: overviews.fair_overview(s, intruder, f),
-        lambda: planning.update_fair(s, intruder, f, **{**fields, "name": "Kapret"}),
+        lambda: planning.update_fair(
+            s, intruder, f, planning.FairInput(**{**fields, "name": "Kapret"})
+        ),
         lambda: participants.invite_employer(s, intruder, f, world.lager.id),
         lambda: participants.employer_candidates(s, intruder, f, "Lager"),
         lambda: participants.attach_vacancy(s, intruder, f, world.truck.id),
@@ -403,16 +415,20 @@ def test_employers_see_only_fairs_they_are_invited_to(world: World) -> None:
 
 def test_the_organisers_list_comes_upcoming_first_with_counts(world: World) -> None:
     s, o = world.session, world.organiser
-    planning.create_fair(s, o, name="Snart", held_on=TODAY + timedelta(days=2), place="Hal")
+    planning.create_fair(
+        s, o, planning.FairInput(name="Snart", held_on=TODAY + timedelta(days=2), place="Hal")
+    )
     held = planning.create_fair(
-        s, o, name="Afholdt", held_on=TODAY + timedelta(days=1), place="Hal"
+        s, o, planning.FairInput(name="Afholdt", held_on=TODAY + timedelta(days=1), place="Hal")
     )
     held.held_on = TODAY - timedelta(days=20)
     older = planning.create_fair(
-        s, o, name="Gammel", held_on=TODAY + timedelta(days=1), place="Hal"
+        s, o, planning.FairInput(name="Gammel", held_on=TODAY + timedelta(days=1), place="Hal")
     )
     older.held_on = TODAY - timedelta(days=200)
-    planning.create_fair(s, world.other_organiser, name="Fremmed", held_on=FAIR_DAY, place="Hal")
+    planning.create_fair(
+        s, world.other_organiser, planning.FairInput(name="Fremmed", held_on=FAIR_DAY, place="Hal")
+    )
     world.invite(world.lager)
     world.invite(world.kantine)
     participants.respond(s, world.kantine_user, world.fair.id, False)
