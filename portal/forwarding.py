@@ -164,7 +164,7 @@ def vacancy_panel(
         return None
     db = get_db()
     rows = forwarding_inbox.forwardings_for_vacancy(db, actor, vacancy)
-    is_owner = vacancy.owner_id is not None and vacancy.owner_id == actor.organisation_id
+    is_owner = permissions.may_forward(actor, vacancy)
     if not is_owner and not rows:
         return None
     timeline = sorted(
