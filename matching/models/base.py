@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, and_, or_
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.hybrid import hybrid_method
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from matching.core.dates import valid_on
 
@@ -79,3 +79,15 @@ class Dated:
     @classmethod
     def _valid_on_expression(cls, day: date) -> ColumnElement[bool]:
         return and_(cls.valid_from <= day, or_(cls.valid_to.is_(None), cls.valid_to > day))
+
+
+def event_log(subject_column: str):  # noqa: ANN201 - a relationship() for the model's events
+    """A workflow subject's history: its rows of ``workflow_events`` (by ``subject_column``,
+    e.g. ``referral_id``), oldest first; deleted with the subject (by the database)."""
+    return relationship(
+        "WorkflowEvent",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WorkflowEvent.id",
+        foreign_keys=f"WorkflowEvent.{subject_column}",
+    )

@@ -15,6 +15,7 @@ from matching.models.base import (
     Timestamp,
     TimestampMixin,
     enum_column,
+    event_log,
 )
 from matching.models.enums import ExportFormat, ExportStatus
 from matching.models.organisations import Organisation
@@ -124,9 +125,4 @@ class Export(CreatedAtMixin, Base):
     expires_at: Mapped[datetime | None] = mapped_column(Timestamp())
     params: Mapped[dict] = mapped_column(JSONType, default=dict)
 
-    events: Mapped[list[WorkflowEvent]] = relationship(
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="WorkflowEvent.id",
-        foreign_keys="WorkflowEvent.export_id",
-    )
+    events: Mapped[list[WorkflowEvent]] = event_log("export_id")

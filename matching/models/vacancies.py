@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matching.models.base import Base, Timestamp, TimestampMixin, enum_column
+from matching.models.base import Base, Timestamp, TimestampMixin, enum_column, event_log
 from matching.models.enums import ApprovalStatus, VacancyKind, VacancyStatus, WorkingTime
 from matching.models.organisations import Organisation, PNumber, User
 
@@ -96,12 +96,7 @@ class Vacancy(TimestampMixin, Base):
     p_number: Mapped[PNumber | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
-    events: Mapped[list[WorkflowEvent]] = relationship(
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="WorkflowEvent.id",
-        foreign_keys="WorkflowEvent.vacancy_id",
-    )
+    events: Mapped[list[WorkflowEvent]] = event_log("vacancy_id")
 
     __table_args__ = (
         CheckConstraint("positions >= 1 AND positions <= 999", name="positions_range"),

@@ -25,6 +25,7 @@ from matching.models.base import (
     Timestamp,
     TimestampMixin,
     enum_column,
+    event_log,
     utcnow,
 )
 from matching.models.enums import ForwardingRule, ForwardingState, ReferralState, ReferralType
@@ -144,12 +145,7 @@ class Referral(TimestampMixin, Base):
     vacancy: Mapped[Vacancy] = relationship()
     jobseeker: Mapped[Jobseeker] = relationship()
     organisation: Mapped[Organisation] = relationship()
-    events: Mapped[list[WorkflowEvent]] = relationship(
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="WorkflowEvent.id",
-        foreign_keys="WorkflowEvent.referral_id",
-    )
+    events: Mapped[list[WorkflowEvent]] = event_log("referral_id")
 
 
 class Forwarding(TimestampMixin, Base):
@@ -178,12 +174,7 @@ class Forwarding(TimestampMixin, Base):
     vacancy: Mapped[Vacancy] = relationship()
     from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_organisation_id])
     to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_organisation_id])
-    events: Mapped[list[WorkflowEvent]] = relationship(
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="WorkflowEvent.id",
-        foreign_keys="WorkflowEvent.forwarding_id",
-    )
+    events: Mapped[list[WorkflowEvent]] = event_log("forwarding_id")
 
 
 SUBJECT_COLUMNS = ("referral_id", "vacancy_id", "forwarding_id", "export_id")
