@@ -6,14 +6,10 @@ reused by later sessions as long as its manifest verifies.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from embeddings.model import PreparedModel, prepare_model
 from tests.support.paths import TEST_MODELS as TEST_MODELS_DIR
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")

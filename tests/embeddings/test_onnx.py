@@ -32,6 +32,7 @@ from embeddings.onnx_backend import (
     prepare_onnx,
     verify_onnx,
 )
+from tests.support.paths import ROOT
 from tests.support.paths import TEST_MODELS as TEST_MODELS_DIR
 
 VACANCY = "Vi søger en erfaren lagermedarbejder med truckcertifikat"
@@ -70,7 +71,7 @@ def onnx_encoder(onnx_model: PreparedOnnx) -> OnnxEncoder:
 
 def _bench_module() -> ModuleType:
     """``bench/bench_encode.py``, loaded by path: ``bench`` is not a package."""
-    path = Path(__file__).resolve().parents[2] / "bench" / "bench_encode.py"
+    path = ROOT / "bench" / "bench_encode.py"
     spec = importlib.util.spec_from_file_location("bench_encode", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

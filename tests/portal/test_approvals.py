@@ -25,14 +25,10 @@ from matching.models import (
 from matching.vacancies.queries import is_matchable
 from tests.factories import PASSWORD
 from tests.factories.vacancies import PLACE
-from tests.support.portal import csrf_token, make_app
+from tests.support.portal import csrf_token, html, make_app
 from workers.queues import Job
 
 TODAY = today_dk()
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -7,15 +7,11 @@ portal/assets (`bash portal/assets/build.sh`), built here if missing.
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from matching.core.dates import today_dk
 from matching.core.db import make_engine
@@ -53,11 +49,11 @@ from tests.support.browser import (
     ensure_assets,
     ensure_chromium,
     screenshot,
+    serving,
 )
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "rikke@akasse-fyn.dk"
 PASSWORD = "browser-test-adgangskode"
 
@@ -185,19 +181,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     reset_schema_for_tests(engine)  # Alembic migrations when present, else create_all
     with Session(engine) as session:
         detail_id = _seed(session)
-    app = create_app(settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{port}", detail_id
+        with serving(create_app(settings)) as base:
+            yield base, detail_id
     finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        app.extensions["jobbro_engine"].dispose()
         engine.dispose()
 
 

@@ -22,7 +22,7 @@ from matching.models import AuditAction, AuditEntry, Export, ExportStatus, utcno
 from tests.factories import PASSWORD
 from tests.factories.base import put_in_state
 from tests.factories.fairs import ExportWorld, build_world
-from tests.support.portal import csrf_token, make_app
+from tests.support.portal import csrf_token, html, make_app
 from workers.queues import Job, QueueName, get_queue
 
 TTL = timedelta(hours=24)
@@ -65,10 +65,6 @@ def log_in(world: ExportWorld) -> Callable[[FlaskClient, str], None]:
 def organiser(client: FlaskClient, log_in) -> FlaskClient:  # noqa: ANN001
     log_in(client, "organiser")
     return client
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.get_data(as_text=True)
 
 
 def order(client: FlaskClient, world: ExportWorld, kind: str = "shortlist", fmt: str = "xlsx"):  # noqa: ANN201

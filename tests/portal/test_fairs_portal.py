@@ -29,14 +29,10 @@ from matching.models import (
     User,
 )
 from tests.factories import PASSWORD, Factory
-from tests.support.portal import csrf_token
+from tests.support.portal import csrf_token, html
 
 FAIR_DAY = today_dk() + timedelta(days=30)
 EXPORTS = "exports.fair_exports"
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.get_data(as_text=True)
 
 
 class Setup:

@@ -30,13 +30,9 @@ from matching.models import (
 from matching.vacancies.forwarding import inbox
 from matching.vacancies.forwarding.decisions import evaluate
 from tests.factories import PASSWORD, Factory
-from tests.support.portal import csrf_token
+from tests.support.portal import csrf_token, html
 
 BASE = "https://jobbro.test"
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.get_data(as_text=True)
 
 
 class Setup:

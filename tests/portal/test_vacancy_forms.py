@@ -29,14 +29,10 @@ from matching.models import (
 from portal.match_queue import MATCH_LATER_MESSAGE
 from tests.factories import PASSWORD
 from tests.factories.vacancies import PLACE, TINY_TAXONOMY, VALID, WAREHOUSE
-from tests.support.portal import csrf_token, make_app
+from tests.support.portal import csrf_token, html, make_app
 from workers.queues import Job
 
 TODAY = today_dk()
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture

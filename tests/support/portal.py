@@ -1,5 +1,5 @@
 """The portal under test: an app whose requests share the test's rolled-back transaction, and
-reading the CSRF token of a page."""
+reading a response's page and its CSRF token."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 from flask import Flask
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from matching.core.settings import Settings
 from portal.app import create_app
@@ -33,3 +34,8 @@ def csrf_token(html: str) -> str:
     )
     assert match, "no csrf_token in the page"
     return match.group(1)
+
+
+def html(response: TestResponse) -> str:
+    """The page a response carries, as text."""
+    return response.get_data(as_text=True)

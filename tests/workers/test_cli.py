@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -15,32 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import cli_env as support_cli_env
+from tests.support.cli import run_jobbro
 from tests.support.paths import ROOT
-
-
-def run_jobbro(
-    *args: str, env: dict[str, str], timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """A fresh SQLite database and data folder, embedded Redis (no JOBBRO_REDIS_URL)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBBRO_")}
-    env.update(
-        JOBBRO_DATA_DIR=str(tmp_path / "var"),
-        JOBBRO_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        JOBBRO_SECRET_KEY="cli-test-secret-key-long-enough-0123456789",
-    )
-    return env
+    return support_cli_env(tmp_path)
 
 
 def test_help_everywhere(cli_env: dict[str, str]) -> None:

@@ -20,6 +20,7 @@ from matching.core.settings import Settings
 from matching.fairs.exports import pdf
 from matching.models import AuditEntry, Export, ExportStatus
 from tests.factories.fairs import NO_CONSENT_NAME, ExportWorld, build_world
+from tests.support.cli import cli_variables
 from workers.cli import main
 
 DOWNLOAD = "jobmesse-aeroe-oeresund-2026-03-14-shortlister"
@@ -31,17 +32,12 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[En
     for name in list(os.environ):
         if name.startswith("JOBBRO_"):
             monkeypatch.delenv(name)
-    data = tmp_path / "var"
-    env = {
-        "JOBBRO_DATA_DIR": str(data),
-        "JOBBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "JOBBRO_SECRET_KEY": "cli-test-secret-key-long-enough-0123456789",
-    }
+    env = cli_variables(tmp_path)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     engine = make_engine(Settings.from_env(env))
     upgrade(engine)
-    yield engine, data / "exports"
+    yield engine, tmp_path / "var" / "exports"
     engine.dispose()
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,8 +41,8 @@ from matching.models import (
 from matching.models.workflow import WorkflowEvent
 from matching.people import handovers as handover
 from matching.people.handovers import apply_routing, run_routing
+from tests.support.cli import cli_env, run_jobbro
 from tests.support.databases import private_schema, schema_engine
-from tests.support.paths import ROOT
 
 START = date(2025, 1, 10)  # first day of unemployment
 HANDOVER_DAY = date(2025, 4, 10)  # the first day after months 1-3
@@ -475,32 +472,18 @@ def test_each_person_lands_whole_with_the_applications_engine(
     engine.dispose()
 
 
-def _jobbro(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
-
-
 def test_the_command_prints_counts_and_refuses_bad_dates(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBBRO_")}
-    env.update(
-        JOBBRO_DATA_DIR=str(tmp_path / "var"),
-        JOBBRO_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        JOBBRO_SECRET_KEY="cli-test-secret-key-long-enough-0123456789",
-    )
+    env = cli_env(tmp_path)
     for bad in ("2026-13-01", "31.02.2026", "i morgen"):
-        result = _jobbro("routing", "apply", "--date", bad, env=env)
+        result = run_jobbro("routing", "apply", "--date", bad, env=env, timeout=120)
         assert result.returncode == 1
         assert result.stderr.strip().splitlines() == [
             f"jobbro: error: ugyldig dato »{bad}«: skriv datoen som dd.mm.åååå, fx 14.03.2027."
         ]
-    assert _jobbro("db", "upgrade", env=env).returncode == 0
-    result = _jobbro("routing", "apply", "--date", "2025-04-10", "--dry-run", env=env)
+    assert run_jobbro("db", "upgrade", env=env, timeout=120).returncode == 0
+    result = run_jobbro(
+        "routing", "apply", "--date", "2025-04-10", "--dry-run", env=env, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:2] == [
         "Ansvar pr. 10.04.2025 (prøvekørsel, intet gemt):",
