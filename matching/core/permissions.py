@@ -53,10 +53,9 @@ def has_role(actor: Actor, roles: frozenset[Role]) -> bool:
 def require_role(actor: Actor, roles: frozenset[Role], what: str = "do this") -> Role:
     """The actor's role if it is one of ``roles`` (and the actor acts for an organisation);
     :class:`PermissionDenied` otherwise."""
-    role = role_of(actor)
-    if role is None or role not in roles or actor.organisation_id is None:
+    if not has_role(actor, roles):
         raise PermissionDenied(f"role {actor.role!r} may not {what}")
-    return role
+    return Role(actor.role)
 
 
 def require_organisation(
@@ -146,7 +145,11 @@ def require_manual_forwarder(actor: Actor, vacancy: Vacancy) -> None:
 
 def may_forward(actor: Actor, vacancy: Vacancy) -> bool:
     """Whether to show the "Videregiv" form on the vacancy page."""
-    return has_role(actor, MANUAL_FORWARDERS) and vacancy.owner_id == actor.organisation_id
+    try:
+        require_manual_forwarder(actor, vacancy)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def may_see_forwarding_results(actor: Actor, kind: OrgKind) -> bool:

@@ -168,7 +168,7 @@ class Workflow(Generic[S]):
         previous = getattr(obj, self.attribute)
         with _assigning():
             setattr(obj, self.attribute, row.target)
-        self._log(session, obj, previous, row.target, event, actor, at, note)
+        _append(session, obj, self.name, previous, row.target, event, actor, at, note)
         return row
 
     def start(
@@ -181,7 +181,9 @@ class Workflow(Generic[S]):
         at: datetime | None = None,
     ) -> None:
         """Record the state a new subject starts in (its first event, from no state)."""
-        self._log(session, obj, None, getattr(obj, self.attribute), "create", actor, at, note)
+        _append(
+            session, obj, self.name, None, getattr(obj, self.attribute), "create", actor, at, note
+        )
 
     def fire_where(
         self,
@@ -214,32 +216,9 @@ class Workflow(Generic[S]):
         ).rowcount
         if changed != 1:
             return False
-        session.execute(
-            insert(WorkflowEvent).values(
-                workflow=self.name,
-                event=event,
-                from_state=source.value,
-                to_state=target.value,
-                actor_id=actor.user_id,
-                at=at or utcnow(),
-                note=note,
-                **{self.subject: subject_id},
-            )
-        )
+        values = _event(self.name, source, target, event, actor, at, note)
+        session.execute(insert(WorkflowEvent).values(**values, **{self.subject: subject_id}))
         return True
-
-    def _log(
-        self,
-        session: Session,
-        obj: object,
-        previous: S | None,
-        state: S,
-        event: str,
-        actor: Actor,
-        at: datetime | None,
-        note: str,
-    ) -> None:
-        _append(session, obj, self.name, previous, state, event, actor, at, note)
 
 
 def note(
@@ -270,17 +249,30 @@ def _append(
     at: datetime | None,
     note: str,
 ) -> None:
-    entry = WorkflowEvent(
-        workflow=workflow,
-        event=event,
-        from_state=previous.value if previous is not None else None,
-        to_state=state.value,
-        actor_id=actor.user_id,
-        at=at or utcnow(),
-        note=note,
-    )
+    entry = WorkflowEvent(**_event(workflow, previous, state, event, actor, at, note))
     obj.events.append(entry)  # type: ignore[attr-defined]
     session.flush()
+
+
+def _event(
+    workflow: str,
+    previous: StrEnum | None,
+    state: StrEnum,
+    event: str,
+    actor: Actor,
+    at: datetime | None,
+    note: str,
+) -> dict[str, object]:
+    """The columns of one :class:`~matching.models.WorkflowEvent` (without its subject)."""
+    return {
+        "workflow": workflow,
+        "event": event,
+        "from_state": previous.value if previous is not None else None,
+        "to_state": state.value,
+        "actor_id": actor.user_id,
+        "at": at or utcnow(),
+        "note": note,
+    }
 
 
 def _guard(model: type, attribute: str) -> None:
