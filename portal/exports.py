@@ -31,6 +31,7 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from matching.core import permissions
+from matching.core.dates import aware
 from matching.core.errors import ValidationError
 from matching.fairs.exports import requests
 from matching.models import Export, ExportStatus, JobFair
@@ -144,9 +145,9 @@ def state(export: Export) -> dict[str, object]:
         ),
         "error": export.error if status is ExportStatus.FAILED else None,
         "waiting_for_worker": waiting,
-        "expires_at": requests.aware(export.expires_at),
+        "expires_at": aware(export.expires_at),
         "active": status in requests.ACTIVE,
-        "created_at": requests.aware(export.created_at),
+        "created_at": aware(export.created_at),
     }
 
 

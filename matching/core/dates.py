@@ -1,5 +1,5 @@
 """Danish dates, in one place: today in Denmark, reading a date as people type it, writing it
-as Danish users read it, month arithmetic, ages and validity periods.
+as Danish users read it, month arithmetic, ages, validity periods and stored timestamps as UTC.
 
 Every form, page, e-mail, rule message and export uses these, so a date looks the same
 everywhere (``14.03.2027``) and every date field accepts the same input with the same hint.
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")
@@ -35,6 +36,18 @@ _DANISH_RE = re.compile(r"(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})")
 def today_dk() -> date:
     """Today's date in Denmark: responsibility and target group periods are Danish dates."""
     return datetime.now(DANISH_TZ).date()
+
+
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
+def aware(moment: datetime | None) -> datetime | None:
+    """A stored timestamp as UTC: SQLite hands back naive datetimes, and every timestamp
+    Jobbro stores is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def parse_date(text: str | None) -> date | None:

@@ -154,9 +154,9 @@ class Workflow(Generic[S]):
         reason: str | None = "",
         missing_reason: str = REASON_MISSING_MESSAGE,
         at: datetime | None = None,
-    ) -> Transition[S]:
+    ) -> WorkflowEvent:
         """Apply ``event`` to ``obj`` for ``party``: check the table, the party and the reason,
-        set the state and append the event (flushed with the caller's work).
+        set the state and append the event (flushed with the caller's work); returns the event.
 
         Raises :class:`InvalidTransition` (no such row from this state),
         :class:`PermissionDenied` (the party may not) and :class:`ValidationError` (reason).
@@ -168,8 +168,7 @@ class Workflow(Generic[S]):
         previous = getattr(obj, self.attribute)
         with _assigning():
             setattr(obj, self.attribute, row.target)
-        _append(session, obj, self.name, previous, row.target, event, actor, at, note)
-        return row
+        return _append(session, obj, self.name, previous, row.target, event, actor, at, note)
 
     def start(
         self,
@@ -248,10 +247,11 @@ def _append(
     actor: Actor,
     at: datetime | None,
     note: str,
-) -> None:
+) -> WorkflowEvent:
     entry = WorkflowEvent(**_event(workflow, previous, state, event, actor, at, note))
     obj.events.append(entry)  # type: ignore[attr-defined]
     session.flush()
+    return entry
 
 
 def _event(

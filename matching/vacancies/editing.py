@@ -1,4 +1,4 @@
-"""Employers create and edit vacancies and company places; their lifecycle as a transition table.
+"""Employers create and edit vacancies and company places.
 
 Ordinary vacancies::
 
@@ -12,10 +12,11 @@ before anyone can be matched to them::
 and then follow the ordinary lifecycle. Editing a field the rules depend on (see
 :data:`RULE_FIELDS`) sends an approved place back to the jobcentre.
 
-Every transition is a row of :data:`TRANSITIONS`; anything not in the table is refused with
-:class:`~matching.core.errors.InvalidTransition`. Input breaking a rule raises
-:class:`~matching.core.errors.ValidationError` with a Danish message per form field. Every change is
-written to the audit log. Functions flush; the caller commits (and then enqueues the match job).
+Every transition is a row of :data:`matching.vacancies.lifecycle.VACANCIES`; anything not in
+the table is refused with :class:`~matching.core.errors.InvalidTransition`. Input breaking a
+rule raises :class:`~matching.core.errors.ValidationError` with a Danish message per form
+field. Every change is written to the audit log. Functions flush; the caller commits (and then
+enqueues the match job).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,9 +56,6 @@ from matching.vacancies.lifecycle import (
     can_fire,
 )
 from matching.vacancies.queries import get_vacancy_for
-
-E = TypeVar("E", VacancyKind, WorkingTime)
-
 
 MIN_WEEKLY_HOURS = Decimal(1)
 

@@ -198,8 +198,9 @@ def _apply(
         )
     now = now or utcnow()
     previous = vacancy.status
-    VACANCIES.fire(session, vacancy, event, party=party, actor=actor, reason=reason, at=now)
-    reason = vacancy.events[-1].note
+    reason = VACANCIES.fire(
+        session, vacancy, event, party=party, actor=actor, reason=reason, at=now
+    ).note
     if event == "submit":
         vacancy.approval_status = ApprovalStatus.PENDING
     elif event == "approve":

@@ -159,8 +159,6 @@ def pending_places(
 def matchable_vacancy_filter():  # noqa: ANN201 - a SQL expression
     """Open vacancies of confirmed employers, and company places only once the jobcentre has
     approved them."""
-    from matching.accounts.verification import verified_employer
-
     return and_(
         Vacancy.status == VacancyStatus.OPEN,
         or_(

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from matching.core import permissions
 from matching.core.audit import Actor, record
+from matching.core.dates import aware
 from matching.core.errors import (
     JobbroError,
     OutOfScope,
@@ -169,13 +170,6 @@ NOBODY_INVITED_MESSAGE = "Ingen er markeret som inviteret endnu."
 
 class ExportExpired(JobbroError):
     """The export's download period is over (or its file is gone): order a new one."""
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every timestamp Jobbro stores is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def is_expired(export: Export, now: datetime | None = None) -> bool:

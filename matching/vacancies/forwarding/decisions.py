@@ -18,12 +18,13 @@ recruitment, off unless configured). Never the owner, never an organisation that
 vacancy before, never one already holding it; automatic forwarding fills up to ``max_targets``
 organisations holding the vacancy at a time.
 
-A forwarding is a small state machine (:data:`TRANSITIONS`)::
+A forwarding is a small state machine
+(:data:`matching.vacancies.forwarding.workflow.FORWARDINGS`)::
 
     open → accepted → returned | withdrawn
     open → returned | withdrawn
 
-Each change appends a :class:`~matching.models.ForwardingEvent` (the vacancy's timeline) and an
+Each change appends a :class:`~matching.models.WorkflowEvent` (the vacancy's timeline) and an
 audit entry. Closing or filling the vacancy withdraws its open forwardings everywhere.
 
 :func:`evaluate` (the scheduler's job) creates each forwarding with its event, audit entry and
@@ -39,7 +40,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +48,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.core import audit, notifications, permissions
 from matching.core.audit import Actor
-from matching.core.dates import DANISH_TZ
+from matching.core.dates import DANISH_TZ, aware
 from matching.core.errors import OutOfScope, ValidationError
 from matching.core.permissions import SERVICE_KINDS
 from matching.core.workflow import check_reason
@@ -124,11 +125,6 @@ class Proposal:
             "rule": self.rule.value,
             "reason": self.reason,
         }
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every timestamp Jobbro stores is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _responsible_for_match(organisation_id: int, today: date) -> ColumnElement[bool]:
@@ -210,7 +206,7 @@ def fired_rule(
     if pool is not None and pool < policy.min_pool:
         return ForwardingRule.POOL_TOO_SMALL, _pool_reason(pool, policy)
     if published_at is not None and not referred:
-        days = (now - _aware(published_at)).days
+        days = (now - aware(published_at)).days
         if days >= policy.no_referral_days:
             return ForwardingRule.NO_REFERRAL, (
                 f"Ingen henvisninger {days} dage efter offentliggørelsen "

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.core import notifications, permissions
 from matching.core.audit import Actor
-from matching.core.dates import today_dk
+from matching.core.dates import aware, today_dk
 from matching.core.errors import OutOfScope
 from matching.models import (
     AuditAction,
@@ -24,7 +24,7 @@ from matching.models import (
     Vacancy,
     VacancyStatus,
 )
-from matching.vacancies.forwarding.decisions import _aware, _responsible_for_match
+from matching.vacancies.forwarding.decisions import _responsible_for_match
 from matching.vacancies.forwarding.workflow import RECEIVER, F, apply
 
 HANDLED_IN_INBOX = 50  # answered forwardings shown under the waiting ones
@@ -205,7 +205,7 @@ def _filled_at(session: Session, vacancy_ids: Sequence[int]) -> dict[int, dateti
     )
     for object_id, at, details in rows:
         if (details or {}).get("event") == "fill":
-            found[int(object_id)] = _aware(at)
+            found[int(object_id)] = aware(at)
     return found
 
 
@@ -221,7 +221,7 @@ def stats(session: Session, organisation_id: int, since: datetime) -> Forwarding
     filled = {f.vacancy_id: f.vacancy for f in made if f.vacancy.status is VacancyStatus.FILLED}
     when = _filled_at(session, sorted(filled))
     days = [
-        (when.get(v.id, _aware(v.updated_at)) - _aware(v.published_at)).total_seconds() / 86400
+        (when.get(v.id, aware(v.updated_at)) - aware(v.published_at)).total_seconds() / 86400
         for v in filled.values()
         if v.published_at is not None
     ]

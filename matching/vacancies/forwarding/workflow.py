@@ -19,7 +19,6 @@ from matching.core.audit import Actor
 from matching.core.errors import InvalidTransition, PermissionDenied
 from matching.core.workflow import Transition, Workflow
 from matching.models import Forwarding, ForwardingState
-from matching.models.base import utcnow
 from matching.models.enums import AuditAction, ForwardingRule
 from matching.models.vacancies import Vacancy
 
@@ -85,8 +84,8 @@ def apply(
 ) -> None:
     previous = forwarding.state
     try:
-        FORWARDINGS.fire(
-            session, forwarding, event, party=by, actor=actor, reason=reason, at=now or utcnow()
+        logged = FORWARDINGS.fire(
+            session, forwarding, event, party=by, actor=actor, reason=reason, at=now
         )
     except PermissionDenied:
         # The receiver cannot withdraw nor the lifecycle accept: not an event of theirs here.
@@ -103,7 +102,7 @@ def apply(
             "to": forwarding.state.value,
             "vacancy_id": forwarding.vacancy_id,
         },
-        note=forwarding.events[-1].note,
+        note=logged.note,
     )
     session.flush()
 
