@@ -124,6 +124,27 @@ def newest_jobseekers(
     return session.scalars(visible_jobseekers_query(actor, today=today).limit(limit)).all()
 
 
+def require_in_caseload(
+    session: Session, actor: Actor, jobseeker_id: int, *, today: date | None = None
+) -> int:
+    """``jobseeker_id``, if the actor's organisation is currently responsible for the person
+    (the check of :func:`get_jobseeker_for` without loading the CV).
+
+    Raises :class:`OutOfScope` (404) otherwise, whether or not the jobseeker exists.
+    """
+    require_role(actor, COUNSELLORS, "see jobseekers")
+    assert actor.organisation_id is not None
+    found = session.scalar(
+        select(Jobseeker.id).where(
+            Jobseeker.id == jobseeker_id,
+            _responsible_now(actor.organisation_id, today or today_dk()),
+        )
+    )
+    if found is None:
+        raise _out_of_scope(session, jobseeker_id)
+    return found
+
+
 def get_jobseeker_for(
     session: Session, actor: Actor, jobseeker_id: int, *, today: date | None = None
 ) -> Jobseeker:
@@ -146,11 +167,12 @@ def get_jobseeker_for(
         )
     )
     if jobseeker is None:
-        found = session.get(Jobseeker, jobseeker_id) is not None
-        raise OutOfScope(
-            "jobseeker",
-            jobseeker_id,
-            exists=found,
-            jobseeker_id=jobseeker_id if found else None,
-        )
+        raise _out_of_scope(session, jobseeker_id)
     return jobseeker
+
+
+def _out_of_scope(session: Session, jobseeker_id: int) -> OutOfScope:
+    found = session.get(Jobseeker, jobseeker_id) is not None
+    return OutOfScope(
+        "jobseeker", jobseeker_id, exists=found, jobseeker_id=jobseeker_id if found else None
+    )

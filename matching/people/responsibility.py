@@ -20,7 +20,7 @@ from matching.models import (
     Organisation,
     OrgKind,
 )
-from matching.people.queries import get_jobseeker_for
+from matching.people.queries import require_in_caseload
 from matching.rules.routing import NATIONAL, Decision, RoutingFacts, decide
 
 HANDOVER_LIST_DAYS = 90
@@ -32,11 +32,11 @@ def handovers_for_jobseeker(session: Session, actor: Actor, jobseeker_id: int) -
 
     Raises :class:`OutOfScope` for a person outside the caseload.
     """
-    person = get_jobseeker_for(session, actor, jobseeker_id)
+    require_in_caseload(session, actor, jobseeker_id)
     return list(
         session.scalars(
             select(Handover)
-            .where(Handover.jobseeker_id == person.id)
+            .where(Handover.jobseeker_id == jobseeker_id)
             .order_by(Handover.effective_date.desc(), Handover.id.desc())
             .options(
                 selectinload(Handover.from_organisation), selectinload(Handover.to_organisation)

@@ -21,7 +21,7 @@ from matching.models import (
     ResponsibilityPeriod,
     Vacancy,
 )
-from matching.people.queries import get_jobseeker_for
+from matching.people.queries import require_in_caseload
 from matching.vacancies.queries import _vacancy_scope, get_vacancy_for
 
 CANDIDATE_PAGE_SIZE = 25
@@ -109,7 +109,7 @@ def suggestions_for(
     Only vacancies the actor may see and that are still matchable are shown; the person must
     be in the actor's caseload (raises :class:`OutOfScope` otherwise).
     """
-    get_jobseeker_for(session, actor, jobseeker_id)
+    require_in_caseload(session, actor, jobseeker_id)
     return session.scalars(
         select(Match)
         .join(Vacancy, Vacancy.id == Match.vacancy_id)

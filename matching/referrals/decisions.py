@@ -20,7 +20,7 @@ from matching.models import (
     MatchReview,
     Referral,
 )
-from matching.people.queries import get_jobseeker_for
+from matching.people.queries import require_in_caseload
 from matching.referrals.workflow import apply
 from matching.vacancies.queries import get_vacancy_for
 
@@ -54,12 +54,26 @@ def review_candidate(
     needs a reason too; it is stored as such. The person must be in the counsellor's caseload
     and the vacancy visible (404 otherwise). Flushes; the caller commits.
     """
-    person = get_jobseeker_for(session, actor, jobseeker_id)
+    person_id = require_in_caseload(session, actor, jobseeker_id)
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     if decision not in REVIEW_DECISIONS:
         raise ValidationError({"decision": "Vælg godkend eller fravælg."})
+    on_list = decision != "accept" or _on_list(session, vacancy.id, person_id)
+    return _review(session, actor, vacancy.id, person_id, decision, reason, on_list=on_list)
+
+
+def _review(
+    session: Session,
+    actor: Actor,
+    vacancy_id: int,
+    person_id: int,
+    decision: str,
+    reason: str,
+    *,
+    on_list: bool,
+) -> MatchReview:
     reason = check_reason(reason, required=False)
-    if decision == "accept" and not _on_list(session, vacancy.id, person.id):
+    if decision == "accept" and not on_list:
         decision = "override"
         if not reason:
             raise ValidationError(
@@ -68,8 +82,8 @@ def review_candidate(
     if decision == "reject" and not reason:
         raise ValidationError({"reason": "Skriv hvorfor kandidaten fravælges."})
     review = MatchReview(
-        vacancy_id=vacancy.id,
-        jobseeker_id=person.id,
+        vacancy_id=vacancy_id,
+        jobseeker_id=person_id,
         reviewer_id=actor.user_id,
         organisation_id=actor.organisation_id,
         decision=decision,
@@ -81,8 +95,8 @@ def review_candidate(
         actor,
         AuditAction.UPDATE,
         "match_review",
-        f"{vacancy.id}:{person.id}",
-        jobseeker_id=person.id,
+        f"{vacancy_id}:{person_id}",
+        jobseeker_id=person_id,
         purpose="formidling",
         details={"decision": decision},
     )
@@ -105,22 +119,22 @@ def refer_candidate(
     A person not on the matcher's list can be referred with a reason (stored as an override
     review). A second open referral of the same person to the same vacancy is refused.
     """
-    person = get_jobseeker_for(session, actor, jobseeker_id)
+    person_id = require_in_caseload(session, actor, jobseeker_id)
     vacancy = get_vacancy_for(session, actor, vacancy_id)
     note = note.strip()
     if session.scalar(
         select(Referral.id).where(
             Referral.vacancy_id == vacancy.id,
-            Referral.jobseeker_id == person.id,
+            Referral.jobseeker_id == person_id,
             Referral.state.in_(OPEN_REFERRAL_STATES),
         )
     ):
         raise ValidationError({"": "Personen er allerede henvist til denne stilling."})
-    if not _on_list(session, vacancy.id, person.id):
-        review_candidate(session, actor, vacancy.id, person.id, "accept", note)
+    if not _on_list(session, vacancy.id, person_id):
+        _review(session, actor, vacancy.id, person_id, "accept", note, on_list=False)
     referral = Referral(
         vacancy_id=vacancy.id,
-        jobseeker_id=person.id,
+        jobseeker_id=person_id,
         organisation_id=actor.organisation_id,
         created_by_id=actor.user_id,
         note=note,
@@ -134,7 +148,7 @@ def refer_candidate(
         AuditAction.CREATE,
         "referral",
         referral.id,
-        jobseeker_id=person.id,
+        jobseeker_id=person_id,
         purpose="formidling",
         details={"vacancy_id": vacancy.id},
     )

@@ -17,7 +17,7 @@ from matching.models import (
     ReferralState,
     Vacancy,
 )
-from matching.people.queries import get_jobseeker_for
+from matching.people.queries import require_in_caseload
 from matching.vacancies.queries import get_vacancy_for
 
 
@@ -94,11 +94,11 @@ def referrals_for_jobseeker(session: Session, actor: Actor, jobseeker_id: int) -
 
     Raises :class:`OutOfScope` for a person outside the caseload.
     """
-    person = get_jobseeker_for(session, actor, jobseeker_id)
+    require_in_caseload(session, actor, jobseeker_id)
     return list(
         session.scalars(
             select(Referral)
-            .where(Referral.jobseeker_id == person.id)
+            .where(Referral.jobseeker_id == jobseeker_id)
             .order_by(Referral.id.desc())
             .options(
                 selectinload(Referral.vacancy).selectinload(Vacancy.employer),
@@ -113,15 +113,15 @@ def get_referral_for_counsellor(
     session: Session, actor: Actor, jobseeker_id: int, referral_id: int
 ) -> Referral:
     """One referral of a person in the actor's caseload; :class:`OutOfScope` otherwise."""
-    person = get_jobseeker_for(session, actor, jobseeker_id)
+    person_id = require_in_caseload(session, actor, jobseeker_id)
     referral = session.scalar(
-        select(Referral).where(Referral.id == referral_id, Referral.jobseeker_id == person.id)
+        select(Referral).where(Referral.id == referral_id, Referral.jobseeker_id == person_id)
     )
     if referral is None:
         raise OutOfScope(
             "referral",
             referral_id,
             exists=session.get(Referral, referral_id) is not None,
-            jobseeker_id=person.id,
+            jobseeker_id=person_id,
         )
     return referral
