@@ -47,9 +47,19 @@ class Page(Generic[T]):
         return min(self.total, self.page * self.per_page)
 
 
-def _paginate(session: Session, query: Select, page: int, per_page: int) -> Page:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
+def count_rows(session: Session, query: Select) -> int:
+    """How many rows ``query`` returns (its ordering ignored)."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def clamp_page(page: int, total: int, per_page: int) -> int:
+    """``page`` moved into 1 … the last page (a page past the end shows the last one)."""
+    return min(max(1, page), max(1, math.ceil(total / per_page)))
+
+
+def paginate(session: Session, query: Select, page: int, per_page: int) -> Page:
+    """The page ``page`` of ``query`` (clamped to the pages there are), with the total."""
+    total = count_rows(session, query)
+    page = clamp_page(page, total, per_page)
     items = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=items, total=total, page=page, per_page=per_page)

@@ -14,7 +14,7 @@ from matching.core.audit import Actor, record
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
 from matching.core.geo import MUNICIPALITIES, municipality_name
-from matching.core.paging import Page, _paginate
+from matching.core.paging import Page, paginate
 from matching.models import (
     AuditAction,
     JobFair,
@@ -308,7 +308,7 @@ def fairs_for(
     if upcoming_only:
         query = query.where(JobFair.held_on >= today)
     query = query.order_by(*_upcoming_first(today)).options(selectinload(JobFair.organiser))
-    paged = _paginate(session, query, page, per_page)
+    paged = paginate(session, query, page, per_page)
     fairs = paged.items
     ids = [f.id for f in fairs]
     if not ids:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import OutOfScope
-from matching.core.paging import DEFAULT_PAGE_SIZE, Page, _paginate
+from matching.core.paging import DEFAULT_PAGE_SIZE, Page, count_rows, paginate
 from matching.core.permissions import COUNSELLORS, require_role
 from matching.models import (
     CV,
@@ -108,13 +108,13 @@ def visible_jobseekers(
     query = visible_jobseekers_query(
         actor, search=search, target_group=target_group, today=today
     ).options(selectinload(Jobseeker.target_groups), selectinload(Jobseeker.responsibilities))
-    return _paginate(session, query, page, per_page)
+    return paginate(session, query, page, per_page)
 
 
 def caseload_count(session: Session, actor: Actor, *, today: date | None = None) -> int:
     """How many active jobseekers the actor's organisation is currently responsible for."""
     query = visible_jobseekers_query(actor, today=today).order_by(None)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return count_rows(session, query)
 
 
 def newest_jobseekers(

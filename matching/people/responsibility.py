@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
-from matching.core.paging import DEFAULT_PAGE_SIZE, Page, _paginate
+from matching.core.paging import DEFAULT_PAGE_SIZE, Page, paginate
 from matching.core.permissions import COUNSELLORS, require_role
 from matching.models import (
     Handover,
@@ -73,7 +73,7 @@ def handovers_from_organisation(
             selectinload(Handover.to_organisation),
         )
     )
-    return _paginate(session, query, page, per_page)
+    return paginate(session, query, page, per_page)
 
 
 def facts_for(person: Jobseeker, day: date) -> RoutingFacts:

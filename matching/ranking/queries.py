@@ -3,7 +3,6 @@ people the counsellor's organisation is responsible for) and a person's suggesti
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
-from matching.core.paging import Page
+from matching.core.paging import Page, clamp_page
 from matching.core.permissions import COUNSELLORS, require_role
 from matching.models import (
     Match,
@@ -79,8 +78,7 @@ def candidate_list_for(
         else set()
     )
     mine = [match_id for match_id, jobseeker_id in listed if jobseeker_id in responsible]
-    pages = max(1, math.ceil(len(mine) / per_page))
-    page = min(max(1, page), pages)
+    page = clamp_page(page, len(mine), per_page)
     shown = mine[(page - 1) * per_page : page * per_page]
     by_id = {
         m.id: m

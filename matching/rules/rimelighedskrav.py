@@ -7,22 +7,18 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from matching.core.dates import valid_on
 from matching.rules.places.facts import LAB_IN_FORCE
+from matching.rules.tables import ValidOn
 
 
 @dataclass(frozen=True)
-class StaffCountBasis:
+class StaffCountBasis(ValidOn):
     """How ordinary staff are counted for the rimelighedskrav in a period."""
 
     valid_from: date
     valid_to: date | None  # exclusive
     unit: str  # "heads" or "fte"
     source: str
-
-    def valid_on(self, day: date) -> bool:
-        """True if ``day`` lies in ``[valid_from, valid_to)``."""
-        return valid_on(day, self.valid_from, self.valid_to)
 
 
 RIMELIGHEDSKRAV_BASES: tuple[StaffCountBasis, ...] = (

@@ -17,8 +17,9 @@ when the set has none then). When a municipal arrangement ends (its row, or its 
 a-kasse period: not insured, not on dagpenge (special efforts such as sygedagpenge or
 jobafklaring), the person chose the jobcentre, or too young for the rule.
 
-:func:`decide` is pure domain logic (no database). :func:`resolve_organisation` maps its answer
-to the concrete organisation: the person's a-kasse, or the jobcentre of their municipality.
+:func:`decide` is pure domain logic (no database).
+:func:`matching.people.responsibility.resolve_organisation` maps its answer to the concrete
+organisation: the person's a-kasse, or the jobcentre of their municipality.
 :data:`RULES_VERSION` changes whenever the table changes.
 """
 
@@ -28,13 +29,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from matching.core.dates import add_months, age_on, format_date, valid_on
+from matching.core.dates import add_months, age_on, format_date
 from matching.models import (
     OrgKind,
     TargetGroup,
 )
 from matching.rules import tables
-from matching.rules.tables import iso
+from matching.rules.tables import ValidOn, iso
 
 # Bump when the decision logic changes without any change of the table (the hash only sees it).
 RULES_REVISION = 1
@@ -88,7 +89,7 @@ class AKassePeriod:
 
 
 @dataclass(frozen=True)
-class RoutingRule:
+class RoutingRule(ValidOn):
     """One dated routing rule. ``a_kasse_period`` None: the jobcentre from the first day."""
 
     rule_id: str
@@ -100,10 +101,6 @@ class RoutingRule:
     description_da: str
     a_kasse_period: AKassePeriod | None = None
     min_age: int | None = None  # a-kasse period only from this age at the start of unemployment
-
-    def valid_on(self, day: date) -> bool:
-        """True if ``day`` lies in ``[valid_from, valid_to)``."""
-        return valid_on(day, self.valid_from, self.valid_to)
 
 
 RULES: tuple[RoutingRule, ...] = (

@@ -1,4 +1,5 @@
-"""What every dated rule table shares: the checks of its rows and its version hash."""
+"""What every dated rule table shares: validity of a row on a day, the checks of its rows and its
+version hash."""
 
 from __future__ import annotations
 
@@ -6,6 +7,19 @@ import hashlib
 from collections.abc import Iterable
 from datetime import date
 from typing import Protocol
+
+from matching.core.dates import valid_on
+
+
+class ValidOn:
+    """Mixin for a rule row with ``valid_from`` and ``valid_to`` (open end: None)."""
+
+    valid_from: date
+    valid_to: date | None
+
+    def valid_on(self, day: date) -> bool:
+        """True if ``day`` lies in ``[valid_from, valid_to)``."""
+        return valid_on(day, self.valid_from, self.valid_to)
 
 
 class DatedRow(Protocol):

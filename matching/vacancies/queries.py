@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching.accounts.verification import verified_employer
 from matching.core.audit import Actor
 from matching.core.errors import OutOfScope
-from matching.core.paging import DEFAULT_PAGE_SIZE, Page, _paginate
+from matching.core.paging import DEFAULT_PAGE_SIZE, Page, count_rows, paginate
 from matching.core.permissions import APPROVERS, VACANCY_READERS, require_role
 from matching.models import (
     Role,
@@ -85,7 +85,7 @@ def visible_vacancies(
     query = visible_vacancies_query(actor, kind=kind, status=status).options(
         selectinload(Vacancy.employer)
     )
-    return _paginate(session, query, page, per_page)
+    return paginate(session, query, page, per_page)
 
 
 def count_vacancies(
@@ -100,7 +100,7 @@ def count_vacancies(
     query = visible_vacancies_query(actor, kind=kind, status=status).order_by(None)
     if company_places_only:
         query = query.where(Vacancy.kind != VacancyKind.ORDINARY)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return count_rows(session, query)
 
 
 def get_vacancy_for(session: Session, actor: Actor, vacancy_id: int) -> Vacancy:
@@ -153,7 +153,7 @@ def pending_places(
         .order_by(Vacancy.created_at, Vacancy.id)
         .options(selectinload(Vacancy.employer), selectinload(Vacancy.p_number))
     )
-    return _paginate(session, query, page, per_page)
+    return paginate(session, query, page, per_page)
 
 
 def matchable_vacancy_filter():  # noqa: ANN201 - a SQL expression

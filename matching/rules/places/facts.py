@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from matching.core.dates import valid_on
 from matching.models.enums import EducationLevel, TargetGroup, VacancyKind
+from matching.rules.tables import ValidOn
 
 REFORM_2015 = date(2015, 1, 1)  # beskæftigelsesreformen (S13)
 
@@ -83,7 +83,7 @@ Check = Callable[[PersonFacts, PlaceFacts, date], RuleOutcome | None]
 
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(ValidOn):
     """One dated rule row. ``check`` gets the place's start date; it returns None when the rule
     does not apply to the person (e.g. an advisory rule with nothing to say)."""
 
@@ -94,10 +94,6 @@ class Rule:
     source: str
     description_da: str
     check: Check
-
-    def valid_on(self, day: date) -> bool:
-        """True if ``day`` lies in ``[valid_from, valid_to)``."""
-        return valid_on(day, self.valid_from, self.valid_to)
 
 
 # Danish company-form suffixes, after dots are removed and spaces around "/" are closed.
