@@ -31,7 +31,7 @@ from matching.accounts.tokens import (
     _serializer,
     token_payload,
 )
-from matching.core import audit
+from matching.core import audit, permissions
 from matching.core.audit import Actor
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
 from matching.core.mail import Message
@@ -151,6 +151,20 @@ def _admin_actor(actor_membership: Membership, ip_address: str | None) -> Actor:
     return Actor.member(actor_membership, ip_address)
 
 
+def _holds(session: Session, user_id: int, organisation_id: int, role: Role) -> bool:
+    """Whether the user already has ``role`` in the organisation."""
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user_id,
+                Membership.organisation_id == organisation_id,
+                Membership.role == role,
+            )
+        )
+        is not None
+    )
+
+
 def roles_for(kind: OrgKind) -> list[Role]:
     """Roles that may be given in an organisation of ``kind``, in a stable order."""
     allowed = ROLES_BY_ORG_KIND[kind]
@@ -180,10 +194,7 @@ def invite_member(
     errors: dict[str, str] = {}
     address = _collect(errors, "email", normalise_email, email)
     person = _required_text(errors, "name", name, NAME_MAX_CHARS, "Indtast kollegaens navn.")
-    try:
-        chosen = Role(role)
-    except ValueError:
-        chosen = None
+    chosen = permissions.parse_role(role)
     if chosen is None or chosen not in ROLES_BY_ORG_KIND[organisation.kind]:
         errors["role"] = "Vælg en af rollerne på listen."
     if errors:
@@ -193,13 +204,7 @@ def invite_member(
     # Hashed whether or not it is needed, so the answer takes as long for a known e-mail.
     placeholder_hash = hash_password(secrets.token_urlsafe(32))
     user = _user_by_email(session, address)
-    if user is not None and session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == user.id,
-            Membership.organisation_id == organisation.id,
-            Membership.role == chosen,
-        )
-    ):
+    if user is not None and _holds(session, user.id, organisation.id, chosen):
         raise ValidationError({"email": ALREADY_LISTED_MESSAGE})
 
     if user is None:
@@ -299,10 +304,7 @@ def membership_offer(
     # FOR UPDATE when about to use the link: two requests with one link must not both pass.
     locked = session.get(User, user.id, with_for_update=for_update or None)
     organisation = session.get(Organisation, organisation_id)
-    try:
-        role = Role(role_value)
-    except ValueError:
-        role = None
+    role = permissions.parse_role(role_value)
     if (
         locked is None
         or not locked.active
@@ -312,13 +314,7 @@ def membership_offer(
         or role not in ROLES_BY_ORG_KIND[organisation.kind]
     ):
         raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
-    if session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == locked.id,
-            Membership.organisation_id == organisation.id,
-            Membership.role == role,
-        )
-    ):
+    if _holds(session, locked.id, organisation.id, role):
         raise ValidationError({"token": MEMBERSHIP_USED_MESSAGE})
     return MembershipOffer(locked, organisation, role)
 

@@ -38,16 +38,13 @@ def set_password_with_token(
     password: str,
     *,
     name: str | None = None,
-    max_age_seconds: int | None = None,
     ip_address: str | None = None,
 ) -> User:
     """Check the token, then set the password (and, for invitations, the user's name).
 
     The new hash invalidates the token and every other link issued before it.
     """
-    user = user_for_token(
-        session, secret_key, purpose, token, max_age_seconds=max_age_seconds, for_update=True
-    )
+    user = user_for_token(session, secret_key, purpose, token, for_update=True)
     errors: dict[str, str] = {}
     person = None
     if name is not None:

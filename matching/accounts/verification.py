@@ -65,11 +65,7 @@ def _pending(session: Session, actor: Actor, organisation_id: int) -> Organisati
         or not organisation.active
     ):
         raise ValidationError({"": "Virksomheden venter ikke på at blive bekræftet."})
-    if session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == actor.user_id, Membership.organisation_id == organisation.id
-        )
-    ):
+    if permissions.works_for(session, actor, organisation.id):
         raise PermissionDenied("an approver may not confirm an employer they work for")
     return organisation
 

@@ -37,12 +37,17 @@ SERVICE_KINDS = frozenset({OrgKind.A_KASSE, OrgKind.JOBCENTRE})
 FAIR_ORGANISER_KINDS = frozenset({OrgKind.JOB_FAIR_ORGANISER, OrgKind.JOBCENTRE, OrgKind.A_KASSE})
 
 
-def role_of(actor: Actor) -> Role | None:
-    """The actor's role, or None (no role, or a value that is not a role)."""
+def parse_role(value: Role | str | None) -> Role | None:
+    """``value`` as a role, or None (empty, or not a role)."""
     try:
-        return Role(actor.role) if actor.role else None
+        return Role(value) if value else None
     except ValueError:
         return None
+
+
+def role_of(actor: Actor) -> Role | None:
+    """The actor's role, or None (no role, or a value that is not a role)."""
+    return parse_role(actor.role)
 
 
 def has_role(actor: Actor, roles: frozenset[Role]) -> bool:
@@ -121,14 +126,23 @@ def require_place_approver(session: Session, actor: Actor, vacancy: Vacancy) -> 
     organisation = require_jobcentre_approver(session, actor)
     if vacancy.employer_id == organisation.id or vacancy.created_by_id == actor.user_id:
         raise PermissionDenied("an organisation may not approve its own company place")
-    if session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == actor.user_id,
-            Membership.organisation_id == vacancy.employer_id,
-        )
-    ):
+    if works_for(session, actor, vacancy.employer_id):
         raise PermissionDenied("an approver may not approve a place of an employer they work for")
     return organisation
+
+
+def works_for(session: Session, actor: Actor, organisation_id: int) -> bool:
+    """Whether the acting user holds any role in ``organisation_id``, whichever organisation
+    they act for now (an approver's conflict of interest)."""
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == actor.user_id,
+                Membership.organisation_id == organisation_id,
+            )
+        )
+        is not None
+    )
 
 
 def require_forwarding_admin(session: Session, actor: Actor) -> Organisation:

@@ -40,12 +40,15 @@ def full_cv_options() -> list:
     return [selectinload(Jobseeker.cv).selectinload(relation) for relation in relations]
 
 
-def _responsible_now(organisation_id: int, today: date) -> ColumnElement[bool]:
-    """The jobseeker's current responsibility period belongs to ``organisation_id``."""
+def responsible_on(
+    organisation_id: int, day: date, person: ColumnElement[int] | None = None
+) -> ColumnElement[bool]:
+    """SQL: ``organisation_id`` is responsible on ``day`` for the person ``person`` points at
+    (a jobseeker id column: :attr:`Jobseeker.id` unless given, e.g. ``Match.jobseeker_id``)."""
     return exists().where(
-        ResponsibilityPeriod.jobseeker_id == Jobseeker.id,
+        ResponsibilityPeriod.jobseeker_id == (Jobseeker.id if person is None else person),
         ResponsibilityPeriod.organisation_id == organisation_id,
-        ResponsibilityPeriod.valid_on(today),
+        ResponsibilityPeriod.valid_on(day),
     )
 
 
@@ -82,7 +85,7 @@ def visible_jobseekers_query(
     assert actor.organisation_id is not None
     today = today or today_dk()
     query = select(Jobseeker).where(
-        Jobseeker.active.is_(True), _responsible_now(actor.organisation_id, today)
+        Jobseeker.active.is_(True), responsible_on(actor.organisation_id, today)
     )
     if search and search.strip():
         query = query.where(_jobseeker_search(search))
@@ -137,7 +140,7 @@ def require_in_caseload(
     found = session.scalar(
         select(Jobseeker.id).where(
             Jobseeker.id == jobseeker_id,
-            _responsible_now(actor.organisation_id, today or today_dk()),
+            responsible_on(actor.organisation_id, today or today_dk()),
         )
     )
     if found is None:
@@ -157,7 +160,7 @@ def get_jobseeker_for(
     today = today or today_dk()
     jobseeker = session.scalar(
         select(Jobseeker)
-        .where(Jobseeker.id == jobseeker_id, _responsible_now(actor.organisation_id, today))
+        .where(Jobseeker.id == jobseeker_id, responsible_on(actor.organisation_id, today))
         .options(
             *full_cv_options(),
             selectinload(Jobseeker.target_groups),

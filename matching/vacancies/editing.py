@@ -344,11 +344,10 @@ def _same(old: object, new: object) -> bool:
     return old == new
 
 
-def _assign(
-    vacancy: Vacancy, data: VacancyInput, occupation: Occupation | None, *, apply: bool = True
-) -> set[str]:
-    """Copy ``data`` onto the vacancy (only compare with ``apply=False``); the names of the
-    fields that differ."""
+def _changes(
+    vacancy: Vacancy, data: VacancyInput, occupation: Occupation | None
+) -> dict[str, object]:
+    """The vacancy's columns that ``data`` changes, with their new values."""
     place = data.kind.is_company_place
     values: dict[str, object] = {
         "kind": data.kind,
@@ -375,13 +374,16 @@ def _assign(
         "duration_weeks": data.duration_weeks if place else None,
         "purpose": (data.purpose or None) if place else None,
     }
-    changed = set()
-    for name, value in values.items():
-        if not _same(getattr(vacancy, name, None), value):
-            if apply:
-                setattr(vacancy, name, value)
-            changed.add(name)
-    return changed
+    return {
+        name: value
+        for name, value in values.items()
+        if not _same(getattr(vacancy, name, None), value)
+    }
+
+
+def _assign(vacancy: Vacancy, changes: dict[str, object]) -> None:
+    for name, value in changes.items():
+        setattr(vacancy, name, value)
 
 
 def create_vacancy(
@@ -411,7 +413,7 @@ def create_vacancy(
             ApprovalStatus.PENDING if data.kind.is_company_place else ApprovalStatus.NOT_REQUIRED
         ),
     )
-    _assign(vacancy, data, occupation)
+    _assign(vacancy, _changes(vacancy, data, occupation))
     session.add(vacancy)
     session.flush()
     audit.record(
@@ -458,7 +460,8 @@ def update_vacancy(
         event == "submit" or vacancy.status not in (S.DRAFT, S.REJECTED)
     )
     occupation = _check(session, employer_id, data, today=today, current=vacancy, strict=strict)
-    changed = _assign(vacancy, data, occupation, apply=False)
+    changes = _changes(vacancy, data, occupation)
+    changed = set(changes)
     reapproval = vacancy.approval_status is ApprovalStatus.APPROVED and bool(changed & RULE_FIELDS)
     if reapproval and vacancy.status not in (S.OPEN, S.PENDING_APPROVAL):
         # An approval opens the place: a paused, closed or filled one must not reopen that way.
@@ -468,7 +471,7 @@ def update_vacancy(
                 "(type, ansatte, varighed, start, timer, arbejdssted, formål eller udtalelse)."
             }
         )
-    _assign(vacancy, data, occupation)
+    _assign(vacancy, changes)
     previous = vacancy.status
     if reapproval:
         if vacancy.status is S.OPEN:

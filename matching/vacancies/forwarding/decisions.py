@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -125,14 +125,6 @@ class Proposal:
             "rule": self.rule.value,
             "reason": self.reason,
         }
-
-
-def _responsible_for_match(organisation_id: int, today: date) -> ColumnElement[bool]:
-    return exists().where(
-        ResponsibilityPeriod.jobseeker_id == Match.jobseeker_id,
-        ResponsibilityPeriod.organisation_id == organisation_id,
-        ResponsibilityPeriod.valid_on(today),
-    )
 
 
 def listed_by_organisation(

@@ -24,7 +24,7 @@ from matching.models import (
     Vacancy,
     VacancyStatus,
 )
-from matching.vacancies.forwarding.decisions import _responsible_for_match
+from matching.people.queries import responsible_on
 from matching.vacancies.forwarding.workflow import RECEIVER, F, apply
 
 HANDLED_IN_INBOX = 50  # answered forwardings shown under the waiting ones
@@ -123,7 +123,7 @@ def _own_candidates(
         .where(
             Match.vacancy_id.in_(vacancy_ids),
             Match.rank.is_not(None),
-            _responsible_for_match(organisation_id, today),
+            responsible_on(organisation_id, today, Match.jobseeker_id),
         )
         .group_by(Match.vacancy_id)
     )

@@ -4,7 +4,7 @@ administrator; defaults apply when it has none."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,15 +34,7 @@ class Policy:
 
     @classmethod
     def of(cls, row: ForwardingPolicy) -> Policy:
-        return cls(
-            row.enabled,
-            row.min_pool,
-            row.min_score,
-            row.no_referral_days,
-            row.to_jobcentre,
-            row.to_a_kasser,
-            row.max_targets,
-        )
+        return cls(**{column.name: getattr(row, column.name) for column in fields(cls)})
 
 
 def default_policy(kind: OrgKind) -> Policy:
@@ -52,10 +44,14 @@ def default_policy(kind: OrgKind) -> Policy:
     return Policy(to_a_kasser=kind is OrgKind.JOBCENTRE)
 
 
-def policy_for(session: Session, organisation: Organisation) -> Policy:
-    row = session.scalar(
-        select(ForwardingPolicy).where(ForwardingPolicy.organisation_id == organisation.id)
+def _row(session: Session, organisation_id: int) -> ForwardingPolicy | None:
+    return session.scalar(
+        select(ForwardingPolicy).where(ForwardingPolicy.organisation_id == organisation_id)
     )
+
+
+def policy_for(session: Session, organisation: Organisation) -> Policy:
+    row = _row(session, organisation.id)
     return Policy.of(row) if row is not None else default_policy(organisation.kind)
 
 
@@ -124,21 +120,11 @@ def save_policy(session: Session, actor: Actor, policy: Policy) -> ForwardingPol
     :func:`check_policy`; audited)."""
     organisation = permissions.require_forwarding_admin(session, actor)
     check_policy(PolicyInput.of(policy))
-    row = session.scalar(
-        select(ForwardingPolicy).where(ForwardingPolicy.organisation_id == organisation.id)
-    )
+    row = _row(session, organisation.id)
     if row is None:
         row = ForwardingPolicy(organisation_id=organisation.id)
         session.add(row)
-    values = {
-        "enabled": policy.enabled,
-        "min_pool": policy.min_pool,
-        "min_score": policy.min_score,
-        "no_referral_days": policy.no_referral_days,
-        "to_jobcentre": policy.to_jobcentre,
-        "to_a_kasser": policy.to_a_kasser,
-        "max_targets": policy.max_targets,
-    }
+    values = asdict(policy)
     changed = sorted(name for name, value in values.items() if getattr(row, name) != value)
     for name, value in values.items():
         setattr(row, name, value)
