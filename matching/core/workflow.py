@@ -215,8 +215,8 @@ class Workflow(Generic[S]):
         ).rowcount
         if changed != 1:
             return False
-        values = _event(self.name, source, target, event, actor, at, note)
-        session.execute(insert(WorkflowEvent).values(**values, **{self.subject: subject_id}))
+        columns = _event(self.name, source, target, event, actor, at, note)
+        session.execute(insert(WorkflowEvent).values(**columns, **{self.subject: subject_id}))
         return True
 
 
