@@ -165,7 +165,6 @@ def _security_headers(response):  # noqa: ANN001, ANN202 - Flask hook
 
 def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(dates.format_date, "dato")
-    app.add_template_filter(dates.format_long_date, "lang_dato")
     app.add_template_global(dates.DATE_HINT, "DATE_HINT")
     # Every list page's pagination links (a page may pass its own under the same name).
     app.add_template_global(page_url_args, "page_url_args")

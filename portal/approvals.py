@@ -7,7 +7,7 @@ not fulfil it is approved (or not) knowingly.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
@@ -15,8 +15,8 @@ from wtforms.validators import AnyOf
 
 from matching.accounts import verification
 from matching.core import permissions
-from matching.core.errors import InvalidTransition, OutOfScope, PermissionDenied, ValidationError
-from matching.models import OrgKind, Vacancy, VacancyStatus
+from matching.core.errors import InvalidTransition, OutOfScope, ValidationError
+from matching.models import Vacancy, VacancyStatus
 from matching.vacancies import editing, lifecycle
 from matching.vacancies.forwarding.decisions import assign_owner
 from matching.vacancies.queries import (
@@ -55,8 +55,7 @@ class DecisionForm(FlaskForm):
 
 def _require_jobcentre() -> None:
     """Approving places is the jobcentre's task: an approver elsewhere gets 403."""
-    if g.membership.organisation.kind is not OrgKind.JOBCENTRE:
-        raise PermissionDenied("only approvers at a jobcentre may approve company places")
+    permissions.require_jobcentre_approver(get_db(), current_actor())
 
 
 def _place(vacancy_id: int) -> Vacancy:
@@ -158,16 +157,16 @@ def _employers_page(forms: dict | None = None, status: int = 200):  # noqa: ANN2
 @bp.get("/virksomheder")
 @role_required(permissions.APPROVERS)
 def employers():  # noqa: ANN201 - Flask view
-    """Self-registered employers waiting to be confirmed (CVR and P-units checked)."""
-    _require_jobcentre()
+    """Self-registered employers waiting to be confirmed (CVR and P-units checked); only a
+    jobcentre approver gets the list (403 from :func:`verification.unverified_employers`)."""
     return _employers_page()
 
 
 @bp.post("/virksomheder/<int:organisation_id>")
 @role_required(permissions.APPROVERS)
 def decide_employer(organisation_id: int):  # noqa: ANN201 - Flask view
-    """Confirm the employer (its open vacancies become visible and are matched) or reject it."""
-    _require_jobcentre()
+    """Confirm the employer (its open vacancies become visible and are matched) or reject it.
+    Anyone but a jobcentre approver gets 403 from :mod:`matching.accounts.verification`."""
     db = get_db()
     form = EmployerDecisionForm()
     if not form.validate():
@@ -185,10 +184,9 @@ def decide_employer(organisation_id: int):  # noqa: ANN201 - Flask view
     open_ids = open_vacancy_ids_of(db, organisation.id) if organisation.active else []
     for vacancy_id in open_ids:  # published while unconfirmed: they get their owner now
         assign_owner(db, db.get(Vacancy, vacancy_id))
+        request_match(vacancy_id)
     if organisation.active:
         flash(f"{organisation.name} er bekræftet. Virksomhedens stillinger vises nu.", "success")
-        for vacancy_id in open_ids:
-            request_match(vacancy_id)
     else:
         flash(f"Oprettelsen af {organisation.name} er afvist.", "success")
     return redirect(url_for("approvals.employers"))

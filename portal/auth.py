@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
+from matching.accounts.signup import EMAIL_MAX_CHARS, MAX_PASSWORD_CHARS
 from matching.accounts.throttling import login_throttled
 from matching.accounts.tokens import password_fingerprint
 from matching.core import audit, permissions
@@ -45,8 +46,6 @@ LOGIN_THROTTLED_MESSAGE = (
 NO_ACCESS_MESSAGE = (
     "Din bruger er ikke knyttet til en aktiv organisation. Kontakt din administrator."
 )
-EMAIL_MAX_CHARS = 254
-PASSWORD_MAX_CHARS = 1024  # argon2 hashes anything, but do not invite megabyte passwords
 PASSWORD_FINGERPRINT_KEY = "password_fp"  # session key: ends the session when the password changes
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +64,7 @@ class LoginForm(FlaskForm):
         "Adgangskode",
         validators=[
             DataRequired("Indtast din adgangskode."),
-            Length(max=PASSWORD_MAX_CHARS, message="Adgangskoden er for lang."),
+            Length(max=MAX_PASSWORD_CHARS, message="Adgangskoden er for lang."),
         ],
     )
 

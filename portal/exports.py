@@ -36,6 +36,7 @@ from matching.core.errors import ValidationError
 from matching.fairs.exports import requests
 from matching.models import Export, ExportStatus, JobFair
 from portal.auth import current_actor, role_required
+from portal.forms import form_page, show_errors
 from portal.match_queue import redis_connection
 from portal.transaction import after_commit, get_db, own_unit
 from workers.queues import enqueue_export, job_is_lost
@@ -151,24 +152,25 @@ def state(export: Export) -> dict[str, object]:
     }
 
 
-def _fair_page(fair_id: int, form: ExportForm | None = None, errors=None, status: int = 200):  # noqa: ANN001, ANN202
+def _fair_page(
+    fair_id: int, form: ExportForm | None = None, general: str | None = None, status: int = 200
+) -> tuple[str, int]:
     db = get_db()
     exports = requests.fair_exports(db, current_actor(), fair_id)
-    fair = db.get(JobFair, fair_id)
-    html = render_template(
+    return form_page(
         "exports/fair.html",
-        fair=fair,
+        status=status,
+        fair=db.get(JobFair, fair_id),
         exports=exports,
         states={e.id: state(e) for e in exports},
         form=form or ExportForm(formdata=None),
-        errors=errors or {},
+        general_error=general,
         kind_labels=requests.KIND_LABELS_DA,
         format_labels=FORMAT_LABELS,
         max_active=requests.MAX_ACTIVE_PER_FAIR,
         ttl_hours=_settings().export_ttl_hours,
         **_back_to_fair(fair_id),
     )
-    return html, status
 
 
 @bp.get("/jobmesser/<int:fair_id>/eksporter")
@@ -191,11 +193,8 @@ def create_export(fair_id: int):  # noqa: ANN201 - Flask view
     try:
         export = requests.request_export(db, current_actor(), fair_id, kind=kind, fmt=fmt)
     except ValidationError as exc:
-        for name, message in exc.errors.items():
-            if name in ("kind", "format"):
-                getattr(form, name).errors = [message]
-        general = [m for n, m in exc.errors.items() if n not in ("kind", "format")]
-        return _fair_page(fair_id, form=form, errors=general, status=400)
+        general = show_errors(form, exc.errors)
+        return _fair_page(fair_id, form=form, general=general, status=400)
     _send_after_commit(export, SENT_MESSAGE)
     return redirect(url_for("exports.export_status", export_id=export.id))
 

@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from matching.core import audit, permissions
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
-from matching.core.errors import PermissionDenied, ValidationError
+from matching.core.errors import ValidationError
 from matching.fairs import overviews, participants, planning, shortlists
 from matching.models import AuditAction, JobFair, JobFairVacancy, TargetGroup
 from portal.auth import current_actor, role_required
@@ -132,8 +132,7 @@ def fair_new():  # noqa: ANN201 - Flask view
     """Create a fair: name, date, place, target groups, municipalities, description."""
     db = get_db()
     actor = current_actor()
-    if not permissions.may_organise_fairs(db, actor):
-        raise PermissionDenied("only organisers create job fairs")
+    permissions.require_fair_organiser(db, actor)
     if request.method == "GET":
         form = FairForm(
             formdata=None,

@@ -11,13 +11,12 @@ required field never hides "this is not a date"). What was typed is shown again 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from flask import render_template
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -38,12 +37,10 @@ def one_line(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def reason_field(label: str) -> TextAreaField:
-    """A free text going with a decision (a reason, a note), at most MAX_REASON_CHARS long."""
-    return TextAreaField(
-        label,
-        validators=[Length(max=MAX_REASON_CHARS, message=f"Højst {MAX_REASON_CHARS} tegn.")],
-    )
+def reason_field(label: str, message: str = f"Højst {MAX_REASON_CHARS} tegn.") -> TextAreaField:
+    """A free text going with a decision (a reason, a note), at most MAX_REASON_CHARS long;
+    ``message`` when it is longer."""
+    return TextAreaField(label, validators=[Length(max=MAX_REASON_CHARS, message=message)])
 
 
 class TypedField(StringField):
@@ -230,11 +227,10 @@ class YesNoField(RadioField):
         self.data = self._READ.get(value, value) if value is not None else None
 
 
-def unreadable(form: FlaskForm, names: Sequence[str] | None = None) -> dict[str, str]:
-    """The first conversion error of each field (of ``names``, default all): what the text
-    could not be read as. Call after the form has processed the request."""
-    fields: list[Field] = [form[name] for name in names] if names else list(form)
-    return {field.name: field.process_errors[0] for field in fields if field.process_errors}
+def unreadable(form: FlaskForm) -> dict[str, str]:
+    """The first conversion error of each field: what the text could not be read as. Call
+    after the form has processed the request."""
+    return {field.name: field.process_errors[0] for field in form if field.process_errors}
 
 
 def show_errors(form: FlaskForm, errors: dict[str, str]) -> str | None:

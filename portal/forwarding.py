@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, StringField
 
 from matching.core import permissions
 from matching.core.audit import Actor
 from matching.core.errors import InvalidTransition, ValidationError
-from matching.core.workflow import MAX_REASON_CHARS
 from matching.models import ForwardingState, Organisation, OrgKind, Vacancy, VacancyStatus
 from matching.vacancies.forwarding import inbox as forwarding_inbox
 from matching.vacancies.forwarding import policy as forwarding_policy
 from matching.vacancies.forwarding import workflow as forwarding_workflow
 from matching.vacancies.forwarding.decisions import forward_manually, target_choices
 from portal.auth import current_actor, role_required
-from portal.forms import IntegerField, show_errors, unreadable
+from portal.forms import IntegerField, form_page, reason_field, show_errors, unreadable
 from portal.transaction import get_db
 
 bp = Blueprint("forwarding", __name__)
@@ -35,20 +33,14 @@ def _base_url() -> str:
 
 
 class ReturnForm(FlaskForm):
-    reason = TextAreaField(
-        "Begrundelse",
-        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
-    )
+    reason = reason_field("Begrundelse", message="Højst 2.000 tegn.")
 
 
 class ForwardForm(FlaskForm):
     """The target is checked by the domain (a forged id is refused there, with a message)."""
 
     target = StringField("Videregiv til")
-    reason = TextAreaField(
-        "Begrundelse",
-        validators=[Length(max=MAX_REASON_CHARS, message="Højst 2.000 tegn.")],
-    )
+    reason = reason_field("Begrundelse", message="Højst 2.000 tegn.")
 
 
 def _number(label: str, name: str) -> IntegerField:
@@ -87,19 +79,19 @@ def _inbox_page(*, errors=None, typed=None, status: int = 200):  # noqa: ANN001,
     db = get_db()
     actor = current_actor()
     box = forwarding_inbox.inbox(db, actor)
-    html = render_template(
+    return form_page(
         "forwarding/inbox.html",
+        errors=errors,
+        typed=typed,
+        status=status,
         inbox=box,
         state_labels=forwarding_workflow.STATE_LABELS_DA,
         rule_labels=forwarding_workflow.RULE_LABELS_DA,
         allowed={
             i.forwarding.id: forwarding_workflow.allowed_events(i.forwarding) for i in box.waiting
         },
-        errors=errors or {},
-        typed=typed or {},
         OPEN=VacancyStatus.OPEN,
     )
-    return html, status
 
 
 @bp.get("/videregivne")
