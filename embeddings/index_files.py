@@ -17,7 +17,6 @@ callers use :meth:`VectorIndex.save <embeddings.index.VectorIndex.save>` and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ import faiss
 import numpy as np
 
 from embeddings.errors import EmbeddingsError
+from embeddings.model_files import sha256
 
 if TYPE_CHECKING:
     from embeddings.index import VectorIndex
@@ -83,7 +83,7 @@ def save(index: VectorIndex, directory: Path | str) -> None:
         for name, write in writers.items():
             path = version_dir / name
             write(path)
-            checksums[name] = _sha256(path)
+            checksums[name] = sha256(path)
         meta = {
             "format": FORMAT_VERSION,
             "model_version": index.model_version,
@@ -166,7 +166,7 @@ def load(
         path = directory / name
         if not path.is_file():
             raise IndexCorrupt(f"{where}: {name} is missing")
-        if _sha256(path) != digest:
+        if sha256(path) != digest:
             raise IndexCorrupt(f"{where}: {name} does not match its checksum")
     try:
         vectors = np.load(directory / VECTORS_FILE)
@@ -232,14 +232,6 @@ def _write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -56,6 +56,7 @@ from embeddings.model import (
     SANITY_MIN_MATCH_COSINE,
     SANITY_QUERY,
     SANITY_UNRELATED,
+    VERSION_HASH_CHARS,
     PreparedModel,
     prepare_model,
     read_manifest,
@@ -70,7 +71,6 @@ TOKENIZER_FILE = "tokenizer.json"
 ONNX_REQUIRED_FILES = (ONNX_FILE, TOKENIZER_FILE)
 ONNX_MANIFEST_FORMAT = 1
 VERSION_SUFFIX = "onnx-int8"
-VERSION_HASH_CHARS = 12
 OPSET_VERSION = 17
 
 ONNX_REPAIR_HINT = "run `jobbro model prepare --onnx --force` to rebuild it"

@@ -13,7 +13,7 @@ import redis
 from flask import current_app, flash
 
 from portal.transaction import after_commit
-from workers.queues import Job, enqueue, match_job_id
+from workers.queues import enqueue_match
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +47,12 @@ def request_match(vacancy_id: int) -> None:
     after_commit(lambda: _enqueue_match(vacancy_id))
 
 
-def _enqueue_match(vacancy_id: int) -> bool:
+def _enqueue_match(vacancy_id: int) -> None:
     connection = redis_connection()
     if connection is None:
-        return True
+        return
     try:
-        enqueue(
-            connection,
-            Job.MATCH_VACANCY,
-            vacancy_id,
-            job_id=match_job_id("vacancy", vacancy_id),
-        )
+        enqueue_match(connection, "vacancy", vacancy_id)
     except (redis.RedisError, OSError):
         log.warning("could not enqueue the match list of vacancy %s", vacancy_id, exc_info=True)
         flash(MATCH_LATER_MESSAGE, "warning")
-        return False
-    return True

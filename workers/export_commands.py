@@ -140,7 +140,7 @@ def _actor(session, email: str, fair_id: int):  # noqa: ANN001, ANN202 - Session
             and membership.role in FAIR_ORGANISERS
             and membership.organisation.active
         ):
-            return Actor(user.id, membership.organisation_id, membership.role.value)
+            return Actor.member(membership)
     raise click.ClickException(_not_organiser(email, fair.organiser.name))
 
 

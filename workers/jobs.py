@@ -199,7 +199,7 @@ def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
 
     from matching.models import Match
     from workers.match_service import get_service
-    from workers.queues import Job, enqueue, match_job_id
+    from workers.queues import enqueue_match
 
     service = get_service()
     result = service.compute_jobseeker(jobseeker_id).to_dict()
@@ -229,12 +229,7 @@ def match_jobseeker(jobseeker_id: int) -> dict[str, object]:
     if connection is None:  # run outside a worker without Redis: the nightly run catches up
         refresh = []
     for vacancy_id in refresh:
-        enqueue(
-            connection,
-            Job.MATCH_VACANCY,
-            vacancy_id,
-            job_id=match_job_id("vacancy", vacancy_id),
-        )
+        enqueue_match(connection, "vacancy", vacancy_id)
     return {**result, "refreshed_vacancy_lists": refresh}
 
 
@@ -244,7 +239,7 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
     or a run on another worker, add nothing that is already waiting."""
     from matching.ranking.scoring import rules_version
     from matching.ranking.storage import stale_subjects
-    from workers.queues import Job, enqueue, match_job_id
+    from workers.queues import enqueue_match
 
     rt = runtime.get()
     model_version = rt.index("jobseeker").model_version
@@ -252,7 +247,7 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
     if connection is None:
         raise RuntimeError("recompute_stale_matches needs Redis: run it in a worker")
     counts: dict[str, object] = {}
-    for kind, job in (("vacancy", Job.MATCH_VACANCY), ("jobseeker", Job.MATCH_JOBSEEKER)):
+    for kind in ("vacancy", "jobseeker"):
         with rt.session() as session:
             ids = stale_subjects(
                 session,
@@ -262,7 +257,7 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
                 limit=limit,
             )
         for subject_id in ids:
-            enqueue(connection, job, subject_id, job_id=match_job_id(kind, subject_id))
+            enqueue_match(connection, kind, subject_id)
         counts[kind] = len(ids)
     log.info("enqueued stale match lists: %s", counts)
     return counts
@@ -288,24 +283,13 @@ def warm_occupation_index() -> dict[str, object]:
 
     Run at start-up so that the first `jobbro occupations suggest` (and the portal's title
     suggestions) builds its index in seconds rather than encoding ~44,000 ESCO labels first.
-    Idempotent: cached labels are not encoded again.
+    Idempotent: cached labels are not encoded again. The built index is kept as this worker's
+    (:func:`workers.occupation_service.occupation_index`).
     """
-    from embeddings.encoder import CachedEncoder
-    from matching.ranking.occupations.normaliser import (
-        IndexConfig,
-        OccupationIndex,
-        records_from_database,
-    )
-    from workers.occupation_commands import CACHE_SUBDIR
+    from workers import occupation_service
 
-    rt = runtime.get()
-    with rt.session() as session:
-        records = records_from_database(session)
-    if not any(r.concept_type == "Occupation" for r in records):
-        return {"occupations": 0, "encoded": 0}
-    encoder = CachedEncoder(rt.encoder(), rt.settings.data_dir / CACHE_SUBDIR)
-    index = OccupationIndex.build(records, encoder, IndexConfig())
-    return {"occupations": len(index), "encoded": encoder.misses}
+    occupations, encoded = occupation_service.warm_occupation_index()
+    return {"occupations": occupations, "encoded": encoded}
 
 
 def process_overdue_referrals(*, now: datetime | None = None) -> dict[str, object]:

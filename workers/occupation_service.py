@@ -48,23 +48,44 @@ def occupation_index(session: Session):  # noqa: ANN201 - an OccupationIndex or 
     """This worker's hybrid occupation index, rebuilt when the taxonomy changes (label vectors
     come from the embedding cache, so a rebuild encodes only new labels)."""
     global _occupations
-    from embeddings.encoder import CachedEncoder
-    from matching.ranking.occupations.normaliser import (
-        IndexConfig,
-        OccupationIndex,
-        records_from_database,
-    )
+    from matching.ranking.occupations.normaliser import records_from_database
     from matching.ranking.occupations.suggestions import taxonomy_fingerprint
-    from workers.occupation_commands import CACHE_SUBDIR
 
     rt = runtime.get()
     fingerprint = taxonomy_fingerprint(session)
     if _occupations is not None and _occupations[0] is rt and _occupations[1] == fingerprint:
         return _occupations[2]
-    records = records_from_database(session)
-    index = None
-    if any(r.concept_type == "Occupation" for r in records):
-        encoder = CachedEncoder(rt.encoder(), rt.settings.data_dir / CACHE_SUBDIR)
-        index = OccupationIndex.build(records, encoder, IndexConfig())
+    index, _ = build_occupation_index(records_from_database(session))
     _occupations = (rt, fingerprint, index)
     return index
+
+
+def warm_occupation_index() -> tuple[int, int]:
+    """Build this worker's occupation index now (it is kept for :func:`occupation_index`),
+    filling the embedding cache with the labels' vectors. Returns (occupations, labels
+    encoded); (0, 0) without an imported taxonomy."""
+    global _occupations
+    from matching.ranking.occupations.normaliser import records_from_database
+    from matching.ranking.occupations.suggestions import taxonomy_fingerprint
+
+    rt = runtime.get()
+    with rt.session() as session:
+        fingerprint = taxonomy_fingerprint(session)
+        records = records_from_database(session)
+    index, encoded = build_occupation_index(records)
+    _occupations = (rt, fingerprint, index)
+    return (0, 0) if index is None else (len(index), encoded)
+
+
+def build_occupation_index(records):  # noqa: ANN001, ANN201 - taxonomy records
+    """The hybrid occupation index over the taxonomy ``records``, with how many labels were
+    encoded for it (the rest come from the embedding cache); (None, 0) without occupations."""
+    from embeddings.encoder import CachedEncoder
+    from matching.ranking.occupations.normaliser import IndexConfig, OccupationIndex
+    from workers.occupation_commands import CACHE_SUBDIR
+
+    if not any(r.concept_type == "Occupation" for r in records):
+        return None, 0
+    rt = runtime.get()
+    encoder = CachedEncoder(rt.encoder(), rt.settings.data_dir / CACHE_SUBDIR)
+    return OccupationIndex.build(records, encoder, IndexConfig()), encoder.misses

@@ -159,6 +159,15 @@ def enqueue_export(connection: Redis, export_id: int, *, job_id: str) -> RQJob:
     )
 
 
+MATCH_JOBS: dict[str, Job] = {"vacancy": Job.MATCH_VACANCY, "jobseeker": Job.MATCH_JOBSEEKER}
+
+
+def enqueue_match(connection: Redis, kind: str, subject_id: int) -> RQJob:
+    """Queue the (re)computation of a match list, ``kind`` "vacancy" or "jobseeker": one
+    waiting job per list (:func:`match_job_id`)."""
+    return enqueue(connection, MATCH_JOBS[kind], subject_id, job_id=match_job_id(kind, subject_id))
+
+
 def job_is_lost(connection: Redis, job_id: str) -> bool:
     """Whether a job that was enqueued can no longer run: gone from Redis (a restart without
     persistence, an eviction) or ended without a result (failed, stopped, cancelled)."""

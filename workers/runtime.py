@@ -46,10 +46,6 @@ class Runtime:
             )
         return self._indexes[kind]
 
-    def save_indexes(self) -> None:
-        for service in self._indexes.values():
-            service.save()
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         with session_scope(self.session_factory) as session:

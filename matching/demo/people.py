@@ -55,13 +55,6 @@ _FIXED_EMPLOYERS = {
 }
 
 
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 class PeopleMixin(GeneratorBase):
     """Jobseekers and their CVs (:meth:`jobseeker`)."""
 
@@ -82,8 +75,8 @@ class PeopleMixin(GeneratorBase):
         ages = list(range(max(18, min_age), 68))
         weights = [3 if a < 25 else 5 if a < 60 else 3 for a in ages]
         age = self.rng.choices(ages, weights=weights)[0]
-        latest = _years_before(self.today, age)  # turns `age` today
-        earliest = _years_before(self.today, age + 1) + timedelta(days=1)
+        latest = add_months(self.today, -12 * age)  # turns `age` today
+        earliest = add_months(self.today, -12 * (age + 1)) + timedelta(days=1)
         return earliest + timedelta(days=self.rng.randint(0, (latest - earliest).days))
 
     def pick_akasse(self, occ: OccupationProfile) -> str:

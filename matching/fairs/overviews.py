@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching.core import permissions
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
-from matching.core.errors import OutOfScope, ValidationError
+from matching.core.errors import ValidationError
 from matching.core.geo import municipality_name
 from matching.fairs import shortlists
 from matching.fairs.exports.rows import (
@@ -23,7 +23,7 @@ from matching.fairs.exports.rows import (
     latest_titles,
     score_percent,
 )
-from matching.fairs.participants import _fair_vacancy, _matchable, attachable_vacancies
+from matching.fairs.participants import attachable_vacancies, attached_fair_vacancy
 from matching.fairs.planning import ACCEPTED, _counts, _invitation, get_fair, organiser_fair
 from matching.fairs.shortlists import SOURCE_MANUAL, SOURCE_MATCH
 from matching.models import (
@@ -39,7 +39,7 @@ from matching.models import (
     TargetGroup,
     Vacancy,
 )
-from matching.vacancies.queries import matchable_vacancy_filter
+from matching.vacancies.queries import is_matchable, matchable_vacancy_filter
 
 MORE_CANDIDATES = 10
 
@@ -76,22 +76,13 @@ class ShortlistView:
         return sum(1 for r in self.rows if r.invited)
 
 
-def _attached(session: Session, fair: JobFair, vacancy_id: int) -> JobFairVacancy:
-    fair_vacancy = _fair_vacancy(session, fair.id, vacancy_id)
-    if fair_vacancy is None:
-        raise OutOfScope(
-            "job_fair_vacancy", vacancy_id, exists=session.get(Vacancy, vacancy_id) is not None
-        )
-    return fair_vacancy
-
-
 def shortlist_view(session: Session, actor: Actor, fair_id: int, vacancy_id: int) -> ShortlistView:
     """The vacancy's shortlist for the organiser: ranked match entries, then manual ones,
     each with invitation code, source, brancheskift, district, occupation, the reasons an
     employer may read, score, invitation mark, note and on how many of the fair's lists the
     person is; removed people separately (they can be added again)."""
     fair = organiser_fair(session, actor, fair_id)
-    fair_vacancy = _attached(session, fair, vacancy_id)
+    fair_vacancy = attached_fair_vacancy(session, fair.id, vacancy_id)
     vacancy = session.scalar(
         select(Vacancy).where(Vacancy.id == vacancy_id).options(selectinload(Vacancy.employer))
     )
@@ -119,7 +110,7 @@ def shortlist_view(session: Session, actor: Actor, fair_id: int, vacancy_id: int
         )
         (removed if entry.removed else rows).append(row)
     return ShortlistView(
-        fair, fair_vacancy, vacancy, rows, removed, _matchable(session, vacancy_id)
+        fair, fair_vacancy, vacancy, rows, removed, is_matchable(session, vacancy_id)
     )
 
 
@@ -129,7 +120,7 @@ def more_candidates(
     """The next ranked matches in the fair's scope that are not on the list (and were not
     removed from it), for "Tilføj" buttons; the same pseudonymous fields as the list."""
     fair = organiser_fair(session, actor, fair_id)
-    fair_vacancy = _attached(session, fair, vacancy_id)
+    fair_vacancy = attached_fair_vacancy(session, fair.id, vacancy_id)
     taken = set(
         session.scalars(
             select(ShortlistEntry.jobseeker_id).where(
@@ -160,7 +151,7 @@ def other_list_candidates(
     """People on another of this fair's shortlists but not on this one (to add by hand, with
     a reason), with their codes on the other lists; their match to this vacancy if any."""
     fair = organiser_fair(session, actor, fair_id)
-    fair_vacancy = _attached(session, fair, vacancy_id)
+    fair_vacancy = attached_fair_vacancy(session, fair.id, vacancy_id)
     codes: dict[int, list[str]] = {}
     here: set[int] = set()
     for entry, entry_vacancy in _fair_entries(session, fair.id):
@@ -191,7 +182,7 @@ def add_from_other_list(
     the entry and in the audit log), whether or not the person is on this vacancy's match list.
     """
     fair = organiser_fair(session, actor, fair_id)
-    fair_vacancy = _attached(session, fair, vacancy_id)
+    fair_vacancy = attached_fair_vacancy(session, fair.id, vacancy_id)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Skriv hvorfor personen skal på denne liste."})
     elsewhere = session.scalar(
@@ -315,7 +306,7 @@ def fair_overview(
                 .options(selectinload(JobFairEmployer.employer))
             )
         )
-        several = _several(session, actor, fair, {v.id: v for _, v in attached})
+        several = _several(session, fair, {v.id: v for _, v in attached})
     rows = [
         FairVacancyRow(fv, v, shortlisted.get(fv.id, 0), invited.get(fv.id, 0), v.id in matchable)
         for fv, v in attached
@@ -327,29 +318,29 @@ def fair_overview(
 
 
 def _several(
-    session: Session, actor: Actor, fair: JobFair, vacancies: Mapping[int, Vacancy]
+    session: Session, fair: JobFair, vacancies: Mapping[int, Vacancy]
 ) -> list[PersonOnLists]:
-    counts = shortlists.people_on_several_shortlists(session, actor, fair.id)
-    if not counts:
-        return []
-    people = load_people(session, counts)
-    lists: dict[int, list[tuple[str, str, str]]] = {}
+    """People on two or more of the fair's lists (removed entries not counted), read in one
+    query: the entries :func:`shortlists.people_on_several_shortlists` counts."""
+    by_person: dict[int, list[tuple[ShortlistEntry, int]]] = {}
     for entry, vacancy_id in _fair_entries(session, fair.id):
-        if entry.jobseeker_id in counts:
+        by_person.setdefault(entry.jobseeker_id, []).append((entry, vacancy_id))
+    several = {pid: rows for pid, rows in by_person.items() if len(rows) >= 2}
+    if not several:
+        return []
+    people = load_people(session, several)
+    result = []
+    for pid, rows in several.items():
+        lists = []
+        for entry, vacancy_id in rows:
             vacancy = vacancies[vacancy_id]
-            lists.setdefault(entry.jobseeker_id, []).append(
-                (vacancy.employer.name, vacancy.title, entry.invitation_code)
+            lists.append((vacancy.employer.name, vacancy.title, entry.invitation_code))
+        person = people[pid]
+        result.append(
+            PersonOnLists(
+                pid, person.name, person.district, person.occupation, tuple(sorted(lists))
             )
-    result = [
-        PersonOnLists(
-            pid,
-            people[pid].name,
-            people[pid].district,
-            people[pid].occupation,
-            tuple(sorted(lists.get(pid, []))),
         )
-        for pid in counts
-    ]
     return sorted(result, key=lambda p: (-len(p.entries), p.entries))
 
 

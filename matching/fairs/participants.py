@@ -69,7 +69,7 @@ from matching.models import (
     Vacancy,
     utcnow,
 )
-from matching.vacancies.queries import matchable_vacancy_filter
+from matching.vacancies.queries import is_matchable, matchable_vacancy_filter
 
 SEARCH_MAX_CHARS = 100
 
@@ -360,13 +360,14 @@ def _fair_vacancy(session: Session, fair_id: int, vacancy_id: int) -> JobFairVac
     )
 
 
-def _matchable(session: Session, vacancy_id: int) -> bool:
-    return (
-        session.scalar(
-            select(Vacancy.id).where(Vacancy.id == vacancy_id, matchable_vacancy_filter())
+def attached_fair_vacancy(session: Session, fair_id: int, vacancy_id: int) -> JobFairVacancy:
+    """The vacancy's attachment to the fair; :class:`OutOfScope` when it is not attached."""
+    fair_vacancy = _fair_vacancy(session, fair_id, vacancy_id)
+    if fair_vacancy is None:
+        raise OutOfScope(
+            "job_fair_vacancy", vacancy_id, exists=session.get(Vacancy, vacancy_id) is not None
         )
-        is not None
-    )
+    return fair_vacancy
 
 
 def attach_vacancy(
@@ -413,7 +414,7 @@ def attach_vacancy(
     _require_upcoming(fair, today, "vacancy_id")
     if _fair_vacancy(session, fair.id, vacancy.id) is not None:
         raise ValidationError({"vacancy_id": f"»{vacancy.title}« er allerede tilmeldt messen."})
-    if not _matchable(session, vacancy.id):
+    if not is_matchable(session, vacancy.id):
         raise ValidationError({"vacancy_id": NOT_MATCHABLE_MESSAGE})
     fair_vacancy = JobFairVacancy(job_fair_id=fair.id, vacancy_id=vacancy.id)
     try:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor, record
 from matching.core.errors import OutOfScope, ValidationError
-from matching.fairs.participants import _fair_vacancy
+from matching.fairs.participants import _fair_vacancy, attached_fair_vacancy
 from matching.fairs.planning import organiser_fair
 from matching.models import (
     AuditAction,
@@ -45,9 +45,8 @@ from matching.models import (
     ShortlistEntry,
     TargetGroup,
     TargetGroupPeriod,
-    Vacancy,
 )
-from matching.vacancies.queries import matchable_vacancy_filter
+from matching.vacancies.queries import is_matchable
 
 
 def mark_invited(
@@ -110,16 +109,7 @@ class _Context:
 
 def _context(session: Session, actor: Actor, fair_id: int, vacancy_id: int) -> _Context:
     fair = organiser_fair(session, actor, fair_id)
-    fair_vacancy = session.scalar(
-        select(JobFairVacancy).where(
-            JobFairVacancy.job_fair_id == fair.id, JobFairVacancy.vacancy_id == vacancy_id
-        )
-    )
-    if fair_vacancy is None:
-        raise OutOfScope(
-            "job_fair_vacancy", vacancy_id, exists=session.get(Vacancy, vacancy_id) is not None
-        )
-    return _Context(fair, fair_vacancy)
+    return _Context(fair, attached_fair_vacancy(session, fair.id, vacancy_id))
 
 
 def _record(
@@ -186,8 +176,10 @@ def _in_fair_scope(fair: JobFair) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _ranked_in_scope(session: Session, fair: JobFair, vacancy_id: int) -> list[Match]:
-    """The vacancy's stored candidate list, in rank order, limited to the fair's scope."""
+def ranked_in_scope(session: Session, fair: JobFair, vacancy_id: int) -> list[Match]:
+    """The vacancy's stored candidate list, in rank order, limited to the fair's scope (also
+    the "more candidates" list of :mod:`matching.fairs.overviews`; the caller has checked the
+    actor)."""
     return list(
         session.scalars(
             select(Match)
@@ -196,12 +188,6 @@ def _ranked_in_scope(session: Session, fair: JobFair, vacancy_id: int) -> list[M
             .order_by(Match.rank, Match.id)
         )
     )
-
-
-def ranked_in_scope(session: Session, fair: JobFair, vacancy_id: int) -> list[Match]:
-    """The vacancy's ranked candidates within the fair's scope, in rank order (for the
-    "more candidates" list of :mod:`matching.fairs.overviews`; the caller has checked the actor)."""
-    return _ranked_in_scope(session, fair, vacancy_id)
 
 
 def _select_with_share(candidates: Sequence[Match], size: int) -> list[Match]:
@@ -274,19 +260,14 @@ def build_shortlist(
         raise ValidationError({"size": f"Antal skal være mellem 1 og {MAX_SIZE}."})
     if ctx.fair_vacancy.shortlist_locked:
         return _current(session, ctx.fair_vacancy.id)
-    if (
-        session.scalar(
-            select(Vacancy.id).where(Vacancy.id == vacancy_id, matchable_vacancy_filter())
-        )
-        is None
-    ):
+    if not is_matchable(session, vacancy_id):
         raise ValidationError({"vacancy_id": "Stillingen er ikke åben for match."})
 
     existing = {e.jobseeker_id: e for e in _entries(session, ctx.fair_vacancy.id)}
     # Removed people and manual additions are the organiser's decisions: not the matcher's.
     decided = {pid for pid, e in existing.items() if e.removed or e.source == SOURCE_MANUAL}
     candidates = [
-        m for m in _ranked_in_scope(session, ctx.fair, vacancy_id) if m.jobseeker_id not in decided
+        m for m in ranked_in_scope(session, ctx.fair, vacancy_id) if m.jobseeker_id not in decided
     ]
     chosen = _select_with_share(candidates, size)
     chosen_ids = {m.jobseeker_id for m in chosen}

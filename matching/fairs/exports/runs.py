@@ -37,6 +37,7 @@ from matching.fairs.exports.requests import (
     WORKER,
     _audit,
 )
+from matching.fairs.exports.tables import ProgressCallback
 from matching.models import (
     AuditAction,
     Export,
@@ -75,9 +76,6 @@ STALLED_MESSAGE = "Eksporten stoppede uventet (arbejdsprocessen blev afbrudt). P
 
 
 FAILED_MESSAGE = "Eksporten kunne ikke laves ({kind}). Prøv igen, eller kontakt support."
-
-
-ProgressCallback = Callable[[int, int], None]
 
 
 class _Clock:
@@ -311,6 +309,13 @@ def remove_partial_files(export_dir: Path, export_id: int) -> int:
     return removed
 
 
+def _discard_attempt(export_dir: Path, export_id: int, attempt: int, name: str | None) -> None:
+    """Delete an attempt's files: the finished file (when it got that far) and the partial."""
+    if name is not None:
+        (export_dir / name).unlink(missing_ok=True)
+    (export_dir / partial_name(export_id, attempt)).unlink(missing_ok=True)
+
+
 def run_export(
     session_factory: Callable[[], Session],
     export_id: int,
@@ -404,14 +409,10 @@ def run_export(
         # Failed as stalled while it ran (or retried): this attempt's work is not wanted, and
         # the export keeps the state the sweep gave it.
         log.warning("export %s attempt %s was taken over; discarded", export_id, claim.attempt)
-        if name is not None:
-            (export_dir / name).unlink(missing_ok=True)
-        (export_dir / partial_name(export_id, claim.attempt)).unlink(missing_ok=True)
+        _discard_attempt(export_dir, export_id, claim.attempt, name)
     except BaseException as exc:
         run.stop.set()
-        if name is not None:
-            (export_dir / name).unlink(missing_ok=True)
-        (export_dir / partial_name(export_id, claim.attempt)).unlink(missing_ok=True)
+        _discard_attempt(export_dir, export_id, claim.attempt, name)
         log.exception("export %s attempt %s failed", export_id, claim.attempt)
         try:
             run.fail(FAILED_MESSAGE.format(kind=type(exc).__name__))
