@@ -108,12 +108,16 @@ def create_app(
         accounts,
         approvals,
         auth,
+        cv_editor,
         errors,
         exports,
         fairs,
         forwarding,
         jobseekers,
         main,
+        people_admin,
+        person_imports,
+        person_rights,
         vacancies,
         vacancy_forms,
     )
@@ -129,6 +133,10 @@ def create_app(
     app.register_blueprint(forwarding.bp)
     app.register_blueprint(fairs.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(people_admin.bp)
+    app.register_blueprint(cv_editor.bp)
+    app.register_blueprint(person_imports.bp)
+    app.register_blueprint(person_rights.bp)
     app.before_request(auth.load_logged_in_user)
 
     @app.get("/healthz")

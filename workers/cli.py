@@ -444,6 +444,10 @@ from workers.occupation_commands import register as _register_occupations  # noq
 
 _register_occupations(cli)
 
+from workers.people_commands import people as _people  # noqa: E402
+
+cli.add_command(_people)
+
 
 from workers.routing_commands import register as _register_routing  # noqa: E402
 

@@ -244,3 +244,73 @@ class EducationLevel(StrEnum):
     KVU = "kvu"
     MVU = "mvu"
     LVU = "lvu"
+
+
+class ExitReason(StrEnum):
+    """Why a person left the register (afgangsårsag); the results dashboards count these."""
+
+    JOB = "job"
+    EDUCATION = "education"
+    OTHER_SUPPORT = "other_support"
+    MOVED = "moved"
+    OTHER = "other"
+
+    @property
+    def label_da(self) -> str:
+        return EXIT_REASON_LABELS[self]
+
+
+EXIT_REASON_LABELS: dict[ExitReason, str] = {
+    ExitReason.JOB: "Job",
+    ExitReason.EDUCATION: "Uddannelse",
+    ExitReason.OTHER_SUPPORT: "Anden forsørgelse",
+    ExitReason.MOVED: "Fraflyttet",
+    ExitReason.OTHER: "Andet",
+}
+
+
+class ConsentKind(StrEnum):
+    """The consents a person gives or withdraws (GDPR art. 7)."""
+
+    SHARE_WITH_EMPLOYERS = "share_with_employers"
+    CONTACT_BY_EMAIL = "contact_by_email"
+    JOINT_RECRUITMENT = "joint_recruitment"
+
+    @property
+    def label_da(self) -> str:
+        return CONSENT_KIND_LABELS[self]
+
+
+CONSENT_KIND_LABELS: dict[ConsentKind, str] = {
+    ConsentKind.SHARE_WITH_EMPLOYERS: "Navn og kontaktoplysninger må deles med arbejdsgivere",
+    ConsentKind.CONTACT_BY_EMAIL: "Må kontaktes på e-mail",
+    ConsentKind.JOINT_RECRUITMENT: "Fælles rekruttering på tværs af a-kasser",
+}
+
+
+class ConsentChannel(StrEnum):
+    """How a consent was given or withdrawn."""
+
+    IN_PERSON = "in_person"
+    DIGITAL = "digital"
+    PAPER = "paper"
+    IMPORTED = "imported"
+
+    @property
+    def label_da(self) -> str:
+        return CONSENT_CHANNEL_LABELS[self]
+
+
+CONSENT_CHANNEL_LABELS: dict[ConsentChannel, str] = {
+    ConsentChannel.IN_PERSON: "Personligt fremmøde",
+    ConsentChannel.DIGITAL: "Digitalt",
+    ConsentChannel.PAPER: "På papir",
+    ConsentChannel.IMPORTED: "Importeret fra fagsystem",
+}
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"

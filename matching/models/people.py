@@ -18,8 +18,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matching.models.base import Base, CreatedAtMixin, Dated, Timestamp, TimestampMixin, enum_column
-from matching.models.enums import EducationLevel, TargetGroup
+from matching.models.base import (
+    Base,
+    CreatedAtMixin,
+    Dated,
+    JSONType,
+    Timestamp,
+    TimestampMixin,
+    enum_column,
+    utcnow,
+)
+from matching.models.enums import (
+    ConsentChannel,
+    ConsentKind,
+    EducationLevel,
+    ExitReason,
+    ImportStatus,
+    TargetGroup,
+)
 from matching.models.organisations import Organisation
 
 
@@ -42,6 +58,7 @@ class Jobseeker(TimestampMixin, Base):
     birth_date: Mapped[date] = mapped_column(Date)
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
+    street_address: Mapped[str | None] = mapped_column(String(200))
     postal_code: Mapped[str] = mapped_column(String(4), index=True)
     municipality_code: Mapped[int | None] = mapped_column(index=True)
     # The a-kasse the person is insured with (None: not insured).
@@ -58,7 +75,8 @@ class Jobseeker(TimestampMixin, Base):
     # Mobility
     max_commute_km: Mapped[int] = mapped_column(SmallInteger, default=30)
     willing_to_switch_industry: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Consent (GDPR art. 7); each flag has the time it was last changed.
+    # Consent (GDPR art. 7): the current state derived from the ledger (ConsentEvent, see
+    # matching.people.consents), kept here for the queries that filter on it.
     consent_share_with_employers: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_contact_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_joint_recruitment: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -66,6 +84,13 @@ class Jobseeker(TimestampMixin, Base):
     # Person chose the jobcentre over the a-kasse (right to choose; see domain.md).
     chose_jobcentre: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # Leaving the register (afgang): the day and why; ``active`` is False from then on.
+    left_on: Mapped[date | None] = mapped_column(Date, index=True)
+    exit_reason: Mapped[ExitReason | None] = mapped_column(enum_column(ExitReason, "exit_reason"))
+    exit_note: Mapped[str | None] = mapped_column(Text)
+    # Set when the retention rules (or a lawful request) removed the personal data: the row
+    # keeps only the pseudonym and the facts the statistics count.
+    anonymised_at: Mapped[datetime | None] = mapped_column(Timestamp(), index=True)
 
     a_kasse: Mapped[Organisation | None] = relationship(foreign_keys=[a_kasse_id])
     cv: Mapped[CV | None] = relationship(
@@ -80,6 +105,11 @@ class Jobseeker(TimestampMixin, Base):
         back_populates="jobseeker",
         cascade="all, delete-orphan",
         order_by="ResponsibilityPeriod.valid_from",
+    )
+    consent_events: Mapped[list[ConsentEvent]] = relationship(
+        back_populates="jobseeker",
+        cascade="all, delete-orphan",
+        order_by="ConsentEvent.id",
     )
 
     __table_args__ = (
@@ -259,3 +289,98 @@ class CVDesiredOccupation(Base):
     title: Mapped[str] = mapped_column(String(200))
     isco_code: Mapped[str | None] = mapped_column(String(4))
     esco_uri: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConsentEvent(Base):
+    """One consent given or withdrawn: the ledger the current consent state is derived from.
+
+    Rows are only ever added; the person's ``consent_*`` columns hold the latest event per kind.
+    """
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jobseeker_id: Mapped[int] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ConsentKind] = mapped_column(enum_column(ConsentKind, "consent_kind"))
+    given: Mapped[bool] = mapped_column(Boolean)  # False: withdrawn
+    # The day the person gave or withdrew it (may precede the recording, e.g. a paper form).
+    given_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    channel: Mapped[ConsentChannel] = mapped_column(enum_column(ConsentChannel, "consent_channel"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    jobseeker: Mapped[Jobseeker] = relationship(back_populates="consent_events")
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (Index("ix_consent_events_person_kind", "jobseeker_id", "kind", "id"),)
+
+
+class CVDraft(CreatedAtMixin, Base):
+    """An uploaded CV document and the draft parsed from it, while a counsellor reviews it.
+
+    The file and its text are kept encrypted (AES-GCM under a key derived from the CPR key),
+    and the row is deleted when the draft is accepted or discarded, or when it expires.
+    """
+
+    __tablename__ = "cv_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jobseeker_id: Mapped[int] = mapped_column(
+        ForeignKey("jobseekers.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int] = mapped_column()
+    file_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    text_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    # The parsed draft (matching.people.documents.ParsedCV.to_dict()) and the counsellor's
+    # choices so far, field by field.
+    parsed: Mapped[dict] = mapped_column(JSONType, default=dict)
+    decisions: Mapped[dict] = mapped_column(JSONType, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp(), index=True)
+
+
+class PersonImport(TimestampMixin, Base):
+    """A bulk import of people (and their CVs) from a case system's CSV or JSON Lines export.
+
+    All-or-nothing: either every line is stored or none is (``errors`` then lists them by line).
+    The uploaded file is kept encrypted only until the import has run.
+    """
+
+    __tablename__ = "person_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(10))  # csv | jsonl
+    file_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[ImportStatus] = mapped_column(
+        enum_column(ImportStatus, "import_status"), default=ImportStatus.QUEUED
+    )
+    total_lines: Mapped[int] = mapped_column(default=0)
+    processed_lines: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    unchanged_count: Mapped[int] = mapped_column(default=0)
+    # [{"line": 7, "field": "cpr", "message": "…"}]: fixed Danish sentences, never the line's data.
+    errors: Mapped[list] = mapped_column(JSONType, default=list)
+    job_id: Mapped[str | None] = mapped_column(String(80))
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp())
