@@ -464,6 +464,11 @@ from workers.export_commands import register as _register_exports  # noqa: E402
 _register_exports(cli)
 
 
+from workers.cv_commands import register as _register_cv  # noqa: E402
+
+_register_cv(cli)
+
+
 # --- entry point ----------------------------------------------------------------------------
 
 
