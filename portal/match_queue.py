@@ -47,12 +47,19 @@ def request_match(vacancy_id: int) -> None:
     after_commit(lambda: _enqueue_match(vacancy_id))
 
 
-def _enqueue_match(vacancy_id: int) -> None:
+def request_person_match(jobseeker_id: int) -> None:
+    """After the request's commit, enqueue the person's list of vacancies (after a CV change);
+    the job re-encodes the CV and refreshes the vacancies' lists the person now belongs on.
+    As :func:`request_match` when Redis is missing or unreachable."""
+    after_commit(lambda: _enqueue_match(jobseeker_id, "jobseeker"))
+
+
+def _enqueue_match(subject_id: int, kind: str = "vacancy") -> None:
     connection = redis_connection()
     if connection is None:
         return
     try:
-        enqueue_match(connection, "vacancy", vacancy_id)
+        enqueue_match(connection, kind, subject_id)
     except (redis.RedisError, OSError):
-        log.warning("could not enqueue the match list of vacancy %s", vacancy_id, exc_info=True)
+        log.warning("could not enqueue the match list of %s %s", kind, subject_id, exc_info=True)
         flash(MATCH_LATER_MESSAGE, "warning")

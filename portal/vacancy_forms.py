@@ -157,7 +157,7 @@ class StatusForm(FlaskForm):
 # --- occupation suggestions -------------------------------------------------------------------
 
 
-def _suggester() -> LexicalSuggester:
+def occupation_suggester() -> LexicalSuggester:
     """This process's lexical index (built on first use, rebuilt when the taxonomy changes)."""
     return current_app.extensions.setdefault("jobbro_occupation_suggester", LexicalSuggester())
 
@@ -167,7 +167,7 @@ def _suggester() -> LexicalSuggester:
 def occupation_suggestions():  # noqa: ANN201 - Flask view
     """JSON ``[{uri, isco_code, label, score}]``: the best occupations for ``?titel=``."""
     try:
-        matches = _suggester().suggest(get_db(), request.args.get("titel", ""))
+        matches = occupation_suggester().suggest(get_db(), request.args.get("titel", ""))
     except ValidationError as exc:
         return jsonify(error=next(iter(exc.errors.values()))), 400
     return jsonify(
@@ -190,7 +190,7 @@ def _occupation_choices(form: VacancyForm, *, show_errors: bool) -> list[SelectC
     title = (form.title.data or "").strip()
     if title or show_errors:
         try:
-            for match in _suggester().suggest(db, title):
+            for match in occupation_suggester().suggest(db, title):
                 choices.setdefault(match.uri, _occupation_label(match.label, match.isco_code))
         except ValidationError as exc:
             if show_errors:

@@ -67,6 +67,41 @@ def purge_expired_exports(*, now: datetime | None = None) -> int:
     return expired
 
 
+def purge_expired_cv_drafts(*, now: datetime | None = None) -> int:
+    """Hourly: delete the uploaded CV documents whose review period is over. Idempotent."""
+    from matching.intake.drafts import purge_expired_drafts
+
+    with runtime.get().session() as session:
+        purged = purge_expired_drafts(session, now or utcnow())
+    if purged:
+        log.info("deleted %d expired CV draft(s)", purged)
+    return purged
+
+
+def purge_people(*, day: date | None = None, now: datetime | None = None) -> dict[str, object]:
+    """Nightly: apply the retention rules (matching.intake.rights.purge): anonymise the people
+    whose period after leaving the register is over, delete expired CV drafts and finished
+    import files. Idempotent. The vector index drops the removed embeddings at its next
+    check (CHECK_INDEX)."""
+    from matching.core.dates import today_dk
+    from matching.intake.rights import purge, retention_overrides
+
+    rt = runtime.get()
+    with rt.session() as session:
+        summary = purge(
+            session,
+            today=day or today_dk(),
+            dry_run=False,
+            now=now,
+            overrides=retention_overrides(rt.settings),
+        )
+    result = summary.to_dict()
+    result.pop("pseudonyms")  # the job's result is kept in Redis: counts only
+    if summary.anonymised or summary.cv_drafts or summary.import_files:
+        log.info("retention: %s", result)
+    return result
+
+
 def export_shortlist(export_id: int) -> dict[str, object]:
     """Make a requested job-fair export (shortlists or invitation list) with live progress
     (matching.fairs.exports.runs.run_export). Idempotent: an export that is not queued is left as it
@@ -102,6 +137,41 @@ def fail_stalled_exports(*, now: datetime | None = None) -> list[int]:
     for export_id in failed:
         remove_partial_files(rt.settings.export_dir, export_id)
     return failed
+
+
+def import_people(import_id: int) -> dict[str, object]:
+    """Run an uploaded bulk import of people (matching.intake.import_runs.run_person_import)
+    with live progress, then queue the match lists of the people it created or changed.
+    Idempotent: an import that is not queued is left as it is."""
+    from matching.intake.import_runs import run_person_import
+    from workers.queues import enqueue_imported_people
+
+    rt = runtime.get()
+    person_import, summary = run_person_import(
+        rt.session_factory, import_id, cpr_key=rt.settings.cpr_key
+    )
+    queued = 0
+    connection = _job_connection()
+    if summary is not None and summary.ok and not summary.dry_run and connection is not None:
+        queued = enqueue_imported_people(connection, summary.created_ids + summary.updated_ids)
+    return {
+        "import_id": import_id,
+        "status": person_import.status.value,
+        "created": person_import.created_count,
+        "updated": person_import.updated_count,
+        "unchanged": person_import.unchanged_count,
+        "errors": len(person_import.errors or []),
+        "match_jobs": queued,
+    }
+
+
+def fail_stalled_imports(*, now: datetime | None = None) -> list[int]:
+    """Every minute: fail person imports whose worker stopped beating or that no worker took
+    within an hour (nothing of them was stored; the file is removed). Idempotent."""
+    from matching.intake.import_runs import fail_stalled
+
+    with runtime.get().session() as session:
+        return fail_stalled(session, now=now or utcnow())
 
 
 def encode_vacancy(vacancy_id: int) -> dict[str, object]:

@@ -65,6 +65,13 @@ class Job(StrEnum):
     EXPORT_SHORTLIST = "export_shortlist"
     FAIL_STALLED_EXPORTS = "fail_stalled_exports"
     PURGE_EXPIRED_EXPORTS = "purge_expired_exports"
+    # CV documents under review, deleted when they expire.
+    PURGE_EXPIRED_CV_DRAFTS = "purge_expired_cv_drafts"
+    # The retention rules: people anonymised after leaving, CV drafts and import files deleted.
+    PURGE_PEOPLE = "purge_people"
+    # Bulk import of people from a case system's file, and the sweep for dead imports.
+    IMPORT_PEOPLE = "import_people"
+    FAIL_STALLED_IMPORTS = "fail_stalled_imports"
 
     @property
     def path(self) -> str:
@@ -93,6 +100,10 @@ JOB_QUEUES: dict[Job, QueueName] = {
     Job.EXPORT_SHORTLIST: QueueName.EXPORT,
     Job.FAIL_STALLED_EXPORTS: QueueName.MAINTENANCE,
     Job.PURGE_EXPIRED_EXPORTS: QueueName.MAINTENANCE,
+    Job.PURGE_EXPIRED_CV_DRAFTS: QueueName.MAINTENANCE,
+    Job.PURGE_PEOPLE: QueueName.MAINTENANCE,
+    Job.IMPORT_PEOPLE: QueueName.EXPORT,  # file work, like the exports
+    Job.FAIL_STALLED_IMPORTS: QueueName.MAINTENANCE,
 }
 
 
@@ -157,6 +168,41 @@ def enqueue_export(connection: Redis, export_id: int, *, job_id: str) -> RQJob:
         job_id=job_id,
         timeout_seconds=EXPORT_TIMEOUT_SECONDS,
     )
+
+
+IMPORT_TIMEOUT_SECONDS = 30 * 60
+
+
+def enqueue_person_import(connection: Redis, import_id: int, *, job_id: str) -> RQJob:
+    """Queue a bulk import of people (``matching.intake.import_runs.job_id_for`` gives the
+    id). No automatic retries: a failed import stored nothing and is uploaded again."""
+    return enqueue(
+        connection,
+        Job.IMPORT_PEOPLE,
+        import_id,
+        job_id=job_id,
+        timeout_seconds=IMPORT_TIMEOUT_SECONDS,
+    )
+
+
+# Up to this many imported people get a match job each; more get one catch-up run (the
+# nightly recompute_stale_matches, which finds every person without a current list).
+IMPORT_MATCH_JOBS_MAX = 200
+STALE_CATCH_UP_LIMIT = 5_000  # as the nightly run's own batch
+
+
+def enqueue_imported_people(connection: Redis, jobseeker_ids: list[int]) -> int:
+    """After a bulk import's commit: queue the match lists of the created and updated people
+    (encoding follows in the match job). Returns how many jobs were queued."""
+    if not jobseeker_ids:
+        return 0
+    if len(jobseeker_ids) <= IMPORT_MATCH_JOBS_MAX:
+        for jobseeker_id in jobseeker_ids:
+            enqueue_match(connection, "jobseeker", jobseeker_id)
+        return len(jobseeker_ids)
+    limit = len(jobseeker_ids) + STALE_CATCH_UP_LIMIT
+    enqueue(connection, Job.RECOMPUTE_STALE_MATCHES, kwargs={"limit": limit})
+    return 1
 
 
 MATCH_JOBS: dict[str, Job] = {"vacancy": Job.MATCH_VACANCY, "jobseeker": Job.MATCH_JOBSEEKER}

@@ -18,9 +18,12 @@ log = logging.getLogger(__name__)
 # Periodic jobs (on their queue from the registry), each idempotent: (job, interval in seconds).
 PERIODIC_JOBS: tuple[tuple[Job, int], ...] = (
     (Job.PURGE_EXPIRED_EXPORTS, 3600),
+    (Job.PURGE_EXPIRED_CV_DRAFTS, 3600),
     (Job.DELIVER_NOTIFICATIONS, 60),
     # Job-fair exports whose worker was killed (no heartbeat) are failed, to be retried.
     (Job.FAIL_STALLED_EXPORTS, 60),
+    # Person imports whose worker was killed, failed (nothing was stored).
+    (Job.FAIL_STALLED_IMPORTS, 60),
     # Vacancies their owners cannot fill, forwarded by each owner's rules.
     (Job.EVALUATE_FORWARDING, 15 * 60),
 )
@@ -32,6 +35,8 @@ NIGHTLY_JOBS: tuple[tuple[Job, str], ...] = (
     (Job.PROCESS_OVERDUE_REFERRALS, "0 6 * * *"),
     # Responsibility by the dated routing rules: handovers when the a-kasse's period ends.
     (Job.APPLY_ROUTING, "15 1 * * *"),
+    # The retention rules (matching.rules.retention): anonymise, delete drafts and files.
+    (Job.PURGE_PEOPLE, "45 3 * * *"),
 )
 # Periodic jobs with arguments: (job, args, interval in seconds).
 PERIODIC_JOBS_WITH_ARGS: tuple[tuple[Job, tuple, int], ...] = (

@@ -174,6 +174,32 @@ MUNICIPALITIES: dict[int, str] = {
 MUNICIPALITY_ALIASES: dict[str, int] = {"århus": 751, "ålborg": 851, "åbenrå": 580}
 
 
+# Postal districts known to lie inside one municipality (a district may cross a border, so
+# there is no complete mapping): the big towns' districts. Others: the municipality is chosen.
+POSTAL_MUNICIPALITIES: dict[str, int] = {
+    **{str(code): 101 for code in range(1050, 1800)},
+    **{str(code): 147 for code in range(1800, 2001)},
+    **dict.fromkeys(("2100", "2150", "2200", "2300", "2400", "2450", "2500", "2700"), 101),
+    "2720": 101,
+    **dict.fromkeys(("5000", "5200", "5210", "5220", "5230", "5240", "5250", "5260"), 461),
+    **dict.fromkeys(("5270", "5320"), 461),
+    **dict.fromkeys(("6700", "6705", "6710", "6715"), 561),
+    **dict.fromkeys(("8000", "8200", "8210", "8220", "8230", "8240", "8260", "8270"), 751),
+    **dict.fromkeys(("8310", "8381"), 751),
+    **dict.fromkeys(("9000", "9200", "9210", "9220", "9230", "9400", "9430"), 851),
+}
+
+
+def municipality_for_postal_code(postal_code: str | None) -> int | None:
+    """The kommunekode of a postal district that lies inside one municipality, else None."""
+    return POSTAL_MUNICIPALITIES.get((postal_code or "").strip())
+
+
+def is_postal_code(postal_code: str | None) -> bool:
+    """Whether ``postal_code`` is a Danish postal code Jobbro knows (one with a centroid)."""
+    return bool(postal_code) and postal_code in postal_centroids()
+
+
 def municipality_name(code: int) -> str:
     """The municipality's short name ("Odense"), or the bare code when it is not one."""
     return MUNICIPALITIES.get(code, str(code))

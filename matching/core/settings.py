@@ -31,6 +31,13 @@ DEFAULT_MAIL_FROM = "Jobbro <noreply@jobbro.local>"
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_EXPORT_TTL_HOURS = 24
 MAX_EXPORT_TTL_HOURS = 24 * 30  # files with personal data are not kept for longer
+# Overrides of the retention periods (matching.rules.retention): (variable, lowest, highest).
+RETENTION_VARIABLES = (
+    ("JOBBRO_RETENTION_LEFT_MONTHS", 1, 120),
+    ("JOBBRO_RETENTION_CV_DRAFT_DAYS", 1, 90),
+    ("JOBBRO_RETENTION_IMPORT_FILE_DAYS", 0, 30),
+    ("JOBBRO_RETENTION_AUDIT_YEARS", 1, 30),
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,14 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     # Hours a finished job-fair export can be downloaded before its file is deleted.
     export_ttl_hours: int = DEFAULT_EXPORT_TTL_HOURS
+    # Retention periods overriding the defaults of matching.rules.retention (None: the rule's
+    # default): months after leaving the register until a person is anonymised, days an
+    # uploaded CV draft is kept, days an import's file is kept after it ran (0: at once), and
+    # years the audit log is reported as kept (it is never deleted by Jobbro).
+    retention_left_months: int | None = None
+    retention_cv_draft_days: int | None = None
+    retention_import_file_days: int | None = None
+    retention_audit_years: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -178,6 +193,17 @@ class Settings:
             )
             export_ttl_hours = DEFAULT_EXPORT_TTL_HOURS
 
+        retention: dict[str, int | None] = {}
+        for name, low, high in RETENTION_VARIABLES:
+            text = get(name)
+            retention[name] = None
+            if text is not None:
+                number = int(text) if text.isdigit() else -1
+                if not low <= number <= high:
+                    problems.append(f"{name} must be a whole number from {low} to {high}")
+                else:
+                    retention[name] = number
+
         cross_share_text = get("JOBBRO_CROSS_INDUSTRY_SHARE") or "0.2"
         try:
             cross_industry_share = float(cross_share_text)
@@ -265,6 +291,10 @@ class Settings:
             mail_from=mail_from,
             base_url=base_url,
             export_ttl_hours=export_ttl_hours,
+            retention_left_months=retention["JOBBRO_RETENTION_LEFT_MONTHS"],
+            retention_cv_draft_days=retention["JOBBRO_RETENTION_CV_DRAFT_DAYS"],
+            retention_import_file_days=retention["JOBBRO_RETENTION_IMPORT_FILE_DAYS"],
+            retention_audit_years=retention["JOBBRO_RETENTION_AUDIT_YEARS"],
         )
 
 

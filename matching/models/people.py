@@ -76,7 +76,7 @@ class Jobseeker(TimestampMixin, Base):
     max_commute_km: Mapped[int] = mapped_column(SmallInteger, default=30)
     willing_to_switch_industry: Mapped[bool] = mapped_column(Boolean, default=True)
     # Consent (GDPR art. 7): the current state derived from the ledger (ConsentEvent, see
-    # matching.people.consents), kept here for the queries that filter on it.
+    # matching.intake.consents), kept here for the queries that filter on it.
     consent_share_with_employers: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_contact_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_joint_recruitment: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -12,18 +12,29 @@
     }
     occupationSuggestions();
     exportProgress();
+    importProgress();
   }
 
   // Vacancy form: occupation suggestions update while the title is typed. Without JavaScript
   // the "Find stillingsbetegnelse" button asks the server for the same list.
   var SUGGEST_DELAY_MS = 250;
 
+  // Each group names its title input and its radio buttons (data-title-input,
+  // data-choice-name; the vacancy form's single group: "title" and "esco_uri"), so a page with
+  // several titles (the CV editor's jobs and job goals) gets suggestions for each.
   function occupationSuggestions() {
-    var group = document.querySelector(".jb-occupation[data-suggest-url]");
-    var title = document.getElementById("title");
-    var options = document.getElementById("occupation-options");
-    var status = document.getElementById("occupation-status");
-    if (!group || !title || !options || !status || !window.fetch) {
+    var groups = document.querySelectorAll(".jb-occupation[data-suggest-url]");
+    Array.prototype.forEach.call(groups, occupationGroup);
+  }
+
+  function occupationGroup(group) {
+    var title = document.getElementById(group.getAttribute("data-title-input") || "title");
+    var options =
+      group.querySelector(".jb-occupation-options") || document.getElementById("occupation-options");
+    var status =
+      group.querySelector(".jb-occupation-status") || document.getElementById("occupation-status");
+    var name = group.getAttribute("data-choice-name") || "esco_uri";
+    if (!title || !options || !status || !window.fetch) {
       return;
     }
     var url = group.getAttribute("data-suggest-url");
@@ -36,9 +47,9 @@
       var input = document.createElement("input");
       input.type = "radio";
       input.className = "form-radio";
-      input.name = "esco_uri";
+      input.name = name;
       input.value = item.uri;
-      input.id = "esco_uri-s" + index;
+      input.id = name + "-s" + index;
       input.checked = checked;
       var label = document.createElement("label");
       label.className = "form-label";
@@ -175,6 +186,51 @@
     if (active(box.getAttribute("data-status"))) {
       window.setTimeout(poll, EXPORT_POLL_MS);
     }
+  }
+
+  // Person import page: follow a queued or running import; reload the page when it has run,
+  // to show its summary or its errors. Without JavaScript the "Opdater" link reloads.
+  function importProgress() {
+    var box = document.getElementById("person-import");
+    var bar = document.getElementById("import-progress");
+    if (!box || !bar || !window.fetch) {
+      return;
+    }
+    var url = box.getAttribute("data-status-url");
+    var errors = 0;
+
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("status " + response.status);
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          errors = 0;
+          if (!data.active) {
+            window.location.reload();
+            return;
+          }
+          bar.value = data.progress;
+          bar.textContent = data.progress + " %";
+          box.querySelector('[data-import-field="progress"]').textContent = data.progress + " % færdig";
+          var label = box.querySelector('[data-import-field="status_label"]');
+          if (label.textContent !== data.status_label) {
+            label.textContent = data.status_label;
+          }
+          window.setTimeout(poll, EXPORT_POLL_MS);
+        })
+        .catch(function () {
+          errors += 1;
+          if (errors < EXPORT_MAX_ERRORS) {
+            window.setTimeout(poll, EXPORT_POLL_MS * (errors + 1));
+          }
+        });
+    }
+
+    window.setTimeout(poll, EXPORT_POLL_MS);
   }
 
   if (document.readyState === "loading") {

@@ -30,6 +30,7 @@ rolled back after it, so an allowed POST changes nothing for the next case.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,19 +47,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching.core.dates import today_dk
 from matching.core.settings import Settings
 from matching.models import (
+    CV,
     AuditAction,
     AuditEntry,
+    ConsentEvent,
+    CVDraft,
     Export,
     Forwarding,
     ForwardingPolicy,
     JobFair,
     JobFairEmployer,
     JobFairVacancy,
+    Jobseeker,
     MatchReview,
     Membership,
     Notification,
     Organisation,
     OrgKind,
+    PersonImport,
     Referral,
     ShortlistEntry,
     User,
@@ -114,6 +120,28 @@ TABLE: dict[tuple[str, str], str] = {
     ("jobseekers.handed_over", "GET"):                 "L  F  A  F  F  A  F  F  F  F  F  F",
     ("jobseekers.detail", "GET"):                      "L  F  AN F  F  AN F  F  F  F  F  F",
     ("jobseekers.referral_update", "POST"):            "L  F  AN F  F  AN F  F  F  F  F  F",
+    # registering and maintaining people: counsellors of the organisation responsible today
+    ("people_admin.person_new", "GET"):                "L  F  A  F  F  A  F  F  F  F  F  F",
+    ("people_admin.person_new", "POST"):               "L  F  A  F  F  A  F  F  F  F  F  F",
+    ("people_admin.person_edit", "GET"):               "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("people_admin.person_edit", "POST"):              "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("people_admin.person_exit", "GET"):               "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("people_admin.person_exit", "POST"):              "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("people_admin.person_consents", "GET"):           "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("people_admin.person_consents", "POST"):          "L  F  AN F  F  AN F  F  F  F  F  F",
+    # a person's rights: counsellors of the organisation answering for the person
+    ("person_rights.overview", "GET"):                 "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("person_rights.export_json", "GET"):              "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("person_rights.export_pdf", "GET"):               "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("person_rights.erase", "GET"):                    "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("person_rights.erase", "POST"):                   "L  F  AN F  F  AN F  F  F  F  F  F",
+    # the CV editor and uploaded CV documents: counsellors of the person's organisation
+    ("cv_editor.edit", "GET"):                         "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("cv_editor.edit", "POST"):                        "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("cv_editor.upload", "GET"):                       "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("cv_editor.upload", "POST"):                      "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("cv_editor.review", "GET"):                       "L  F  AN F  F  AN F  F  F  F  F  F",
+    ("cv_editor.review", "POST"):                      "L  F  AN F  F  AN F  F  F  F  F  F",
     # vacancies: employers their own; counsellors every open vacancy of a confirmed employer
     # (another organisation's too); approvers open ones and places waiting for approval
     ("vacancies.vacancy_list", "GET"):                 "L  F  A  F  F  A  A  F  F  A  F  F",
@@ -176,6 +204,11 @@ TABLE: dict[tuple[str, str], str] = {
     ("exports.export_status_json", "GET"):             "L  AN F  AN AN F  F  AN F  F  AN AN",
     ("exports.download", "GET"):                       "L  AN F  AN AN F  F  AN F  F  AN AN",
     ("exports.retry", "POST"):                         "L  AN F  AN AN F  F  AN F  F  AN AN",
+    # bulk import of people: administrators of an a-kasse or jobcentre, their own imports
+    ("person_imports.imports", "GET"):                 "L  A  F  F  A  F  F  F  F  F  F  F",
+    ("person_imports.upload", "POST"):                 "L  A  F  F  A  F  F  F  F  F  F  F",
+    ("person_imports.status", "GET"):                  "L  AN F  F  AN F  F  F  F  F  F  F",
+    ("person_imports.status_json", "GET"):             "L  AN F  F  AN F  F  F  F  F  F  F",
 }
 
 # Public routes: the status for an anonymous visitor and for a logged-in user (any role).
@@ -242,6 +275,8 @@ def argument(world: World, endpoint: str, name: str, kind: OrgKind | None, side:
     if name == "jobseeker_id":
         if area == "fairs":
             return world.id("shortlisted_jobseeker", side)
+        if endpoint == "person_rights.erase":
+            return world.id("left_jobseeker", side, kind)  # erasure follows leaving
         return world.id("caseload_jobseeker", side, kind)
     if name == "referral_id":
         if endpoint == "vacancies.referral_outcome":
@@ -251,6 +286,7 @@ def argument(world: World, endpoint: str, name: str, kind: OrgKind | None, side:
         "fair_id": "fair",  # organised by the actor's organisation (or inviting the employer)
         "employer_id": "guest_employer",  # invited to the fair, no vacancies on it
         "export_id": "failed_export" if endpoint == "exports.retry" else "done_export",
+        "import_id": "person_import",  # a finished import of the organisation
         "forwarding_id": "forwarding",  # addressed to the actor's organisation
         "membership_id": "membership",  # a colleague's role in the organisation
         "organisation_id": "pending_employer",  # a self-registered employer to confirm
@@ -266,9 +302,41 @@ def _fixed(data: dict[str, str]) -> Form:
     return lambda _world, _actor, _side: data
 
 
+def _person_form(world: World, actor: MatrixActor, cpr: str) -> dict[str, str]:
+    """A dagpenge recipient in Odense whom the routing rules give to the actor's organisation:
+    insured with the actor's a-kasse (month 1), or not insured (the Odense jobcentre)."""
+    start = (today_dk() - timedelta(days=30)).isoformat()
+    insured = actor.kind is OrgKind.A_KASSE
+    return {
+        "cpr": cpr,
+        "first_name": "Matrix",
+        "last_name": "Person",
+        "postal_code": "5000",
+        "a_kasse_id": str(world.id("organisation", "own", OrgKind.A_KASSE)) if insured else "",
+        "unemployment_start": start,
+        "target_groups-0-target_group": "dagpenge",
+        "target_groups-0-valid_from": start,
+        "max_commute_km": "30",
+    }
+
+
 FORMS: dict[str, Form] = {
+    "cv_editor.edit": _fixed(
+        {"headline": "Ændret af matrixtesten", "language": "da", "searchable": "y"}
+    ),
+    "cv_editor.upload": lambda _w, _a, _s: {
+        "fil": (io.BytesIO("Ændret af matrixtesten\nLagermedarbejder\n".encode()), "cv.txt")
+    },
+    "cv_editor.review": _fixed({"handling": "discard"}),
     "auth.choose_organisation": lambda w, a, _s: {"membership": str(w.memberships.get(a.key, 0))},
     "jobseekers.referral_update": _fixed({"event": "invite"}),
+    "person_rights.erase": _fixed({"reason": "Anmodning modtaget pr. brev.", "confirm": "y"}),
+    "people_admin.person_new": lambda w, a, _s: _person_form(w, a, "170585-4321"),
+    "people_admin.person_edit": lambda w, a, _s: _person_form(w, a, "170585-4322"),
+    "people_admin.person_exit": _fixed({"left_on": today_dk().isoformat(), "reason": "job"}),
+    "people_admin.person_consents": _fixed(
+        {"kind": "share_with_employers", "given": "nej", "channel": "paper"}
+    ),
     "vacancies.review": _fixed({"decision": "reject", "reason": "Mangler truckcertifikat."}),
     "vacancies.refer": _fixed({"note": "Har erfaring fra lager."}),
     "vacancies.referral_outcome": _fixed({"event": "invite"}),
@@ -315,6 +383,9 @@ FORMS: dict[str, Form] = {
     "fairs.remove": _fixed({"reason": "Har fået job."}),
     "fairs.invited": _fixed({"inviteret": "ja"}),
     "exports.create_export": _fixed({"kind": "shortlist", "format": "csv"}),
+    "person_imports.upload": lambda _w, _a, _s: {
+        "fil": (io.BytesIO(b"cpr;fornavn;efternavn;postnummer\n"), "ledige.csv")  # type: ignore[dict-item]
+    },
 }
 
 
@@ -332,9 +403,27 @@ def _rows(*columns: Any) -> Select:
 # What a POST would write, to compare before and after a refused one: a few counts, or the
 # state of the object it would change.
 PROBES: dict[str, Probe] = {
+    "cv_editor.edit": lambda a: [select(CV.headline).where(CV.jobseeker_id == a["jobseeker_id"])],
+    "cv_editor.upload": lambda _a: [_count(CVDraft)],
+    # The world holds no draft: an allowed POST only redirects to the upload page; a refused
+    # one is checked by ALWAYS_PROBED (and tests/portal/test_cv_editor.py).
+    "cv_editor.review": lambda _a: [],
     "auth.choose_organisation": lambda _a: [],
     "jobseekers.referral_update": lambda a: [
         select(Referral.state).where(Referral.id == a["referral_id"])
+    ],
+    "people_admin.person_new": lambda _a: [_count(Jobseeker)],
+    "people_admin.person_edit": lambda a: [
+        select(Jobseeker.first_name, Jobseeker.cpr_lookup).where(Jobseeker.id == a["jobseeker_id"])
+    ],
+    "people_admin.person_exit": lambda a: [
+        select(Jobseeker.active, Jobseeker.left_on).where(Jobseeker.id == a["jobseeker_id"])
+    ],
+    "people_admin.person_consents": lambda _a: [_count(ConsentEvent)],
+    "person_rights.erase": lambda a: [
+        select(Jobseeker.first_name, Jobseeker.anonymised_at).where(
+            Jobseeker.id == a["jobseeker_id"]
+        )
     ],
     "vacancies.review": lambda _a: [_count(MatchReview)],
     "vacancies.refer": lambda _a: [_count(Referral), _count(MatchReview)],
@@ -376,6 +465,7 @@ PROBES: dict[str, Probe] = {
     "fairs.lock": lambda _a: [_rows(JobFairVacancy.id, JobFairVacancy.shortlist_locked)],
     "fairs.unlock": lambda _a: [_rows(JobFairVacancy.id, JobFairVacancy.shortlist_locked)],
     "exports.create_export": lambda _a: [_count(Export)],
+    "person_imports.upload": lambda _a: [_count(PersonImport)],
     "exports.retry": lambda a: [
         select(Export.status, Export.attempts).where(Export.id == a["export_id"])
     ],

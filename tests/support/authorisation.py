@@ -31,12 +31,14 @@ from matching.core.dates import today_dk
 from matching.models import (
     CV,
     ROLES_BY_ORG_KIND,
+    ExitReason,
     Export,
     ExportFormat,
     ExportStatus,
     Forwarding,
     ForwardingRule,
     ForwardingState,
+    ImportStatus,
     JobFair,
     JobFairEmployer,
     JobFairVacancy,
@@ -46,6 +48,7 @@ from matching.models import (
     Membership,
     Organisation,
     OrgKind,
+    PersonImport,
     Referral,
     ReferralState,
     ResponsibilityPeriod,
@@ -386,6 +389,18 @@ def _side(session: Session, world: World, side: str, password_hash: str) -> None
     ):
         person = _jobseeker(session, orgs[kind], f"Ledig{label}")
         world.put("caseload_jobseeker", side, person, kind)
+        # One who has left the register (afgang) today: erasure on request is for them.
+        left = _jobseeker(session, orgs[kind], f"Afmeldt{label}")
+        left.active, left.left_on, left.exit_reason = False, today_dk(), ExitReason.JOB
+        world.put("left_jobseeker", side, left, kind)
+        # A finished bulk import of people by the organisation.
+        person_import = PersonImport(
+            organisation_id=orgs[kind].id, file_name=f"ledige-{label}.csv", file_format="csv",
+            status=ImportStatus.DONE, total_lines=3, processed_lines=3, created_count=3,
+        )  # fmt: skip
+        session.add(person_import)
+        session.flush()
+        world.put("person_import", side, person_import, kind)
         referral = Referral(
             vacancy_id=owned[other_kind].id,
             jobseeker_id=person.id,
