@@ -5,10 +5,12 @@ table rows. Each is written with its gold JSON."""
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+
+# The documents are made as the parser's tests make them (bench/cv_devset.py puts the project
+# root on sys.path).
+from tests.support.cv_documents import docx, odt
 
 
 def _exp(title: str, employer: str | None, start: int | None, end: int | None) -> dict[str, Any]:
@@ -38,85 +40,6 @@ def _gold(**fields: Any) -> dict[str, Any]:
     gold.update(fields)
     gold["desired_occupations"] = [{"title": t} for t in gold["desired_occupations"]]
     return gold
-
-
-def _docx(path: Path, blocks: list[Any]) -> None:
-    """``blocks``: strings (paragraphs; "# " a heading, "* " a bullet) or lists of rows (a
-    table; each cell a string, "\\n" separating its paragraphs)."""
-    from docx import Document
-
-    d = Document()
-    for block in blocks:
-        if isinstance(block, str):
-            if block.startswith("# "):
-                d.add_heading(block[2:], level=1)
-            elif block.startswith("* "):
-                d.add_paragraph(block[2:], style="List Bullet")
-            else:
-                d.add_paragraph(block)
-        else:
-            table = d.add_table(rows=0, cols=len(block[0]))
-            for row in block:
-                cells = table.add_row().cells
-                for cell, text in zip(cells, row, strict=True):
-                    lines = text.split("\n")
-                    cell.text = lines[0]
-                    for line in lines[1:]:
-                        cell.add_paragraph(line)
-    d.save(str(path))
-
-
-def write_odt(path: Path, blocks: list[Any]) -> None:
-    """A minimal OpenDocument text: headings, paragraphs and tables as in :func:`_docx`."""
-    body = []
-    for block in blocks:
-        if isinstance(block, str):
-            if block.startswith("# "):
-                body.append(f'<text:h text:outline-level="1">{escape(block[2:])}</text:h>')
-            elif block.startswith("* "):
-                body.append(
-                    f"<text:list><text:list-item><text:p>{escape(block[2:])}</text:p>"
-                    "</text:list-item></text:list>"
-                )
-            else:
-                body.append(f"<text:p>{escape(block)}</text:p>")
-        else:
-            rows = []
-            for row in block:
-                cells = "".join(
-                    "<table:table-cell>"
-                    + "".join(f"<text:p>{escape(x)}</text:p>" for x in text.split("\n"))
-                    + "</table:table-cell>"
-                    for text in row
-                )
-                rows.append(f"<table:table-row>{cells}</table:table-row>")
-            body.append(
-                f'<table:table><table:table-column table:number-columns-repeated="{len(block[0])}"/>'  # noqa: E501
-                + "".join(rows)
-                + "</table:table>"
-            )
-    content = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" office:version="1.2">'
-        "<office:body><office:text>" + "".join(body) + "</office:text></office:body>"
-        "</office:document-content>"
-    )
-    manifest = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-        '<manifest:file-entry manifest:full-path="/" '
-        'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
-        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-        "</manifest:manifest>"
-    )
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(
-            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text"
-        )  # stored first, uncompressed
-        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
-        zf.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
 
 
 CASES: list[tuple[str, Any, dict[str, Any]]] = [
@@ -252,9 +175,9 @@ def _write(out: Path, cases: list[tuple[str, Any, dict[str, Any]]]) -> int:
     for name, content, gold in cases:
         path = out / name
         if name.endswith(".docx"):
-            _docx(path, content)
+            path.write_bytes(docx(content))
         elif name.endswith(".odt"):
-            write_odt(path, content)
+            path.write_bytes(odt(content))
         else:
             encoding = "cp1252" if "cp1252" in name else "utf-8"
             path.write_bytes(content.encode(encoding))

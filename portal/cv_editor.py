@@ -53,6 +53,7 @@ ACCEPTED_TYPES = ".docx,.pdf,.odt,.txt"
 UPLOAD_LIMIT = MAX_BYTES + 64 * 1024
 TOO_LARGE_MESSAGE = f"Filen er for stor. Et cv-dokument må højst fylde {MAX_BYTES // 1_000_000} MB."
 NO_FILE_MESSAGE = "Vælg den fil, du vil uploade."
+LEFT_MESSAGE = "Personen er afmeldt. Cv'et kan ikke længere ændres."
 # A parsed title is given an occupation in the portal only when the lexical match is this good;
 # otherwise the counsellor chooses one in the editor.
 MIN_NORMALISE_SCORE = 0.5
@@ -94,6 +95,12 @@ def _person(jobseeker_id: int) -> Jobseeker:
     return get_jobseeker_for(get_db(), current_actor(), jobseeker_id)
 
 
+def _left(person: Jobseeker):  # noqa: ANN202 - the error page, or None
+    """A person who has left the register (still in the caseload the day the exit is
+    recorded) has no CV to work on: the 409 page."""
+    return None if person.active else render_error(409, detail=LEFT_MESSAGE)
+
+
 def _cpr_key() -> bytes:
     return current_app.extensions["jobbro_settings"].cpr_key
 
@@ -108,6 +115,8 @@ def edit(jobseeker_id: int):  # noqa: ANN201 - Flask view
     db = get_db()
     actor = current_actor()
     person = _person(jobseeker_id)
+    if (refused := _left(person)) is not None:
+        return refused
     if request.method == "GET":
         cv_id = person.cv.id if person.cv is not None else None
         audit.record(
@@ -127,7 +136,7 @@ def edit(jobseeker_id: int):  # noqa: ANN201 - Flask view
         return _render_editor(db, person, form, general=general, status=400)
     if changed:
         request_person_match(person.id)
-        flash("Cv'et er gemt. Listerne over stillinger opdateres om et øjeblik.", "success")
+        flash("Cv'et er gemt. Forslagene til stillinger opdateres om et øjeblik.", "success")
     else:
         flash("Der var ingen ændringer at gemme.", "info")
     return redirect(url_for("jobseekers.detail", jobseeker_id=person.id))
@@ -178,6 +187,8 @@ def upload(jobseeker_id: int):  # noqa: ANN201 - Flask view
     db = get_db()
     actor = current_actor()
     person = _person(jobseeker_id)
+    if (refused := _left(person)) is not None:
+        return refused
     if request.method == "GET":
         return _render_upload(person)
     sent = request.files.get("fil")
@@ -242,6 +253,8 @@ def review(jobseeker_id: int):  # noqa: ANN201 - Flask view
     db = get_db()
     actor = current_actor()
     person = _person(jobseeker_id)
+    if (refused := _left(person)) is not None:
+        return refused
     draft = drafts.open_draft(db, actor, person)
     if draft is None:
         flash("Der er ikke noget cv-dokument at gennemgå. Upload et dokument.", "info")

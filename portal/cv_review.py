@@ -11,7 +11,7 @@ draft's.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from matching.intake.cvs import (
@@ -50,6 +50,28 @@ def _year_text(year: int | None) -> str:
     return "" if year is None else str(year)
 
 
+def _offer(
+    values: dict[str, str],
+    section: str,
+    drafted: Sequence[Any],
+    held: Sequence[Any],
+    key: Callable[[Any], object],
+    fields: Callable[[Any], dict[str, str]],
+) -> None:
+    """The draft's rows of ``section`` as the page's values (``fields``: by field name, "" for
+    a row that is one text), »Brug« checked for a row whose ``key`` the CV does not hold."""
+    kept = {key(row) for row in held}
+    for i, row in enumerate(drafted):
+        p = f"{section}-{i}"
+        values.update({f"{p}-{name}" if name else p: text for name, text in fields(row).items()})
+        if key(row) not in kept:
+            values[f"{p}-use"] = YES
+
+
+def _by_title(row: Any) -> str:  # noqa: ANN401 - a draft's or a CV's row
+    return _fold(row.title)
+
+
 def initial(parsed: ParsedCV, current: CVData) -> dict[str, str]:
     """The page's first values: the draft's, with »Brug« checked where the CV is empty."""
     values: dict[str, str] = {"headline": parsed.headline, "summary": parsed.summary}
@@ -57,53 +79,57 @@ def initial(parsed: ParsedCV, current: CVData) -> dict[str, str]:
         values["headline-use"] = YES
     if parsed.summary and not current.summary:
         values["summary-use"] = YES
-    held_jobs = {(_fold(e.title), e.start_year) for e in current.experiences}
-    for i, e in enumerate(parsed.experiences):
-        p = f"experiences-{i}"
-        values.update(
-            {
-                f"{p}-title": e.title,
-                f"{p}-employer_name": e.employer or "",
-                f"{p}-start_year": _year_text(e.start_year),
-                f"{p}-end_year": _year_text(e.end_year),
-                f"{p}-description": e.description,
-            }
-        )
-        if (_fold(e.title), e.start_year) not in held_jobs:
-            values[f"{p}-use"] = YES
-    held_schools = {_fold(e.title) for e in current.educations}
-    for i, e in enumerate(parsed.educations):
-        p = f"educations-{i}"
-        values.update(
-            {
-                f"{p}-title": e.title,
-                f"{p}-institution": e.institution or "",
-                f"{p}-completed_year": _year_text(e.completed_year),
-            }
-        )
-        if _fold(e.title) not in held_schools:
-            values[f"{p}-use"] = YES
-    held = {_fold(s) for s in current.skills}
-    for i, skill in enumerate(parsed.skills):
-        values[f"skills-{i}"] = skill
-        if _fold(skill) not in held:
-            values[f"skills-{i}-use"] = YES
-    held = {_fold(x.language) for x in current.languages}
-    for i, x in enumerate(parsed.languages):
-        values[f"languages-{i}-language"] = x.language
-        values[f"languages-{i}-level"] = x.level or ""
-        if _fold(x.language) not in held:
-            values[f"languages-{i}-use"] = YES
-    held = {_fold(d) for d in current.driving_licences}
-    for i, d in enumerate(parsed.driving_licences):
-        values[f"driving_licences-{i}"] = d
-        if _fold(d) not in held:
-            values[f"driving_licences-{i}-use"] = YES
-    held = {_fold(d.title) for d in current.desired_occupations}
-    for i, d in enumerate(parsed.desired_occupations):
-        values[f"desired_occupations-{i}-title"] = d.title
-        if _fold(d.title) not in held:
-            values[f"desired_occupations-{i}-use"] = YES
+    _offer(
+        values,
+        "experiences",
+        parsed.experiences,
+        current.experiences,
+        lambda e: (_fold(e.title), e.start_year),
+        lambda e: {
+            "title": e.title,
+            "employer_name": e.employer or "",
+            "start_year": _year_text(e.start_year),
+            "end_year": _year_text(e.end_year),
+            "description": e.description,
+        },
+    )
+    _offer(
+        values,
+        "educations",
+        parsed.educations,
+        current.educations,
+        _by_title,
+        lambda e: {
+            "title": e.title,
+            "institution": e.institution or "",
+            "completed_year": _year_text(e.completed_year),
+        },
+    )
+    _offer(values, "skills", parsed.skills, current.skills, _fold, lambda s: {"": s})
+    _offer(
+        values,
+        "languages",
+        parsed.languages,
+        current.languages,
+        lambda x: _fold(x.language),
+        lambda x: {"language": x.language, "level": x.level or ""},
+    )
+    _offer(
+        values,
+        "driving_licences",
+        parsed.driving_licences,
+        current.driving_licences,
+        _fold,
+        lambda d: {"": d},
+    )
+    _offer(
+        values,
+        "desired_occupations",
+        parsed.desired_occupations,
+        current.desired_occupations,
+        _by_title,
+        lambda d: {"title": d.title},
+    )
     return values
 
 
@@ -135,83 +161,64 @@ def read(
     def used(name: str) -> bool:
         return form.get(f"{name}-use") == YES
 
+    def take(section: str, drafted: Sequence[Any], build: Callable[[str, Any], Any]) -> Any:  # noqa: ANN401
+        """The chosen rows of ``section`` built from the form (None: none chosen); a row that
+        ``build`` makes nothing of (None) is not taken."""
+        taken = []
+        for i, row in enumerate(drafted):
+            p = f"{section}-{i}"
+            if used(p) and (made := build(p, row)) is not None:
+                taken.append(made)
+                rows[section].append(i)
+        return taken or None
+
+    def occupation(p: str, row: Any) -> tuple[str, str | None, str | None]:  # noqa: ANN401
+        """The title as typed, with the draft's occupation while it is the draft's title."""
+        title = _text(form, f"{p}-title")
+        same = _fold(title) == _fold(row.title)
+        return title, row.isco_code if same else None, row.esco_uri if same else None
+
+    def experience(p: str, e: Any) -> ExperienceData:  # noqa: ANN401
+        title, isco_code, esco_uri = occupation(p, e)
+        return ExperienceData(
+            title=title,
+            employer_name=_text(form, f"{p}-employer_name") or None,
+            start_year=_year(form, f"{p}-start_year", errors),
+            end_year=_year(form, f"{p}-end_year", errors),
+            description=_text(form, f"{p}-description"),
+            isco_code=isco_code,
+            esco_uri=esco_uri,
+        )
+
+    def education(p: str, _row: Any) -> EducationData:  # noqa: ANN401
+        return EducationData(
+            title=_text(form, f"{p}-title"),
+            institution=_text(form, f"{p}-institution") or None,
+            completed_year=_year(form, f"{p}-completed_year", errors),
+        )
+
+    def language(p: str, _row: Any) -> LanguageData:  # noqa: ANN401
+        level = _text(form, f"{p}-level")
+        if level not in LANGUAGE_LEVELS:
+            errors[f"{p}-level"] = "Vælg hvor godt sproget beherskes."
+        return LanguageData(language=_text(form, f"{p}-language"), level=level)
+
+    def desired(p: str, d: Any) -> DesiredOccupationData:  # noqa: ANN401
+        title, isco_code, esco_uri = occupation(p, d)
+        return DesiredOccupationData(title=title, isco_code=isco_code, esco_uri=esco_uri)
+
     if used("headline"):
         chosen.headline = _text(form, "headline")
     if used("summary"):
         chosen.summary = _text(form, "summary")
-    experiences = []
-    for i, e in enumerate(parsed.experiences):
-        p = f"experiences-{i}"
-        if not used(p):
-            continue
-        title = _text(form, f"{p}-title")
-        same = _fold(title) == _fold(e.title)
-        experiences.append(
-            ExperienceData(
-                title=title,
-                employer_name=_text(form, f"{p}-employer_name") or None,
-                start_year=_year(form, f"{p}-start_year", errors),
-                end_year=_year(form, f"{p}-end_year", errors),
-                description=_text(form, f"{p}-description"),
-                isco_code=e.isco_code if same else None,
-                esco_uri=e.esco_uri if same else None,
-            )
-        )
-        rows["experiences"].append(i)
-    educations = []
-    for i, _e in enumerate(parsed.educations):
-        p = f"educations-{i}"
-        if not used(p):
-            continue
-        educations.append(
-            EducationData(
-                title=_text(form, f"{p}-title"),
-                institution=_text(form, f"{p}-institution") or None,
-                completed_year=_year(form, f"{p}-completed_year", errors),
-            )
-        )
-        rows["educations"].append(i)
-    skills = []
-    for i, _s in enumerate(parsed.skills):
-        if used(f"skills-{i}") and _text(form, f"skills-{i}"):
-            skills.append(_text(form, f"skills-{i}"))
-            rows["skills"].append(i)
-    languages = []
-    for i, _x in enumerate(parsed.languages):
-        p = f"languages-{i}"
-        if not used(p):
-            continue
-        level = _text(form, f"{p}-level")
-        if level not in LANGUAGE_LEVELS:
-            errors[f"{p}-level"] = "Vælg hvor godt sproget beherskes."
-        languages.append(LanguageData(language=_text(form, f"{p}-language"), level=level))
-        rows["languages"].append(i)
-    licences = [
-        _text(form, f"driving_licences-{i}")
-        for i, _d in enumerate(parsed.driving_licences)
-        if used(f"driving_licences-{i}")
-    ]
-    desired = []
-    for i, d in enumerate(parsed.desired_occupations):
-        p = f"desired_occupations-{i}"
-        if not used(p):
-            continue
-        title = _text(form, f"{p}-title")
-        same = _fold(title) == _fold(d.title)
-        desired.append(
-            DesiredOccupationData(
-                title=title,
-                isco_code=d.isco_code if same else None,
-                esco_uri=d.esco_uri if same else None,
-            )
-        )
-        rows["desired_occupations"].append(i)
-    chosen.experiences = experiences or None
-    chosen.educations = educations or None
-    chosen.skills = skills or None
-    chosen.languages = languages or None
-    chosen.driving_licences = licences or None
-    chosen.desired_occupations = desired or None
+    chosen.experiences = take("experiences", parsed.experiences, experience)
+    chosen.educations = take("educations", parsed.educations, education)
+    chosen.skills = take("skills", parsed.skills, lambda p, _s: _text(form, p) or None)
+    chosen.languages = take("languages", parsed.languages, language)
+    chosen.driving_licences = take(
+        "driving_licences", parsed.driving_licences, lambda p, _d: _text(form, p)
+    )
+    chosen.desired_occupations = take("desired_occupations", parsed.desired_occupations, desired)
     return chosen, rows, errors
 
 

@@ -1,5 +1,6 @@
-"""The counsellor's caseload (/ledige), the jobseeker detail page with the CV, and the people
-the counsellor's organisation has handed over to another (/ledige/overdragne).
+"""The counsellor's caseload (/ledige), the jobseeker detail page with the CV, the people the
+counsellor's organisation has handed over to another (/ledige/overdragne), and the people who
+have left the register whose data it still answers for (/ledige/afmeldte).
 
 Every list page and every detail view is written to the audit log (purpose "sagsbehandling"):
 who saw which person's data, and when.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy.orm import Session
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
@@ -17,9 +18,15 @@ from wtforms.validators import DataRequired
 
 from matching.core import audit, dates, permissions
 from matching.core.audit import Actor
+from matching.intake.rights import left_register_since
 from matching.models import AuditAction, ReferralState, Role, TargetGroup
 from matching.people import responsibility
-from matching.people.queries import MAX_SEARCH_CHARS, get_jobseeker_for, visible_jobseekers
+from matching.people.queries import (
+    MAX_SEARCH_CHARS,
+    get_jobseeker_for,
+    people_who_left,
+    visible_jobseekers,
+)
 from matching.ranking.queries import suggestions_for
 from matching.referrals import workflow
 from matching.referrals.queries import get_referral_for_counsellor, referrals_for_jobseeker
@@ -97,6 +104,29 @@ def handed_over():  # noqa: ANN201 - Flask view
         days=responsibility.HANDOVER_LIST_DAYS,
         describe_rule=routing.describe_rule,
     )
+
+
+@bp.get("/afmeldte")
+@role_required(permissions.COUNSELLORS)
+def left_register():  # noqa: ANN201 - Flask view
+    """People the organisation was responsible for last who have left the register and whose
+    data is still kept (the retention period after leaving): the way to their rights pages
+    (the data export, erasure on request), with the exit's date and reason."""
+    db = get_db()
+    actor = current_actor()
+    today = dates.today_dk()
+    since = left_register_since(current_app.extensions["jobbro_settings"], today)
+    page = people_who_left(db, actor, left_since=since, page=page_arg())
+    audit.record(
+        db,
+        actor,
+        AuditAction.VIEW,
+        "left_register_list",
+        None,
+        purpose=PURPOSE,
+        details={"page": page.page, "jobseeker_ids": [j.id for j in page.items]},
+    )
+    return render_template("jobseekers/left.html", page=page, since=since)
 
 
 class ReferralUpdateForm(EventForm):

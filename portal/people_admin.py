@@ -28,6 +28,7 @@ from matching.intake.registration import (
 from matching.models import AuditAction, ConsentKind, Jobseeker, User
 from matching.people.queries import get_jobseeker_for
 from portal.auth import current_actor, role_required
+from portal.errors import render_error
 from portal.forms import show_errors, unreadable
 from portal.people_forms import (
     FIELD_LABELS_DA,
@@ -52,6 +53,9 @@ def _settings() -> Settings:
 def _person(jobseeker_id: int) -> Jobseeker:
     """The person, if the actor's organisation is responsible today (else 404, audited)."""
     return get_jobseeker_for(get_db(), current_actor(), jobseeker_id)
+
+
+LEFT_MESSAGE = "Personen er afmeldt. Oplysningerne kan ikke længere rettes."
 
 
 def _view(person: Jobseeker, object_type: str) -> None:
@@ -145,6 +149,8 @@ def person_edit(jobseeker_id: int):  # noqa: ANN201 - Flask view
     db = get_db()
     actor = current_actor()
     person = _person(jobseeker_id)
+    if not person.active:  # the day the exit is recorded, the person is still in the caseload
+        return render_error(409, detail=LEFT_MESSAGE)
     if request.method == "GET":
         _view(person, "jobseeker")
         return _render_person_form(person_form(db, person), person)

@@ -19,6 +19,7 @@ from matching.core import audit, dates, permissions
 from matching.core.errors import ValidationError
 from matching.intake import rights
 from matching.models import AuditAction, Jobseeker
+from matching.people.queries import get_jobseeker_answered_for
 from portal.auth import current_actor, role_required
 from portal.forms import clean_text, form_page, reason_field, show_errors
 from portal.transaction import get_db
@@ -38,7 +39,9 @@ def _settings():  # noqa: ANN202 - matching.core.settings.Settings
 
 
 def _person(jobseeker_id: int) -> Jobseeker:
-    return rights.get_person_for_rights(get_db(), current_actor(), jobseeker_id)
+    """The person, if the organisation answers for their data (responsible today, or last
+    for a person who has left the register); else 404, audited."""
+    return get_jobseeker_answered_for(get_db(), current_actor(), jobseeker_id)
 
 
 def _file_name(person: Jobseeker, extension: str) -> str:

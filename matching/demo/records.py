@@ -72,6 +72,7 @@ class ExperienceRecord:
     description: str
     isco_code: str
     industry: str
+    esco_uri: str | None = None  # the demo names occupations by ISCO code only
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class DesiredOccupationRecord:
     title: str
     isco_code: str
     industry_key: str
+    esco_uri: str | None = None  # the demo names occupations by ISCO code only
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from matching.core.settings import Settings
 from matching.demo.generator import generate
 from matching.demo.organisations import DEMO_LOGINS
 from matching.demo.records import DemoData, JobseekerRecord
+from matching.intake.cvs import new_cv
 from matching.models import (
     CV,
     AuditEntry,
@@ -275,45 +276,7 @@ def _persist(session: Session, settings: Settings, data: DemoData) -> None:
             )
             for r in rec.responsibilities
         ]
-        cv = rec.cv
-        person.cv = CV(
-            headline=cv.headline,
-            summary=cv.summary,
-            language=cv.language,
-            searchable=cv.searchable,
-            experiences=[
-                CVExperience(
-                    position=i,
-                    title=e.title,
-                    employer_name=e.employer_name,
-                    start_year=e.start_year,
-                    end_year=e.end_year,
-                    description=e.description,
-                    isco_code=e.isco_code,
-                    industry=e.industry,
-                )
-                for i, e in enumerate(cv.experiences)
-            ],
-            educations=[
-                CVEducation(
-                    position=i,
-                    title=e.title,
-                    institution=e.institution,
-                    level=e.level,
-                    completed_year=e.completed_year,
-                )
-                for i, e in enumerate(cv.educations)
-            ],
-            skills=[CVSkill(position=i, name=name) for i, name in enumerate(cv.skills)],
-            languages=[
-                CVLanguage(language=lang.language, level=lang.level) for lang in cv.languages
-            ],
-            driving_licences=[CVDrivingLicence(category=c) for c in cv.driving_licences],
-            desired_occupations=[
-                CVDesiredOccupation(position=i, title=d.title, isco_code=d.isco_code)
-                for i, d in enumerate(cv.desired_occupations)
-            ],
-        )
+        person.cv = new_cv(rec.cv)
         return person
 
     _add_in_batches(session, map(jobseeker, data.jobseekers))

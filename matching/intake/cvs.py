@@ -10,6 +10,7 @@ the commit. Titles chosen from the occupation suggestions carry their ISCO code 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -340,6 +341,32 @@ def changed_sections(before: CVData, after: CVData) -> list[str]:
     return [name for name in SECTIONS if getattr(before, name) != getattr(after, name)]
 
 
+def replace_cv_content(session: Session, person: Jobseeker, data: CVData) -> tuple[CV, list[str]]:
+    """Write ``data`` (cleaned and valid) into ``person``'s CV, creating the CV when there is
+    none: the CV's own fields, and the rows of each section that differs, replaced. Bumps
+    ``updated_at`` (the nightly catch-up compares it with the list's ``computed_at``). Returns
+    the CV and the sections that changed; the caller writes the audit entry."""
+    sections = changed_sections(cv_data_of(person), data)
+    cv = person.cv
+    if cv is None:
+        cv = CV(jobseeker=person, headline=data.headline)
+        person.cv = cv
+        session.add(cv)
+    cv.headline = data.headline
+    cv.summary = data.summary
+    cv.language = data.language
+    cv.searchable = data.searchable
+    replaced = [s for s in sections if s in ROW_SECTIONS]
+    if replaced:  # the old rows go first: the unique constraints see no doubles
+        for name in replaced:
+            getattr(cv, name).clear()
+        session.flush()
+    for name, rows in cv_rows(data, replaced).items():
+        getattr(cv, name).extend(rows)
+    cv.updated_at = utcnow()  # also when only rows changed: the stale check reads it
+    return cv, sections
+
+
 def save_cv(session: Session, actor: Actor, person: Jobseeker, data: CVData) -> bool:
     """Create or replace ``person``'s CV content with ``data``; whether anything changed.
 
@@ -356,27 +383,10 @@ def save_cv(session: Session, actor: Actor, person: Jobseeker, data: CVData) -> 
         for problem in problems:
             messages.setdefault(problem.field, problem.message)
         raise ValidationError(messages)
-    before = cv_data_of(person)
-    sections = changed_sections(before, data)
     created = person.cv is None
-    if not sections and not created:
+    if not created and not changed_sections(cv_data_of(person), data):
         return False
-    cv = person.cv
-    if cv is None:
-        cv = CV(jobseeker=person, headline=data.headline)
-        person.cv = cv
-        session.add(cv)
-    cv.headline = data.headline
-    cv.summary = data.summary
-    cv.language = data.language
-    cv.searchable = data.searchable
-    replaced = [s for s in sections if s in ROW_BUILDERS]
-    for name in replaced:  # old rows go first: the unique constraints see no doubles
-        getattr(cv, name).clear()
-    session.flush()
-    for name in replaced:
-        getattr(cv, name).extend(ROW_BUILDERS[name](data))
-    cv.updated_at = utcnow()  # also when only rows changed: the stale check reads it
+    cv, sections = replace_cv_content(session, person, data)
     session.flush()
     audit.record(
         session,
@@ -391,38 +401,63 @@ def save_cv(session: Session, actor: Actor, person: Jobseeker, data: CVData) -> 
     return True
 
 
-ROW_BUILDERS = {
-    "experiences": lambda data: [
-        CVExperience(
-            position=i,
-            title=e.title,
-            employer_name=e.employer_name,
-            start_year=e.start_year,
-            end_year=e.end_year,
-            description=e.description,
-            industry=e.industry,
-            isco_code=e.isco_code,
-            esco_uri=e.esco_uri,
-        )
-        for i, e in enumerate(data.experiences)
-    ],
-    "educations": lambda data: [
-        CVEducation(
-            position=i,
-            title=e.title,
-            institution=e.institution,
-            completed_year=e.completed_year,
-            level=e.level,
-        )
-        for i, e in enumerate(data.educations)
-    ],
-    "skills": lambda data: [CVSkill(position=i, name=s) for i, s in enumerate(data.skills)],
-    "languages": lambda data: [
-        CVLanguage(language=x.language, level=x.level) for x in data.languages
-    ],
-    "driving_licences": lambda data: [CVDrivingLicence(category=d) for d in data.driving_licences],
-    "desired_occupations": lambda data: [
-        CVDesiredOccupation(position=i, title=d.title, isco_code=d.isco_code, esco_uri=d.esco_uri)
-        for i, d in enumerate(data.desired_occupations)
-    ],
+ROW_MODELS: dict[str, type] = {
+    "experiences": CVExperience,
+    "educations": CVEducation,
+    "skills": CVSkill,
+    "languages": CVLanguage,
+    "driving_licences": CVDrivingLicence,
+    "desired_occupations": CVDesiredOccupation,
 }
+ROW_SECTIONS = tuple(ROW_MODELS)
+
+
+def row_values(data: CVData, section: str) -> list[dict[str, object]]:
+    """The column values of the CV's rows of ``section`` (without ``cv_id``), in order.
+    ``data`` is a :class:`CVData` or anything of its shape (the demo's ``CVRecord``)."""
+    if section == "experiences":
+        return [
+            {
+                "position": i, "title": e.title, "employer_name": e.employer_name,
+                "start_year": e.start_year, "end_year": e.end_year,
+                "description": e.description, "industry": e.industry,
+                "isco_code": e.isco_code, "esco_uri": e.esco_uri,
+            }
+            for i, e in enumerate(data.experiences)
+        ]  # fmt: skip
+    if section == "educations":
+        return [
+            {
+                "position": i, "title": e.title, "institution": e.institution,
+                "completed_year": e.completed_year, "level": e.level,
+            }
+            for i, e in enumerate(data.educations)
+        ]  # fmt: skip
+    if section == "skills":
+        return [{"position": i, "name": s} for i, s in enumerate(data.skills)]
+    if section == "languages":
+        return [{"language": x.language, "level": x.level} for x in data.languages]
+    if section == "driving_licences":
+        return [{"category": d} for d in data.driving_licences]
+    if section == "desired_occupations":
+        return [
+            {"position": i, "title": d.title, "isco_code": d.isco_code, "esco_uri": d.esco_uri}
+            for i, d in enumerate(data.desired_occupations)
+        ]
+    raise ValueError(f"not a section of CV rows: {section!r}")
+
+
+def cv_rows(data: CVData, sections: Iterable[str] = ROW_SECTIONS) -> dict[str, list]:
+    """The CV's rows of ``sections`` as new model objects (see :func:`row_values`)."""
+    return {name: [ROW_MODELS[name](**v) for v in row_values(data, name)] for name in sections}
+
+
+def new_cv(data: CVData) -> CV:
+    """A new :class:`~matching.models.CV` holding ``data`` (not added to a session)."""
+    return CV(
+        headline=data.headline,
+        summary=data.summary,
+        language=data.language,
+        searchable=data.searchable,
+        **cv_rows(data),
+    )

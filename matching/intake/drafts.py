@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -26,6 +23,7 @@ from matching.core import audit
 from matching.core.audit import Actor
 from matching.core.errors import OutOfScope
 from matching.core.permissions import COUNSELLORS, require_role
+from matching.core.security import decrypt, derive_key, encrypt
 from matching.intake.cvs import (
     CVData,
     DesiredOccupationData,
@@ -41,26 +39,23 @@ from matching.people.documents.draft import ParsedCV, ParsedDocument
 PURPOSE = "sagsbehandling"
 DRAFT_DAYS = 7
 KEY_LABEL = b"jobbro cv-drafts"
-_NONCE_BYTES = 12
 
 
 def draft_key(cpr_key: bytes) -> bytes:
     """The drafts' AES-256 key, derived from the CPR key (``Settings.cpr_key``)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_LABEL).derive(cpr_key)
+    return derive_key(cpr_key, KEY_LABEL)
 
 
 def _aad(jobseeker_id: int, part: str) -> bytes:
     return f"cv-draft:{jobseeker_id}:{part}".encode()
 
 
-def _encrypt(key: bytes, plain: bytes, aad: bytes) -> bytes:
-    nonce = os.urandom(_NONCE_BYTES)
-    return nonce + AESGCM(draft_key(key)).encrypt(nonce, plain, aad)
+def _encrypt(cpr_key: bytes, plain: bytes, aad: bytes) -> bytes:
+    return encrypt(draft_key(cpr_key), plain, aad)
 
 
-def _decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
-    nonce, ciphertext = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
-    return AESGCM(draft_key(key)).decrypt(nonce, ciphertext, aad)
+def _decrypt(cpr_key: bytes, blob: bytes, aad: bytes) -> bytes:
+    return decrypt(draft_key(cpr_key), blob, aad)
 
 
 def create_draft(

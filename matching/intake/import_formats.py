@@ -54,8 +54,8 @@ CONSENT_COLUMNS: dict[str, ConsentKind] = {
     "samtykke_faelles": ConsentKind.JOINT_RECRUITMENT,
 }
 CV_COLUMNS: dict[str, str] = {
-    "cv_overskrift": "CV'ets overskrift",
-    "cv_resume": "CV'ets resumé",
+    "cv_overskrift": "Cv'ets overskrift",
+    "cv_resume": "Cv'ets resumé",
     "jobmaal": "jobmål, adskilt af ;",
     "kompetencer": "kompetencer, adskilt af ;",
     "sprog": "sprog med niveau, fx Engelsk|Flydende; Tysk|Godt",
@@ -493,7 +493,7 @@ def _cv(line: _Line) -> CVIn | None:
         educations=_educations(line),
     )
     if not headline:
-        line.error("cv_overskrift", "Et CV skal have en overskrift.")
+        line.error("cv_overskrift", "Et cv skal have en overskrift.")
     return cv
 
 

@@ -23,15 +23,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from matching.core.audit import Actor, record
 from matching.core.db import session_scope
 from matching.core.errors import ImportFormatError, OutOfScope, ValidationError
+from matching.core.security import decrypt, derive_key, encrypt
 from matching.intake.import_formats import format_of, parse_file
 from matching.intake.imports import ImportSummary, require_importer, run_import
 from matching.models import AuditAction, ImportStatus, PersonImport, utcnow
@@ -66,7 +64,7 @@ NOT_STARTED = "Importen blev ikke startet inden for en time. Intet er gemt. Prø
 
 def file_key(cpr_key: bytes) -> bytes:
     """The import files' AES-256 key, derived from the CPR key (``Settings.cpr_key``)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_LABEL).derive(cpr_key)
+    return derive_key(cpr_key, KEY_LABEL)
 
 
 def _aad(import_id: int) -> bytes:
@@ -74,12 +72,11 @@ def _aad(import_id: int) -> bytes:
 
 
 def encrypt_file(cpr_key: bytes, import_id: int, data: bytes) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(file_key(cpr_key)).encrypt(nonce, data, _aad(import_id))
+    return encrypt(file_key(cpr_key), data, _aad(import_id))
 
 
 def decrypt_file(cpr_key: bytes, import_id: int, blob: bytes) -> bytes:
-    return AESGCM(file_key(cpr_key)).decrypt(blob[:12], blob[12:], _aad(import_id))
+    return decrypt(file_key(cpr_key), blob, _aad(import_id))
 
 
 def job_id_for(person_import: PersonImport) -> str:
@@ -136,10 +133,15 @@ def request_import(
     return person_import
 
 
+# The pages read an import's state, never its file (up to MAX_FILE_BYTES while it waits or runs,
+# and the progress page polls): the file is loaded only if asked for.
+_WITHOUT_FILE = defer(PersonImport.file_encrypted)
+
+
 def get_import(session: Session, actor: Actor, import_id: int) -> PersonImport:
     """One import of the actor's organisation; any other is :class:`OutOfScope`."""
     require_importer(session, actor)
-    person_import = session.get(PersonImport, import_id)
+    person_import = session.get(PersonImport, import_id, options=[_WITHOUT_FILE])
     if person_import is None or person_import.organisation_id != actor.organisation_id:
         raise OutOfScope(AUDIT_OBJECT, import_id, exists=person_import is not None)
     return person_import
@@ -150,6 +152,7 @@ def recent_imports(session: Session, actor: Actor) -> list[PersonImport]:
     return list(
         session.scalars(
             select(PersonImport)
+            .options(_WITHOUT_FILE)
             .where(PersonImport.organisation_id == actor.organisation_id)
             .order_by(PersonImport.id.desc())
             .limit(RECENT_SHOWN)

@@ -6,7 +6,7 @@ multi-row INSERT … RETURNING statements per table rather than through the ORM'
 which would build and track some 25 objects per person. Their column values are still made by
 :func:`matching.intake.registration.apply_person_data` on a transient person, so an imported
 person is stored exactly as a registered one. Changed people are few and are updated through
-the ORM as the editor does (:func:`matching.intake.cvs.save_cv`'s section-by-section replacement).
+the ORM as the editor does (:func:`matching.intake.cvs.replace_cv_content`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,6 @@ from matching.models import (
     ConsentChannel,
     ConsentEvent,
     ConsentKind,
-    CVDesiredOccupation,
-    CVDrivingLicence,
-    CVEducation,
-    CVExperience,
-    CVLanguage,
-    CVSkill,
     Jobseeker,
     ResponsibilityPeriod,
     TargetGroupPeriod,
@@ -83,36 +77,11 @@ def new_pseudonyms(session: Session, count: int) -> list[str]:
 
 
 def _cv_rows(cv_id: int, data: cvs.CVData) -> dict[type, list[dict]]:
-    """The CV's rows by table, as :data:`matching.intake.cvs.ROW_BUILDERS` builds them."""
+    """The CV's rows by table, with the values the editor stores (:func:`cvs.row_values`)."""
     return {
-        CVExperience: [
-            {
-                "cv_id": cv_id, "position": i, "title": e.title, "employer_name": e.employer_name,
-                "start_year": e.start_year, "end_year": e.end_year, "description": e.description,
-                "industry": e.industry, "isco_code": e.isco_code, "esco_uri": e.esco_uri,
-            }
-            for i, e in enumerate(data.experiences)
-        ],
-        CVEducation: [
-            {
-                "cv_id": cv_id, "position": i, "title": e.title, "institution": e.institution,
-                "completed_year": e.completed_year, "level": e.level,
-            }
-            for i, e in enumerate(data.educations)
-        ],
-        CVSkill: [{"cv_id": cv_id, "position": i, "name": s} for i, s in enumerate(data.skills)],
-        CVLanguage: [
-            {"cv_id": cv_id, "language": x.language, "level": x.level} for x in data.languages
-        ],
-        CVDrivingLicence: [{"cv_id": cv_id, "category": d} for d in data.driving_licences],
-        CVDesiredOccupation: [
-            {
-                "cv_id": cv_id, "position": i, "title": d.title, "isco_code": d.isco_code,
-                "esco_uri": d.esco_uri,
-            }
-            for i, d in enumerate(data.desired_occupations)
-        ],
-    }  # fmt: skip
+        cvs.ROW_MODELS[name]: [{"cv_id": cv_id, **values} for values in cvs.row_values(data, name)]
+        for name in cvs.ROW_SECTIONS
+    }
 
 
 def _insert_returning_ids(session: Session, model: type, rows: list[dict]) -> list[int]:
@@ -192,25 +161,6 @@ def _insert_new(session: Session, actor: Actor, key: bytes, day: date, new: list
             session.execute(insert(model), values)
 
 
-def _write_cv(session: Session, person: Jobseeker, data: cvs.CVData) -> None:
-    """The CV's content replaced section by section (as :func:`cvs.save_cv` does)."""
-    cv = person.cv
-    before = cvs.cv_data_of(person) if cv is not None else cvs.CVData()
-    sections = [s for s in cvs.changed_sections(before, data) if s in cvs.ROW_BUILDERS]
-    if cv is None:
-        cv = CV(headline=data.headline)
-        person.cv = cv
-    cv.headline, cv.summary = data.headline, data.summary
-    cv.language, cv.searchable = data.language, data.searchable
-    if sections:  # the old rows go first: the unique constraints see no doubles
-        for name in sections:
-            getattr(cv, name).clear()
-        session.flush()
-    for name in sections:
-        getattr(cv, name).extend(cvs.ROW_BUILDERS[name](data))
-    cv.updated_at = utcnow()
-
-
 def _update(session: Session, actor: Actor, day: date, changed: list[Write]) -> None:
     now = utcnow()
     for write in changed:
@@ -222,7 +172,7 @@ def _update(session: Session, actor: Actor, day: date, changed: list[Write]) -> 
             if person.cv is not None and write.cv is None:
                 person.cv.updated_at = now  # the match list depends on both
         if write.cv is not None:
-            _write_cv(session, person, write.cv)
+            cvs.replace_cv_content(session, person, write.cv)
         for kind, given in write.consents.items():
             session.add(ConsentEvent(**_consent_event(person.id, kind, given, actor, day, now)))
             setattr(person, consents.CONSENT_COLUMNS[kind], given)

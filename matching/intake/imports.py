@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,7 +32,7 @@ from matching.core import permissions
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import ValidationError
-from matching.core.security import cpr_lookup_hash, normalise_cpr
+from matching.core.security import cpr_lookup_hash, cpr_lookup_hashes, normalise_cpr
 from matching.intake import consents, cvs, registration
 from matching.intake.import_formats import CVIn, ImportRow, LineError
 from matching.intake.import_writes import Write, store
@@ -165,6 +165,15 @@ def _existing(session: Session, lookups: Sequence[str]) -> dict[str, Jobseeker]:
         )
         found.update({p.cpr_lookup: p for p in people if p.cpr_lookup})
     return found
+
+
+def _existing_by_current_lookup(
+    session: Session, key: bytes, lookups: Iterable[tuple[str, str]]
+) -> dict[str, Jobseeker]:
+    """:func:`_existing` by each CPR number's current look-up hash, also finding the people whose
+    row is still under the previous key while a key rotation runs."""
+    current_of = {h: lookup for cpr, lookup in lookups for h in cpr_lookup_hashes(key, cpr)}
+    return {current_of[h]: p for h, p in _existing(session, list(current_of)).items()}
 
 
 def _target_groups(
@@ -387,12 +396,13 @@ def run_import(
             continue
         first_line[lookup] = row.line
         lookups[row.line] = (cpr, lookup)
-    stored = _existing(session, list(first_line))
+    stored = _existing_by_current_lookup(session, key, lookups.values())
     plans: list[Planned] = []
     for done, row in enumerate(lines, start=1):
         if row.line in lookups:
             cpr, lookup = lookups[row.line]
-            plan = checker.plan(row, cpr, lookup, stored.get(lookup))
+            person = stored.get(lookup)
+            plan = checker.plan(row, cpr, person.cpr_lookup if person else lookup, person)
             if plan is not None:
                 plans.append(plan)
         if progress is not None and (done % 200 == 0 or done == len(lines)):

@@ -27,7 +27,13 @@ from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import JobbroError, ValidationError
 from matching.core.permissions import COUNSELLORS, require_role
-from matching.core.security import cpr_birth_date, cpr_lookup_hash, encrypt_cpr, normalise_cpr
+from matching.core.security import (
+    cpr_birth_date,
+    cpr_lookup_hash,
+    cpr_lookup_hashes,
+    encrypt_cpr,
+    normalise_cpr,
+)
 from matching.core.settings import Settings
 from matching.models import (
     AuditAction,
@@ -270,8 +276,8 @@ def find_by_cpr(session: Session, settings_or_key: Settings | bytes, cpr: str) -
     """The person with this CPR number (by the keyed look-up hash), or None.
 
     Raises :class:`ValidationError` for a CPR number that cannot be read."""
-    lookup = cpr_lookup_hash(_key(settings_or_key), cpr)
-    return session.scalar(select(Jobseeker).where(Jobseeker.cpr_lookup == lookup))
+    lookups = cpr_lookup_hashes(_key(settings_or_key), cpr)  # a key rotation: both keys
+    return session.scalar(select(Jobseeker).where(Jobseeker.cpr_lookup.in_(lookups)))
 
 
 def _visible(session: Session, actor: Actor, person_id: int, day: date) -> bool:
@@ -505,10 +511,11 @@ def update_person(
     _require_valid(session, data)
     key = _key(settings if settings is not None else _env_settings())
     cpr = normalise_cpr(data.cpr)
-    lookup = cpr_lookup_hash(key, cpr)
+    lookups = cpr_lookup_hashes(key, cpr)  # under a key rotation: the current and previous key
+    lookup = person.cpr_lookup if person.cpr_lookup in lookups else lookups[0]
     if lookup != person.cpr_lookup:
         other = session.scalar(
-            select(Jobseeker.id).where(Jobseeker.cpr_lookup == lookup, Jobseeker.id != person.id)
+            select(Jobseeker.id).where(Jobseeker.cpr_lookup.in_(lookups), Jobseeker.id != person.id)
         )
         if other is not None:
             raise InvalidPerson(

@@ -3,8 +3,9 @@ anonymisation of a person (by the retention rules, or on a lawful request for er
 and the retention run that applies :mod:`matching.rules.retention`.
 
 Who: counsellors of the organisation responsible for the person (for a person who has left
-the register: the organisation responsible last), and the system (the CLI on a lawful request,
-the nightly purge). Another organisation's person is "not found" (:class:`OutOfScope`).
+the register: the organisation responsible last; the portal looks them up with
+:func:`matching.people.queries.get_jobseeker_answered_for`), and the system (the CLI on a
+lawful request, the nightly purge). Another organisation's person is "not found".
 
 Anonymisation keeps the row and its pseudonym, so the statistics (target-group periods, the exit
 date and reason, referral states and dates, shortlist places) and every audit entry still point
@@ -18,12 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from matching.core import audit
 from matching.core.audit import Actor
-from matching.core.dates import today_dk
-from matching.core.errors import OutOfScope, ValidationError
+from matching.core.errors import ValidationError
 from matching.core.settings import Settings
 from matching.intake.rights_export import (
     EXPORT_SCHEMA_VERSION,
@@ -57,7 +57,7 @@ __all__ = [
     "PurgeSummary",
     "anonymise_person",
     "erase_on_request",
-    "get_person_for_rights",
+    "left_register_since",
     "person_data_export",
     "person_data_pdf",
     "purge",
@@ -69,39 +69,6 @@ __all__ = [
 ANONYMISED_NAME = "Anonymiseret"
 PURPOSE_ERASURE = "sletning"
 PURPOSE_RETENTION = "opbevaring"
-
-
-def rights_organisation_id(person: Jobseeker, today: date) -> int | None:
-    """The organisation answering for the person's data: the one responsible today, or, for
-    a person who has left the register, the one responsible last."""
-    current = person.responsible_on(today)
-    if current is not None:
-        return current.organisation_id
-    if person.active or not person.responsibilities:
-        return None
-    return max(person.responsibilities, key=lambda p: p.valid_from).organisation_id
-
-
-def get_person_for_rights(
-    session: Session, actor: Actor, jobseeker_id: int, *, today: date | None = None
-) -> Jobseeker:
-    """The person, if the actor's organisation answers for their data (see
-    :func:`rights_organisation_id`); :class:`OutOfScope` otherwise, whether or not they exist."""
-    require_rights_handler(actor)
-    person = session.scalar(
-        select(Jobseeker)
-        .where(Jobseeker.id == jobseeker_id)
-        .options(selectinload(Jobseeker.responsibilities))
-    )
-    if person is None or (
-        actor.organisation_id is not None
-        and rights_organisation_id(person, today or today_dk()) != actor.organisation_id
-    ):
-        found = person is not None
-        raise OutOfScope(
-            "jobseeker", jobseeker_id, exists=found, jobseeker_id=jobseeker_id if found else None
-        )
-    return person
 
 
 # --- anonymisation and erasure (art. 17) ------------------------------------------------------
@@ -201,6 +168,19 @@ def retention_overrides(settings: Settings) -> dict[RetentionSubject, Period]:
         RetentionSubject.AUDIT_LOG: (settings.retention_audit_years, "years"),
     }
     return {s: Period(**{unit: n}) for s, (n, unit) in chosen.items() if n is not None}
+
+
+def left_register_since(settings: Settings, today: date) -> date:
+    """The earliest exit day whose person is still kept today (the retention period after
+    leaving the register, with the deploying organisation's override)."""
+    period = period_for(RetentionSubject.LEFT_REGISTER, today, retention_overrides(settings))
+    day = period.starts_before(today)  # within a few days of the answer (month ends clamp)
+    one = timedelta(days=1)
+    while period.ends_on(day - one) > today:
+        day -= one
+    while period.ends_on(day) <= today:
+        day += one
+    return day
 
 
 @dataclass

@@ -181,9 +181,9 @@ def person_data_pdf(export: dict) -> bytes:
         ],
     )
     cv = export.get("cv")
-    story.append(Paragraph("CV", heading))
+    story.append(Paragraph("Cv", heading))
     if cv is None:
-        story.append(para("Intet CV registreret.", body))
+        story.append(para("Intet cv registreret.", body))
     else:
         story += [para(cv["headline"], sub), para(cv["summary"] or "", body)]
         if cv["experiences"]:

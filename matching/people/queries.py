@@ -1,4 +1,6 @@
-"""The caseload: the people a counsellor's organisation is responsible for today.
+"""The caseload: the people a counsellor's organisation is responsible for today; and the
+people it answers for after they left the register (the organisation responsible last, for
+their rights: the data export and erasure).
 
 Looking up a person outside the caseload raises :class:`~matching.core.errors.OutOfScope`
 (shown as "not found", audited by the portal)."""
@@ -8,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
@@ -49,6 +51,37 @@ def responsible_on(
         ResponsibilityPeriod.jobseeker_id == (Jobseeker.id if person is None else person),
         ResponsibilityPeriod.organisation_id == organisation_id,
         ResponsibilityPeriod.valid_on(day),
+    )
+
+
+def responsible_last(
+    organisation_id: int, person: ColumnElement[int] | None = None
+) -> ColumnElement[bool]:
+    """SQL: ``organisation_id`` holds the person's latest responsibility period (the one that
+    began last; of two that began the same day, the later row)."""
+    later = aliased(ResponsibilityPeriod)
+    return exists().where(
+        ResponsibilityPeriod.jobseeker_id == (Jobseeker.id if person is None else person),
+        ResponsibilityPeriod.organisation_id == organisation_id,
+        ~exists().where(
+            later.jobseeker_id == ResponsibilityPeriod.jobseeker_id,
+            or_(
+                later.valid_from > ResponsibilityPeriod.valid_from,
+                and_(
+                    later.valid_from == ResponsibilityPeriod.valid_from,
+                    later.id > ResponsibilityPeriod.id,
+                ),
+            ),
+        ),
+    )
+
+
+def answers_for(organisation_id: int, day: date) -> ColumnElement[bool]:
+    """SQL: ``organisation_id`` answers for the person's data on ``day``: it is responsible
+    for them, or, for a person who has left the register, it was responsible last."""
+    return or_(
+        responsible_on(organisation_id, day),
+        and_(Jobseeker.active.is_(False), responsible_last(organisation_id)),
     )
 
 
@@ -179,3 +212,52 @@ def _out_of_scope(session: Session, jobseeker_id: int) -> OutOfScope:
     return OutOfScope(
         "jobseeker", jobseeker_id, exists=found, jobseeker_id=jobseeker_id if found else None
     )
+
+
+def get_jobseeker_answered_for(
+    session: Session, actor: Actor, jobseeker_id: int, *, today: date | None = None
+) -> Jobseeker:
+    """The person, if the actor's organisation answers for their data (:func:`answers_for`):
+    the caseload, and the people it was responsible for last who have left the register.
+
+    Raises :class:`OutOfScope` (404) otherwise, whether or not the jobseeker exists.
+    """
+    require_role(actor, COUNSELLORS, "see jobseekers")
+    assert actor.organisation_id is not None
+    jobseeker = session.scalar(
+        select(Jobseeker)
+        .where(
+            Jobseeker.id == jobseeker_id, answers_for(actor.organisation_id, today or today_dk())
+        )
+        .options(selectinload(Jobseeker.responsibilities))
+    )
+    if jobseeker is None:
+        raise _out_of_scope(session, jobseeker_id)
+    return jobseeker
+
+
+def people_who_left(
+    session: Session,
+    actor: Actor,
+    *,
+    left_since: date,
+    page: int = 1,
+    per_page: int = DEFAULT_PAGE_SIZE,
+) -> Page[Jobseeker]:
+    """One page of the people who left the register on ``left_since`` or later and whose
+    last responsibility period was the actor's organisation's, latest exit first; people
+    whose data has been anonymised are not listed (there is nothing left to show)."""
+    require_role(actor, COUNSELLORS, "see jobseekers")
+    assert actor.organisation_id is not None
+    query = (
+        select(Jobseeker)
+        .where(
+            Jobseeker.active.is_(False),
+            Jobseeker.left_on.is_not(None),
+            Jobseeker.left_on >= left_since,
+            Jobseeker.anonymised_at.is_(None),
+            responsible_last(actor.organisation_id),
+        )
+        .order_by(Jobseeker.left_on.desc(), Jobseeker.id.desc())
+    )
+    return paginate(session, query, page, per_page)

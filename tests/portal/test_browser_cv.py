@@ -5,7 +5,6 @@ var/screenshots/."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -30,6 +29,7 @@ from matching.models import (
 )
 from tests.factories.vacancies import TINY_TAXONOMY
 from tests.support.browser import BrowserPortal, check, log_in, seeded_portal
+from tests.support.cv_documents import docx
 
 pytestmark = pytest.mark.browser
 
@@ -66,24 +66,22 @@ def _seed(session: Session) -> int:
 
 
 def docx_file() -> bytes:
-    from docx import Document
-
-    document = Document()
-    document.add_paragraph("Mette Madsen")
-    document.add_paragraph("Erfaren svejser og smed")
-    document.add_heading("Profil", level=1)
-    document.add_paragraph("Jeg har svejset i ti år og er vant til at arbejde selvstændigt.")
-    document.add_heading("Erhvervserfaring", level=1)
-    document.add_paragraph("2016 - 2024 Svejser, Odense Stål A/S")
-    document.add_paragraph("2012 - 2016 Lagermedarbejder, Fynsk Lager ApS")
-    document.add_heading("Kompetencer", level=1)
-    document.add_paragraph("MIG/MAG-svejsning")
-    document.add_heading("Sprog", level=1)
-    document.add_paragraph("Dansk: modersmål")
-    document.add_paragraph("Engelsk: godt")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return docx(
+        [
+            "Mette Madsen",
+            "Erfaren svejser og smed",
+            "# Profil",
+            "Jeg har svejset i ti år og er vant til at arbejde selvstændigt.",
+            "# Erhvervserfaring",
+            "2016 - 2024 Svejser, Odense Stål A/S",
+            "2012 - 2016 Lagermedarbejder, Fynsk Lager ApS",
+            "# Kompetencer",
+            "MIG/MAG-svejsning",
+            "# Sprog",
+            "Dansk: modersmål",
+            "Engelsk: godt",
+        ]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ given and withdrawn. Every page is checked with axe-core and saved in var/screen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from matching.core.dates import today_dk
 from matching.core.security import hash_password
-from matching.models import ConsentEvent, Jobseeker, Membership, Organisation, OrgKind, Role, User
+from matching.models import (
+    ConsentEvent,
+    ExitReason,
+    Jobseeker,
+    Membership,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+)
 from tests.support.browser import BrowserPortal, check, log_in, seeded_portal
 
 pytestmark = pytest.mark.browser
@@ -87,3 +97,17 @@ def test_counsellor_registers_a_person_and_records_a_consent(
             select(ConsentEvent.given).where(ConsentEvent.jobseeker_id == person.id)
         ).all()
         assert events == [True, False]
+
+    # Taken off the register: the person is then found under »Afmeldte« with the exit.
+    page.get_by_role("link", name="Tilbage til Åse Ødegård").click()
+    page.get_by_role("link", name="Afmeld", exact=True).click()
+    page.get_by_label(ExitReason.JOB.label_da, exact=True).check()
+    page.get_by_role("button", name="Afmeld personen").click()
+    page.wait_for_load_state()
+    assert "Åse Ødegård er afmeldt" in page.content()
+    page.goto(f"{base}/ledige/afmeldte")
+    row = page.get_by_role("row", name=re.compile("Åse Ødegård"))
+    assert ExitReason.JOB.label_da in row.inner_text()
+    check(page, "people-left-register")
+    row.get_by_role("link", name="Åse Ødegård").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Indsigt")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,6 +17,7 @@ from matching.people.documents import MAX_BYTES
 from portal.cv_editor import TOO_LARGE_MESSAGE
 from tests.factories import PASSWORD
 from tests.factories.vacancies import TINY_TAXONOMY, WAREHOUSE
+from tests.support.cv_documents import docx, zip_bomb_docx
 from tests.support.portal import csrf_token, html, make_app
 from workers.queues import Job
 
@@ -71,31 +71,21 @@ def drafts_count(session: Session) -> int:
 
 
 def docx_bytes() -> bytes:
-    from docx import Document
-
-    document = Document()
-    document.add_paragraph("Mette Madsen")
-    document.add_paragraph("Erfaren svejser")
-    document.add_heading("Erhvervserfaring", level=1)
-    document.add_paragraph("2016 - 2024 Svejser, Odense Stål A/S")
-    document.add_heading("Uddannelse", level=1)
-    document.add_paragraph("2015 Smed, Syddansk Erhvervsskole")
-    document.add_heading("Kompetencer", level=1)
-    document.add_paragraph("MIG/MAG-svejsning")
-    document.add_paragraph("Truckcertifikat")
-    document.add_heading("Sprog", level=1)
-    document.add_paragraph("Dansk: modersmål")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def zip_bomb() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("word/document.xml", b"\0" * (200 * 1024 * 1024))
-    return buffer.getvalue()
+    return docx(
+        [
+            "Mette Madsen",
+            "Erfaren svejser",
+            "# Erhvervserfaring",
+            "2016 - 2024 Svejser, Odense Stål A/S",
+            "# Uddannelse",
+            "2015 Smed, Syddansk Erhvervsskole",
+            "# Kompetencer",
+            "MIG/MAG-svejsning",
+            "Truckcertifikat",
+            "# Sprog",
+            "Dansk: modersmål",
+        ]
+    )
 
 
 def post_file(client: FlaskClient, person, data: bytes, name: str):  # noqa: ANN001, ANN201
@@ -203,7 +193,7 @@ def test_the_persons_page_tells_when_the_lists_were_computed(
 ) -> None:
     person = make.jobseeker(counsellor, with_cv=True)
     page = html(client.get(f"/ledige/{person.id}"))
-    assert "Listerne er ikke beregnet endnu." in page
+    assert "Forslagene er ikke beregnet endnu." in page
     assert f'href="/ledige/{person.id}/cv"' in page and "Upload cv-dokument" in page
     session.add(
         MatchRun(
@@ -300,7 +290,7 @@ def test_discard_deletes_the_draft(client: FlaskClient, session: Session, make, 
 @pytest.mark.parametrize(
     ("data", "name"),
     [
-        (zip_bomb(), "cv.docx"),
+        (zip_bomb_docx(), "cv.docx"),
         (b"MZ\x90\x00" + bytes(2000), "cv.pdf"),
         (b"\x89PNG\r\n\x1a\n" + bytes(500), "cv.png"),
         (b"", "cv.txt"),

@@ -208,6 +208,15 @@ def test_leaving_the_register_shows_what_will_close_then_the_summary(
     assert person.active is False
     detail = text(client.get(f"/ledige/{person.id}"))
     assert "Afmeldt fra og med" in detail and f"/ledige/{person.id}/afmeld" not in detail
+    assert f"/ledige/{person.id}/rediger" not in detail and f"/ledige/{person.id}/slet" in detail
+    # still in the caseload today, but nothing is changed on a person who has left
+    for path in ("rediger", "cv", "cv/upload", "cv/kladde"):
+        refused = client.get(f"/ledige/{person.id}/{path}")
+        assert refused.status_code == 409 and "Personen er afmeldt" in text(refused), path
+    edited = client.post(f"/ledige/{person.id}/rediger", data=form_for(first_name="Ny"))
+    assert edited.status_code == 409
+    session.refresh(person)
+    assert person.first_name != "Ny"
 
 
 def test_consents_page_records_a_withdrawal_and_shows_the_ledger(

@@ -21,9 +21,7 @@ from matching.models import (
     AuditEntry,
     ImportStatus,
     Jobseeker,
-    Membership,
     PersonImport,
-    Role,
     User,
 )
 from tests.factories import PASSWORD
@@ -40,21 +38,7 @@ def person(cpr: str, postal: str = "5000") -> str:
 
 @pytest.fixture
 def world(session: Session, password_hash: str) -> IntakeWorld:
-    world = build_intake_world(session, password_hash)
-    for org, key in ((world.jobcentre, "admin"), (world.other_jobcentre, "otheradmin")):
-        user = User(email=f"{key}{org.id}@import.dk", name=key, password_hash=password_hash)
-        user.memberships = [Membership(organisation=org, role=Role.ADMIN)]
-        session.add(user)
-    session.commit()
-    return world
-
-
-def admin_of(session: Session, org_id: int) -> User:
-    return session.scalar(
-        select(User)
-        .join(Membership)
-        .where(Membership.organisation_id == org_id, Membership.role == Role.ADMIN)
-    )
+    return build_intake_world(session, password_hash)
 
 
 def upload(client: FlaskClient, text: str, name: str = "ledige.csv", **form: str):  # noqa: ANN201
@@ -87,7 +71,7 @@ def test_an_upload_is_stored_encrypted_run_by_the_job_and_summarised(
     settings: Settings,
     world: IntakeWorld,
 ) -> None:
-    login(admin_of(session, world.jobcentre.id))
+    login(world.admin)
     cpr = unique_cpr()
     response = upload(client, HEADER + person(cpr) + person(unique_cpr()))
     assert response.status_code == 302
@@ -120,7 +104,7 @@ def test_a_file_with_errors_stores_nothing_and_lists_them_by_line(
     settings: Settings,
     world: IntakeWorld,
 ) -> None:
-    login(admin_of(session, world.jobcentre.id))
+    login(world.admin)
     upload(client, HEADER + person(unique_cpr()) + person(unique_cpr(), postal="0000"))
     [stored] = session.scalars(select(PersonImport)).all()
 
@@ -140,7 +124,7 @@ def test_a_dry_run_stores_nothing(
     settings: Settings,
     world: IntakeWorld,
 ) -> None:
-    login(admin_of(session, world.jobcentre.id))
+    login(world.admin)
     upload(client, HEADER + person(unique_cpr()), dry_run="y")
     [stored] = session.scalars(select(PersonImport)).all()
     made = run(session, settings, stored.id)
@@ -151,7 +135,7 @@ def test_a_dry_run_stores_nothing(
 def test_a_wrong_kind_of_file_is_refused_on_the_form(
     client: FlaskClient, login: Callable[[User], None], session: Session, world: IntakeWorld
 ) -> None:
-    login(admin_of(session, world.jobcentre.id))
+    login(world.admin)
     response = upload(client, "x", name="ledige.xlsx")
     assert response.status_code == 400
     assert "CSV-fil" in response.get_data(as_text=True)
@@ -173,12 +157,12 @@ def test_another_organisations_import_is_not_found_and_logged(
     world: IntakeWorld,
     audit_rows: Callable[..., list[AuditEntry]],
 ) -> None:
-    login(admin_of(session, world.jobcentre.id))
+    login(world.admin)
     upload(client, HEADER + person(unique_cpr()))
     [stored] = session.scalars(select(PersonImport)).all()
     client.post("/logout")
 
-    login(admin_of(session, world.other_jobcentre.id))
+    login(world.other_admin)
     assert client.get(f"/import/personer/{stored.id}").status_code == 404
     assert client.get(f"/import/personer/{stored.id}/status.json").status_code == 404
     denied = audit_rows(AuditAction.ACCESS_DENIED)
@@ -192,7 +176,7 @@ def test_another_organisations_import_is_not_found_and_logged(
 def test_the_upload_form_is_csrf_protected(
     csrf_client: FlaskClient, session: Session, world: IntakeWorld
 ) -> None:
-    user = admin_of(session, world.jobcentre.id)
+    user = world.admin
     token = csrf_token(csrf_client.get("/login").get_data(as_text=True))
     login = {"email": user.email, "password": PASSWORD, "csrf_token": token}
     assert csrf_client.post("/login", data=login).status_code == 302

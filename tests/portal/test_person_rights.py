@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from matching.core.dates import today_dk
+from matching.core.dates import format_date, today_dk
 from matching.core.settings import Settings
 from matching.models import AuditAction, AuditEntry, ExitReason, Jobseeker, OrgKind, Role, User
 from tests.factories import PASSWORD, Factory
@@ -203,3 +203,28 @@ def test_erasure_needs_the_csrf_token(settings: Settings, session: Session, worl
     assert done.status_code == 302
     session.expire_all()
     assert world.left.anonymised_at is not None
+
+
+def test_people_who_left_are_listed_with_the_exit_and_a_link_to_their_rights(
+    client: FlaskClient,
+    login: Callable[[User], None],
+    world: World,
+    audit_rows: Callable[..., list[AuditEntry]],
+) -> None:
+    login(world.counsellor)
+    assert 'href="/ledige/afmeldte"' in html(client.get("/ledige/"))
+    page = html(client.get("/ledige/afmeldte"))
+    assert f'href="/ledige/{world.left.id}/indsigt"' in page
+    assert "Ole Afmeldtsen" in page and ExitReason.JOB.label_da in page
+    assert format_date(world.left.left_on) in page
+    assert "Birgitte" not in page  # still on the register: in the caseload, not here
+    [seen] = [e for e in audit_rows(AuditAction.VIEW) if e.object_type == "left_register_list"]
+    assert seen.details["jobseeker_ids"] == [world.left.id] and seen.purpose == "sagsbehandling"
+
+
+def test_another_organisation_does_not_see_who_left(
+    client: FlaskClient, login: Callable[[User], None], world: World
+) -> None:
+    login(world.other_counsellor)
+    page = html(client.get("/ledige/afmeldte"))
+    assert "Afmeldtsen" not in page and "Ingen afmeldte ledige" in page

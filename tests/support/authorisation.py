@@ -45,6 +45,7 @@ from matching.models import (
     Jobseeker,
     Match,
     MatchRun,
+    MemberInvitation,
     Membership,
     Organisation,
     OrgKind,
@@ -201,9 +202,17 @@ class World:
     emails: dict[str, str] = field(default_factory=dict)  # actor key → e-mail (own side)
     memberships: dict[str, int] = field(default_factory=dict)  # actor key → membership id
     export_dir: Path | None = None
+    secret_key: str = ""  # the app's: fairs name people by references derived from it
 
     def put(self, name: str, side: str, obj: object, kind: OrgKind | None = None) -> None:
         self.ids[(name, side, kind)] = obj.id  # type: ignore[attr-defined]
+
+    def person_ref(self, name: str, side: str, kind: OrgKind | None = None) -> str:
+        """Person ``name`` of ``side`` as the pages of the actor's fair name them."""
+        from matching.fairs.references import person_reference
+
+        fair_id, person_id = self.id("fair", side, kind), self.id(name, side)
+        return person_reference(self.secret_key, fair_id, person_id)
 
     def id(self, name: str, side: str, kind: OrgKind | None = None) -> int:
         """The object ``name`` of ``side`` for an actor of ``kind``: the kind's own object, or
@@ -337,6 +346,18 @@ def _side(session: Session, world: World, side: str, password_hash: str) -> None
         world.put("organisation", side, org, kind)
         colleague = _user(session, org, REMOVABLE_ROLE[kind], password_hash)
         world.put("membership", side, colleague.memberships[0], kind)
+        invitation = MemberInvitation(  # a pending invitation of the colleague to admin
+            nonce_hash=f"{next(_numbers):064d}",
+            organisation=org,
+            user=colleague,
+            role=Role.ADMIN,
+            email=colleague.email,
+            name=colleague.name,
+            expires_at=utcnow() + timedelta(days=7),
+        )
+        session.add(invitation)
+        session.flush()
+        world.put("invitation", side, invitation, kind)
     if side == "own":
         for actor in matrix_actors()[1:]:
             assert actor.kind is not None and actor.role is not None

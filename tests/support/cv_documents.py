@@ -1,5 +1,6 @@
 """CV files made in the test: DOCX (python-docx), ODT and hostile ZIP packages by hand, PDF
-(reportlab; encrypted with pypdf), for the tests of :mod:`matching.people.documents`."""
+(reportlab; encrypted with pypdf), for the tests of :mod:`matching.people.documents` and the
+hand-written cases of the CV development set (bench/cv_devset_edge.py)."""
 
 from __future__ import annotations
 
@@ -143,7 +144,19 @@ def many_entries_docx(entries: int = 1500) -> bytes:
     return raw_docx(extra={f"word/media/x{i}.xml": "<a/>" for i in range(entries)})
 
 
+ODT_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
 def odt(blocks: Sequence[Block], *, extra: dict[str, str] | None = None) -> bytes:
+    """A minimal OpenDocument text, blocks as in :func:`docx` ("* " a list item): the mimetype
+    stored first and uncompressed, content.xml and the manifest; ``extra`` entries added."""
     body = []
     for block in blocks:
         if isinstance(block, str):
@@ -168,19 +181,22 @@ def odt(blocks: Sequence[Block], *, extra: dict[str, str] | None = None) -> byte
                 + "</table:table-row>"
                 for row in block
             )
-            body.append(f"<table:table>{rows}</table:table>")
+            columns = f'<table:table-column table:number-columns-repeated="{len(block[0])}"/>'
+            body.append(f"<table:table>{columns}{rows}</table:table>")
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0">'
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" office:version="1.2">'
         "<office:body><office:text>" + "".join(body) + "</office:text></office:body>"
         "</office:document-content>"
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        mimetype = zipfile.ZipInfo("mimetype")  # stored first, uncompressed
+        zf.writestr(mimetype, "application/vnd.oasis.opendocument.text")
         zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", ODT_MANIFEST)
         for name, text in (extra or {}).items():
             zf.writestr(name, text)
     return out.getvalue()

@@ -1,5 +1,5 @@
-"""A jobcentre, an a-kasse and their counsellors, and PersonData to register, for the tests of
-registering people, consents and leaving the register (domain and portal)."""
+"""A jobcentre, an a-kasse and their counsellors and administrators, and PersonData to register,
+for the tests of registering, importing and taking people off the register (domain and portal)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class IntakeWorld:
     akasse_counsellor: User
     employer_user: User
     employer: Organisation
+    admin: User  # the jobcentre's administrator (imports)
+    other_admin: User  # the other jobcentre's
 
     def actor(self, user: User | None = None) -> Actor:
         user = user or self.counsellor
@@ -65,6 +67,8 @@ def build_intake_world(session: Session, password_hash: str) -> IntakeWorld:
         akasse_counsellor=user("akasseraadgiver", akasse, Role.COUNSELLOR),
         employer_user=user("arbejdsgiver", employer, Role.EMPLOYER),
         employer=employer,
+        admin=user("admin", jobcentre, Role.ADMIN),
+        other_admin=user("andenadmin", other, Role.ADMIN),
     )
     session.commit()
     return world

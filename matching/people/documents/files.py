@@ -41,7 +41,7 @@ EXTENSIONS = {".docx": DOCX, ".odt": ODT, ".pdf": PDF, ".txt": TXT}
 NAMES = {DOCX: "Word (.docx)", ODT: "OpenDocument (.odt)", PDF: "PDF", TXT: "tekst (.txt)"}
 
 _MESSAGES = {
-    "too_large": "Filen er for stor. Et CV må højst fylde 5 MB.",
+    "too_large": "Filen er for stor. Et cv må højst fylde 5 MB.",
     "empty": "Filen er tom, eller der er ingen tekst i den.",
     "unsupported_type": (
         "Filtypen kan ikke bruges. Upload dit CV som Word (.docx), PDF, OpenDocument (.odt) "

@@ -9,7 +9,10 @@ from matching.core.audit import Actor, record
 from matching.core.errors import ValidationError
 from matching.core.security import (
     cpr_lookup_hash,
+    decrypt,
     decrypt_cpr,
+    derive_key,
+    encrypt,
     encrypt_cpr,
     format_cpr_masked,
     hash_password,
@@ -79,6 +82,25 @@ def test_wrong_key_cannot_decrypt() -> None:
 
     with pytest.raises(InvalidTag):
         decrypt_cpr(bytes(32), encrypt_cpr(KEY, "010190-1234"))
+
+
+def test_derived_keys_differ_by_label_and_from_the_cpr_key() -> None:
+    drafts, imports = derive_key(KEY, b"drafts"), derive_key(KEY, b"imports")
+    assert len(drafts) == 32 and drafts == derive_key(KEY, b"drafts")
+    assert len({drafts, imports, KEY}) == 3
+
+
+def test_encrypted_values_are_bound_to_their_key_and_associated_data() -> None:
+    from cryptography.exceptions import InvalidTag
+
+    key = derive_key(KEY, b"drafts")
+    blob = encrypt(key, b"Mette Hansen", b"draft:1")
+    assert b"Mette" not in blob and blob != encrypt(key, b"Mette Hansen", b"draft:1")
+    assert decrypt(key, blob, b"draft:1") == b"Mette Hansen"
+    with pytest.raises(InvalidTag):
+        decrypt(key, blob, b"draft:2")  # another person's row
+    with pytest.raises(InvalidTag):
+        decrypt(derive_key(KEY, b"imports"), blob, b"draft:1")
 
 
 def test_audit_entries_cannot_be_changed_or_deleted_through_the_orm(session: Session) -> None:

@@ -23,11 +23,9 @@ from matching.models import (
     ConsentEvent,
     ConsentKind,
     Jobseeker,
-    Membership,
     OrgKind,
     Role,
     TargetGroup,
-    User,
 )
 from tests.support.intake import IntakeWorld, build_intake_world, unique_cpr
 
@@ -62,22 +60,7 @@ def csv_file(*lines: str, bom: bool = False) -> bytes:
 
 @pytest.fixture
 def world(session: Session, password_hash: str) -> IntakeWorld:
-    world = build_intake_world(session, password_hash)
-    for org, key in ((world.jobcentre, "admin"), (world.other_jobcentre, "otheradmin")):
-        user = User(email=f"{key}{org.id}@import.dk", name=key, password_hash=password_hash)
-        user.memberships = [Membership(organisation=org, role=Role.ADMIN)]
-        session.add(user)
-    session.commit()
-    return world
-
-
-def admin(session: Session, org_id: int) -> Actor:
-    membership = session.scalar(
-        select(Membership).where(
-            Membership.organisation_id == org_id, Membership.role == Role.ADMIN
-        )
-    )
-    return Actor.member(membership)
+    return build_intake_world(session, password_hash)
 
 
 def do_import(
@@ -94,7 +77,7 @@ def count(session: Session, model: type) -> int:
 def test_a_semicolon_csv_with_bom_creates_people_with_cvs_and_consents(
     session: Session, settings: Settings, world: IntakeWorld
 ) -> None:
-    actor = admin(session, world.jobcentre.id)
+    actor = world.actor(world.admin)
     a, b = unique_cpr(), unique_cpr()
     summary = do_import(session, actor, settings, csv_file(line(a), line(b, "Bo"), bom=True))
 
@@ -126,7 +109,7 @@ def test_a_semicolon_csv_with_bom_creates_people_with_cvs_and_consents(
 def test_reimporting_the_same_file_changes_nothing_and_one_changed_field_updates(
     session: Session, settings: Settings, world: IntakeWorld
 ) -> None:
-    actor = admin(session, world.jobcentre.id)
+    actor = world.actor(world.admin)
     a, b = unique_cpr(), unique_cpr()
     data = csv_file(line(a), line(b, "Bo"))
     do_import(session, actor, settings, data)
@@ -153,7 +136,7 @@ def test_reimporting_the_same_file_changes_nothing_and_one_changed_field_updates
 def test_one_bad_line_stores_nothing_and_names_the_line_without_its_data(
     session: Session, settings: Settings, world: IntakeWorld
 ) -> None:
-    actor = admin(session, world.jobcentre.id)
+    actor = world.actor(world.admin)
     people = count(session, Jobseeker)
     data = csv_file(
         line(unique_cpr()), line(unique_cpr(), email="ikke-en-mail"), line(unique_cpr())
@@ -173,7 +156,7 @@ def test_a_cpr_twice_in_one_file_is_an_error_on_the_second_line(
 ) -> None:
     cpr = unique_cpr()
     summary = do_import(
-        session, admin(session, world.jobcentre.id), settings, csv_file(line(cpr), line(cpr, "Bo"))
+        session, world.actor(world.admin), settings, csv_file(line(cpr), line(cpr, "Bo"))
     )
     [error] = summary.errors
     assert (error.line, error.field) == (3, "cpr")
@@ -185,10 +168,10 @@ def test_another_organisations_person_is_an_error_not_an_update(
     session: Session, settings: Settings, world: IntakeWorld
 ) -> None:
     cpr = unique_cpr()
-    do_import(session, admin(session, world.jobcentre.id), settings, csv_file(line(cpr)))
+    do_import(session, world.actor(world.admin), settings, csv_file(line(cpr)))
     person = find_by_cpr(session, settings, cpr)
 
-    other = admin(session, world.other_jobcentre.id)
+    other = world.actor(world.other_admin)
     summary = do_import(session, other, settings, csv_file(line(cpr, "Ændret")))
 
     assert [(e.line, e.field, e.message_da) for e in summary.errors] == [
@@ -203,9 +186,7 @@ def test_a_new_person_another_organisation_is_responsible_for_is_refused(
 ) -> None:
     # Lives in Odense (5000): Aarhus' jobcentre may not register the person.
     cpr = unique_cpr()
-    summary = do_import(
-        session, admin(session, world.other_jobcentre.id), settings, csv_file(line(cpr))
-    )
+    summary = do_import(session, world.actor(world.other_admin), settings, csv_file(line(cpr)))
     assert [(e.line, e.field) for e in summary.errors] == [(2, "")]
     assert find_by_cpr(session, settings, cpr) is None
 
@@ -213,7 +194,7 @@ def test_a_new_person_another_organisation_is_responsible_for_is_refused(
 def test_jsonl_with_nested_cv_and_consents_changed_later(
     session: Session, settings: Settings, world: IntakeWorld
 ) -> None:
-    actor = admin(session, world.jobcentre.id)
+    actor = world.actor(world.admin)
     cpr = unique_cpr()
     record = {
         "cpr": cpr,
@@ -260,7 +241,7 @@ def test_a_dry_run_reports_but_stores_nothing(
     people, cvs = count(session, Jobseeker), count(session, CV)
     summary = do_import(
         session,
-        admin(session, world.jobcentre.id),
+        world.actor(world.admin),
         settings,
         csv_file(line(unique_cpr())),
         dry_run=True,
@@ -318,7 +299,7 @@ def test_a_stored_file_is_encrypted_bound_to_its_import_and_stalled_imports_fail
     from matching.intake.import_runs import decrypt_file, fail_stalled, request_import
     from matching.models import ImportStatus, PersonImport, utcnow
 
-    actor = admin(session, world.jobcentre.id)
+    actor = world.actor(world.admin)
     cpr = unique_cpr()
     data = csv_file(line(cpr))
     first = request_import(
@@ -339,3 +320,55 @@ def test_a_stored_file_is_encrypted_bound_to_its_import_and_stalled_imports_fail
     stored = session.get(PersonImport, first.id)
     assert stored.status is ImportStatus.FAILED and stored.file_encrypted is None
     assert "Intet er gemt" in stored.errors[0]["message"]
+
+
+def test_a_changed_cv_replaces_the_changed_sections_of_the_stored_cv(
+    session: Session, settings: Settings, world: IntakeWorld
+) -> None:
+    actor = world.actor(world.admin)
+    cpr = unique_cpr()
+    do_import(session, actor, settings, csv_file(line(cpr)))
+    person = find_by_cpr(session, settings, cpr)
+    stamp, experiences = person.cv.updated_at, [e.id for e in person.cv.experiences]
+
+    changed = do_import(
+        session,
+        actor,
+        settings,
+        csv_file(line(cpr, cv_overskrift="Truckfører", kompetencer='"Truckcertifikat; Rengøring"')),
+    )
+
+    assert (changed.updated, changed.errors) == (1, [])
+    session.refresh(person)
+    assert person.cv.headline == "Truckfører"
+    assert [s.name for s in person.cv.skills] == ["Truckcertifikat", "Rengøring"]
+    assert [s.position for s in person.cv.skills] == [0, 1]
+    assert [e.id for e in person.cv.experiences] == experiences  # unchanged: not rewritten
+    assert person.cv.updated_at > stamp
+
+
+def test_the_pages_read_an_imports_state_without_loading_its_file(
+    session: Session, settings: Settings, world: IntakeWorld
+) -> None:
+    from sqlalchemy import inspect
+
+    from matching.intake.import_runs import get_import, recent_imports, request_import
+
+    actor = world.actor(world.admin)
+    stored = request_import(
+        session,
+        actor,
+        file_name="a.csv",
+        data=csv_file(line(unique_cpr())),
+        dry_run=False,
+        cpr_key=settings.cpr_key,
+    )
+    session.flush()
+    session.expunge_all()
+
+    [listed] = recent_imports(session, actor)
+    assert "file_encrypted" in inspect(listed).unloaded and listed.file_name == "a.csv"
+    session.expunge_all()
+    one = get_import(session, actor, stored.id)
+    assert "file_encrypted" in inspect(one).unloaded
+    assert one.file_encrypted  # still there when asked for

@@ -48,6 +48,7 @@ from matching.models import (
     WorkflowEvent,
     utcnow,
 )
+from matching.people.queries import get_jobseeker_answered_for
 from matching.referrals import workflow
 from matching.rules.retention import Period, RetentionSubject
 from tests.factories import Factory
@@ -232,9 +233,9 @@ def test_the_pdf_is_a_pdf_with_the_persons_name(
 
 def test_another_organisations_person_is_not_found(session: Session, world: World) -> None:
     with pytest.raises(OutOfScope) as caught:
-        rights.get_person_for_rights(session, world.other, world.person.id)
+        get_jobseeker_answered_for(session, world.other, world.person.id)
     assert caught.value.exists
-    assert rights.get_person_for_rights(session, world.counsellor, world.person.id) is world.person
+    assert get_jobseeker_answered_for(session, world.counsellor, world.person.id) is world.person
 
 
 def test_an_employer_may_not_export(session: Session, world: World, make: Factory) -> None:
@@ -251,9 +252,9 @@ def test_a_person_who_left_stays_with_the_organisation_responsible_last(
     period.valid_to = TODAY - timedelta(days=3)
     _left(world.person, TODAY - timedelta(days=4))
     session.flush()
-    assert rights.get_person_for_rights(session, world.counsellor, world.person.id)
+    assert get_jobseeker_answered_for(session, world.counsellor, world.person.id)
     with pytest.raises(OutOfScope):
-        rights.get_person_for_rights(session, world.other, world.person.id)
+        get_jobseeker_answered_for(session, world.other, world.person.id)
 
 
 # --- anonymisation ----------------------------------------------------------------------------
