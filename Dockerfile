@@ -1,8 +1,10 @@
 # Image for web, worker and scheduler (see docker-compose.yml).
 FROM python:3.11-slim
 
+# Production unless told otherwise: the image refuses to start without its own secret and CPR
+# keys, real mail and an https:// address (matching/core/settings.py).
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+    HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false JOBBRO_ENV=production
 
 # Node builds the design-system assets; DejaVu Sans lets the PDF exports print Central
 # European letters (without it ReportLab's bundled Vera is used).

@@ -1,5 +1,8 @@
 """Accounts in the portal: employer sign-up, colleagues, invitations and forgotten passwords.
 
+Sign-up is two steps: the e-mail first (always the same answer, so the form tells no one who
+has an account), then the company form from the link mailed to that e-mail.
+
 The rules live in :mod:`matching.accounts`; this module turns forms into calls and domain errors
 back into field errors, and sends the e-mails through the configured sender (after the commit,
 so a mail never points at something that was rolled back). Password-reset mails are queued as
@@ -11,7 +14,6 @@ when they are shown again with errors, except passwords, which are never echoed 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -28,8 +30,6 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, StopValidation
 
 from matching.accounts import members as org_members
 from matching.accounts import passwords, throttling, tokens
@@ -38,10 +38,19 @@ from matching.accounts.tokens import TokenPurpose
 from matching.core import notifications, permissions
 from matching.core.errors import ValidationError
 from matching.core.mail import Message, Sender, sender_from_settings
-from matching.core.security import MIN_PASSWORD_CHARS
 from matching.core.settings import Settings
 from matching.models import Role, User
 from portal import outbox
+from portal.account_forms import (
+    PASSWORD_HINT,
+    ConfirmForm,
+    ForgotPasswordForm,
+    InvitationForm,
+    InviteForm,
+    ResetPasswordForm,
+    SignupEmailForm,
+    SignupForm,
+)
 from portal.auth import role_required, start_session
 from portal.forms import show_errors
 from portal.transaction import after_commit, get_db
@@ -52,12 +61,6 @@ bp = Blueprint("accounts", __name__)
 bp.register_blueprint(outbox.bp)
 
 MAIL_SENDER_KEY = "jobbro_mail_sender"  # app.extensions key of the Sender
-PASSWORD_HINT = f"Mindst {MIN_PASSWORD_CHARS} tegn. Brug gerne flere ord, som du kan huske."
-EMAIL_VALIDATORS = [
-    DataRequired("Indtast en e-mail."),
-    Length(max=employer_signup.EMAIL_MAX_CHARS, message="E-mailen er for lang."),
-    Email("Indtast en gyldig e-mail, fx navn@eksempel.dk.", check_deliverability=False),
-]
 
 
 @bp.record_once
@@ -92,145 +95,8 @@ def _absolute_url(endpoint: str, **values: Any) -> str:
     return _settings().base_url + url_for(endpoint, **values)
 
 
-def _strip(value: object) -> object:
-    """WTForms filter: surrounding spaces are never meant (also applied to missing data)."""
-    return value.strip() if isinstance(value, str) else value
-
-
-def _domain_check(check: Callable[[str], object]) -> Callable[[FlaskForm, Field], None]:
-    """A WTForms validator running a :mod:`matching.accounts.signup` check (Danish message)."""
-
-    def validator(_form: FlaskForm, field: Field) -> None:
-        try:
-            check(field.data or "")
-        except ValidationError as exc:
-            raise StopValidation(next(iter(exc.errors.values()))) from None
-
-    return validator
-
-
 def _status(form: FlaskForm, general_error: str | None) -> int:
     return 400 if general_error or any(field.errors for field in form) else 200
-
-
-def _text_field(label: str, max_chars: int, required: str | None = None) -> StringField:
-    """A trimmed text of at most ``max_chars``; ``required``: the message when it is empty
-    (None: optional)."""
-    return StringField(
-        label,
-        filters=[_strip],
-        validators=[
-            DataRequired(required) if required else Optional(),
-            Length(max=max_chars, message=f"Højst {max_chars} tegn."),
-        ],
-    )
-
-
-def _name_field(label: str, required: str) -> StringField:
-    return _text_field(label, employer_signup.NAME_MAX_CHARS, required)
-
-
-def _password_field(label: str) -> PasswordField:
-    return PasswordField(
-        label,
-        validators=[
-            DataRequired("Vælg en adgangskode."),
-            Length(max=employer_signup.MAX_PASSWORD_CHARS, message="Adgangskoden er for lang."),
-        ],
-    )
-
-
-def _password_repeat_field() -> PasswordField:
-    return PasswordField(
-        "Gentag adgangskoden",
-        validators=[
-            DataRequired("Gentag adgangskoden."),
-            EqualTo("password", message="De to adgangskoder er ikke ens."),
-        ],
-    )
-
-
-def _check_password_policy(field: Field, email: str) -> None:
-    problem = employer_signup.password_problem(field.data or "", email)
-    if problem:
-        raise StopValidation(problem)
-
-
-class SignupForm(FlaskForm):
-    company_name = _name_field("Virksomhedens navn", "Indtast virksomhedens navn.")
-    cvr = StringField(
-        "CVR-nummer",
-        filters=[_strip],
-        validators=[
-            DataRequired("Indtast CVR-nummeret."),
-            _domain_check(employer_signup.validate_cvr),
-        ],
-        render_kw={"inputmode": "numeric", "spellcheck": "false"},
-    )
-    industry = _text_field("Branche (valgfri)", employer_signup.INDUSTRY_MAX_CHARS)
-    p_numbers = TextAreaField(
-        "P-numre",
-        validators=[
-            DataRequired("Angiv mindst ét P-nummer."),
-            _domain_check(
-                lambda text: employer_signup.parse_p_numbers(employer_signup.split_p_numbers(text))
-            ),
-        ],
-        render_kw={"rows": 3, "inputmode": "numeric", "spellcheck": "false"},
-    )
-    address = _text_field("Adresse", employer_signup.ADDRESS_MAX_CHARS, "Indtast adressen.")
-    postal_code = StringField(
-        "Postnummer",
-        filters=[_strip],
-        validators=[DataRequired("Indtast postnummeret.")],
-        render_kw={"inputmode": "numeric", "maxlength": 4},
-    )
-    admin_name = _name_field("Dit navn", "Indtast dit navn.")
-    admin_email = StringField("Din e-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
-    password = _password_field("Adgangskode")
-    password_repeat = _password_repeat_field()
-
-    def validate_postal_code(self, field: Field) -> None:
-        if not employer_signup.POSTAL_CODE_RE.fullmatch(field.data or ""):
-            raise StopValidation("Postnummeret skal være 4 cifre, fx 5000.")
-
-    def validate_password(self, field: Field) -> None:
-        _check_password_policy(field, self.admin_email.data or "")
-
-
-class InviteForm(FlaskForm):
-    email = StringField("E-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
-    name = _name_field("Navn", "Indtast kollegaens navn.")
-    # Choices are set per organisation kind; checked here with a Danish message.
-    role = SelectField("Rolle", validators=[DataRequired("Vælg en rolle.")], validate_choice=False)
-
-    def validate_role(self, field: Field) -> None:
-        if field.data not in {value for value, _label in field.choices}:
-            raise StopValidation("Vælg en af rollerne på listen.")
-
-
-class ResetPasswordForm(FlaskForm):
-    """New password + repeat. The view sets ``policy_email``: the password must differ."""
-
-    policy_email = ""
-    password = _password_field("Ny adgangskode")
-    password_repeat = _password_repeat_field()
-
-    def validate_password(self, field: Field) -> None:
-        _check_password_policy(field, self.policy_email)
-
-
-class InvitationForm(ResetPasswordForm):
-    name = _name_field("Dit navn", "Indtast dit navn.")
-    password = _password_field("Adgangskode")
-
-
-class ForgotPasswordForm(FlaskForm):
-    email = StringField("E-mail", filters=[_strip], validators=EMAIL_VALIDATORS)
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: confirming a membership invitation is a POST."""
 
 
 # --- Sign-up ------------------------------------------------------------------------------------
@@ -243,14 +109,72 @@ SIGNUP_THROTTLED_MESSAGE = (
 
 @bp.route("/opret-virksomhed", methods=["GET", "POST"])
 def signup():  # noqa: ANN201 - Flask view
-    """Register an employer with its first user, then log that user in as employer user."""
+    """Sign-up, first step: the e-mail. The answer is the same whether or not the e-mail has a
+    user, and whether or not a limit was reached; the e-mail gets the link to the company form,
+    or (if it has a user) a note with links to log in and to choose a new password."""
+    form = SignupEmailForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/signup.html", form=form), _status(form, None)
+    db = get_db()
+    try:
+        asked = employer_signup.request_signup(
+            db, form.email.data or "", ip_address=request.remote_addr
+        )
+    except ValidationError as exc:  # the form's checks let through what the domain refuses
+        form.email.errors = [*form.email.errors, *exc.errors.values()]
+        return render_template("accounts/signup.html", form=form), 400
+    if asked is not None:
+        if asked.user is None:
+            token = tokens.make_signup_token(_settings().signing_keys, asked.email)
+            message = employer_signup.signup_link_message(
+                asked.email, _absolute_url("accounts.signup_company", token=token)
+            )
+        else:
+            message = employer_signup.signup_attempt_message(
+                asked.user,
+                _absolute_url("auth.login"),
+                _absolute_url("accounts.forgot_password"),
+            )
+        # Queued, not sent here: the mail server's time must not tell who has an account.
+        notifications.notify(
+            db,
+            kind="employer_signup",
+            recipient=message.to,
+            subject=message.subject,
+            body=message.body,
+            object_type=employer_signup.SIGNUP_REQUEST,
+            object_id=throttling.email_key(asked.email),
+        )
+    return render_template(
+        "accounts/signup_sent.html",
+        email=form.email.data,
+        hours=tokens.EMPLOYER_SIGNUP.max_age_seconds // 3600,
+        outbox_available=outbox.outbox_reachable(),
+    )
+
+
+@bp.route("/opret-virksomhed/<token>", methods=["GET", "POST"])
+def signup_company(token: str):  # noqa: ANN201 - Flask view
+    """Sign-up, second step (from the mailed link): register the employer with its first user
+    under the e-mail the link was sent to, then log that user in as employer user."""
+    db = get_db()
+    try:
+        email = tokens.signup_email_for_token(_settings().signing_keys, token)
+    except ValidationError as exc:
+        return _link_error(exc.errors["token"], tokens.EMPLOYER_SIGNUP)
+    if employer_signup.signup_email_taken(db, email):
+        return _link_error(tokens.TOKEN_USED_MESSAGE, tokens.EMPLOYER_SIGNUP)
     form = SignupForm()
+    form.policy_email = email
     general_error = None
     if form.validate_on_submit():
-        db = get_db()
         if throttling.signup_throttled(db, request.remote_addr):
             html = render_template(
-                "accounts/signup.html", form=form, general_error=SIGNUP_THROTTLED_MESSAGE
+                "accounts/signup_company.html",
+                form=form,
+                email=email,
+                token=token,
+                general_error=SIGNUP_THROTTLED_MESSAGE,
             )
             return html, 429
         try:
@@ -263,7 +187,7 @@ def signup():  # noqa: ANN201 - Flask view
                 postal_code=form.postal_code.data or "",
                 p_numbers=employer_signup.split_p_numbers(form.p_numbers.data or ""),
                 admin_name=form.admin_name.data or "",
-                admin_email=form.admin_email.data or "",
+                admin_email=email,
                 password=form.password.data or "",
                 ip_address=request.remote_addr,
             )
@@ -277,9 +201,14 @@ def signup():  # noqa: ANN201 - Flask view
                 "success",
             )
             return response
-    return render_template("accounts/signup.html", form=form, general_error=general_error), _status(
-        form, general_error
+    page = render_template(
+        "accounts/signup_company.html",
+        form=form,
+        email=email,
+        token=token,
+        general_error=general_error,
     )
+    return page, _status(form, general_error)
 
 
 # --- Colleagues ---------------------------------------------------------------------------------
@@ -296,12 +225,14 @@ def _invite_form() -> InviteForm:
 
 
 def _members_page(form: InviteForm, general_error: str | None = None):  # noqa: ANN202
-    members = org_members.organisation_members(get_db(), g.membership.organisation_id)
+    db = get_db()
+    members = org_members.organisation_members(db, g.membership.organisation_id)
     return render_template(
         "accounts/members.html",
         form=form,
         general_error=general_error,
         members=members,
+        pending=org_members.pending_invitations(db, g.membership.organisation_id),
         organisation=g.membership.organisation,
     ), _status(form, general_error)
 
@@ -325,21 +256,19 @@ def members():  # noqa: ANN201 - Flask view
         )
     except ValidationError as exc:
         return _members_page(form, show_errors(form, exc.errors))
-    secret_key = _settings().secret_key
     message = None
+    # The link carries only the invitation's random nonce (the database keeps its hash).
     if invitation.new_user:
         assert invitation.user is not None
-        token = tokens.make_token(secret_key, tokens.INVITATION, invitation.user)
         message = org_members.invitation_message(
             invitation,
-            _absolute_url("accounts.accept_invitation", token=token),
+            _absolute_url("accounts.accept_invitation", token=invitation.nonce),
             invited_by=g.user.name,
         )
     elif invitation.user is not None:
-        token = org_members.make_membership_token(secret_key, invitation)
         message = org_members.membership_invitation_message(
             invitation,
-            _absolute_url("accounts.confirm_membership", token=token),
+            _absolute_url("accounts.confirm_membership", token=invitation.nonce),
             _absolute_url("accounts.forgot_password"),
             invited_by=g.user.name,
         )
@@ -381,6 +310,21 @@ def remove_member(membership_id: int):  # noqa: ANN201 - Flask view
     return redirect(url_for("accounts.members"))
 
 
+@bp.post("/organisation/invitationer/<int:invitation_id>/traek-tilbage")
+@role_required(permissions.ADMINS)
+def withdraw_invitation(invitation_id: int):  # noqa: ANN201 - Flask view
+    """Withdraw a pending invitation of the organisation: its link stops working."""
+    try:
+        withdrawn = org_members.withdraw_invitation(
+            get_db(), g.membership, invitation_id, ip_address=request.remote_addr
+        )
+    except ValidationError as exc:
+        flash(" ".join(exc.errors.values()), "error")
+        return redirect(url_for("accounts.members"))
+    flash(f"Invitationen til {withdrawn.name} ({withdrawn.email}) er trukket tilbage.", "success")
+    return redirect(url_for("accounts.members"))
+
+
 # --- Links from e-mails -------------------------------------------------------------------------
 
 
@@ -390,16 +334,17 @@ def _link_error(message: str, purpose: TokenPurpose):  # noqa: ANN202
         message=message,
         invitation=purpose is tokens.INVITATION,
         membership=purpose is tokens.MEMBERSHIP,
+        signup=purpose is tokens.EMPLOYER_SIGNUP,
     ), 400
 
 
 def _use_password_link(
     token: str, purpose: TokenPurpose, form: ResetPasswordForm, template: str
 ) -> User | ResponseReturnValue:
-    """Shared by the invitation and the reset page: check the link first (so nobody types a
-    password into a dead link), then the form. Returns the user once the password is set."""
+    """The reset page: check the link first (so nobody types a password into a dead link),
+    then the form. Returns the user once the password is set."""
     db = get_db()
-    secret_key = _settings().secret_key
+    secret_key = _settings().signing_keys
     try:
         user = tokens.user_for_token(db, secret_key, purpose, token)
     except ValidationError as exc:
@@ -432,13 +377,42 @@ def _use_password_link(
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):  # noqa: ANN201 - Flask view
-    """A new user from an invitation chooses name and password, and is logged in."""
-    result = _use_password_link(
-        token, tokens.INVITATION, InvitationForm(), "accounts/invitation.html"
+    """A new user from an invitation chooses name and password, and is logged in. The link is
+    the invitation's nonce: it works once, and not after the invitation was withdrawn or the
+    role removed (check the link first, so nobody types a password into a dead link)."""
+    db = get_db()
+    try:
+        user = org_members.new_user_invitation(db, token)
+    except ValidationError as exc:
+        return _link_error(exc.errors.get("token", tokens.TOKEN_INVALID_MESSAGE), tokens.INVITATION)
+    form = InvitationForm()
+    form.policy_email = user.email
+    if not form.is_submitted():
+        form.name.data = user.name
+    general_error = None
+    if form.validate_on_submit():
+        try:
+            user = org_members.accept_new_user_invitation(
+                db,
+                token,
+                form.password.data or "",
+                name=form.name.data or "",
+                ip_address=request.remote_addr,
+            )
+        except ValidationError as exc:
+            if "token" in exc.errors:
+                return _link_error(exc.errors["token"], tokens.INVITATION)
+            general_error = show_errors(form, exc.errors)
+        else:
+            return _welcome(user)
+    page = render_template(
+        "accounts/invitation.html", form=form, token=token, user=user, general_error=general_error
     )
-    if not isinstance(result, User):
-        return result
-    response = start_session(result)
+    return page, _status(form, general_error)
+
+
+def _welcome(user: User):  # noqa: ANN202
+    response = start_session(user)
     flash("Din adgangskode er gemt. Velkommen til Jobbro.", "success")
     return response
 
@@ -447,9 +421,8 @@ def accept_invitation(token: str):  # noqa: ANN201 - Flask view
 def confirm_membership(token: str):  # noqa: ANN201 - Flask view
     """An existing user confirms a role they were invited to; only that user, logged in."""
     db = get_db()
-    secret_key = _settings().secret_key
     try:
-        invited_user_id = org_members.membership_token_user_id(secret_key, token)
+        invited_user_id = org_members.membership_link_user_id(db, token)
     except ValidationError as exc:
         return _link_error(exc.errors["token"], tokens.MEMBERSHIP)
     if g.get("user") is None:
@@ -460,12 +433,12 @@ def confirm_membership(token: str):  # noqa: ANN201 - Flask view
         return render_template("accounts/membership_wrong_user.html", next_url=request.path), 403
     form = ConfirmForm()
     try:
-        offer = org_members.membership_offer(db, secret_key, token, g.user)
+        offer = org_members.membership_offer(db, token, g.user)
         if not form.validate_on_submit():
             page = render_template("accounts/membership.html", form=form, offer=offer, token=token)
             return page, 400 if form.errors else 200
         membership = org_members.accept_membership(
-            db, secret_key, token, g.user, ip_address=request.remote_addr
+            db, token, g.user, ip_address=request.remote_addr
         )
     except ValidationError as exc:
         return _link_error(exc.errors.get("token", tokens.TOKEN_INVALID_MESSAGE), tokens.MEMBERSHIP)
@@ -491,7 +464,7 @@ def forgot_password():  # noqa: ANN201 - Flask view
     )
     if user is not None:
         # Queued, not sent here: the mail server's time must not tell who has an account.
-        token = tokens.make_token(_settings().secret_key, tokens.PASSWORD_RESET, user)
+        token = tokens.make_token(_settings().signing_keys, tokens.PASSWORD_RESET, user)
         message = passwords.password_reset_message(
             user, _absolute_url("accounts.reset_password", token=token)
         )

@@ -13,17 +13,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matching.core import dates
 from matching.core.db import check_database, make_engine, make_session_factory
 from matching.core.errors import ServiceUnavailable
 from matching.core.settings import Settings
-from portal import transaction
+from portal import access_log, transaction
 from portal.listing import page_url_args
 from portal.transaction import get_db
 
@@ -53,6 +54,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# Production is served over https only (JOBBRO_BASE_URL must be https://): browsers that have
+# seen the portal once refuse a downgraded, interceptable http:// connection for a year.
+HSTS = "max-age=31536000; includeSubDomains"
 
 csrf = CSRFProtect()
 
@@ -76,6 +80,9 @@ def create_app(
     production = settings.env == "production"
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        # A rotation's old keys (JOBBRO_SECRET_KEY_PREVIOUS): sessions signed with them are
+        # still read, and signed again with the new key when they are sent back.
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_previous),
         SESSION_COOKIE_NAME="jobbro_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -86,6 +93,8 @@ def create_app(
         JSON_AS_ASCII=False,
         DKFDS_AVAILABLE=DKFDS_CSS.is_file(),
     )
+    if settings.secret_key_previous:  # forms opened before the change can still be sent
+        app.config["WTF_CSRF_SECRET_KEY"] = list(settings.signing_keys)
     if config:
         app.config.update(config)
     app.extensions["jobbro_settings"] = settings
@@ -98,6 +107,14 @@ def create_app(
     else:
         _check_session_factory(session_factory)
     app.extensions["jobbro_session_factory"] = session_factory
+
+    if settings.trusted_proxies:
+        # The client's address and scheme as the trusted proxies saw them: login and sign-up
+        # limits and audit entries count people, not the proxy. Without proxies the headers
+        # are ignored, so a client cannot pick its own address.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    access_log.redact_werkzeug_log()
 
     csrf.init_app(app)
     app.after_request(_security_headers)
@@ -165,6 +182,8 @@ def _check_session_factory(factory: Callable[[], Session]) -> None:
 def _security_headers(response):  # noqa: ANN001, ANN202 - Flask hook
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.extensions["jobbro_settings"].env == "production":
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages show personal data: keep them out of shared and browser caches.
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")

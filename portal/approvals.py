@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from wtforms import HiddenField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
@@ -51,6 +51,12 @@ class DecisionForm(FlaskForm):
         {"approve": "Godkend pladsen", "reject": "Afvis pladsen"}, "Vælg godkend eller afvis."
     )
     reason = reason_field("Begrundelse (skal udfyldes ved afvisning)")
+    # The version of the place the approver read: a decision on an older one is refused.
+    version = HiddenField()
+
+    def read_version(self) -> int | None:
+        text = (self.version.data or "").strip()
+        return int(text) if text.isdigit() else None
 
 
 def _require_jobcentre() -> None:
@@ -97,7 +103,8 @@ def _detail(vacancy: Vacancy, form: DecisionForm, *, general: str | None = None,
 def detail(vacancy_id: int):  # noqa: ANN201 - Flask view
     """One application for a company place, with the decision form while it is pending."""
     _require_jobcentre()
-    return _detail(_place(vacancy_id), DecisionForm(formdata=None))
+    vacancy = _place(vacancy_id)
+    return _detail(vacancy, DecisionForm(formdata=None, version=str(vacancy.version)))
 
 
 @bp.post("/<int:vacancy_id>")
@@ -110,11 +117,17 @@ def decide(vacancy_id: int):  # noqa: ANN201 - Flask view
     form = DecisionForm()
     if not form.validate():
         return _detail(vacancy, form, status=400)
+    version = form.read_version()
     try:
         if form.decision.data == "approve":
-            lifecycle.approve_place(db, current_actor(), vacancy_id)
+            lifecycle.approve_place(db, current_actor(), vacancy_id, version=version)
         else:
-            lifecycle.reject_place(db, current_actor(), vacancy_id, form.reason.data or "")
+            lifecycle.reject_place(
+                db, current_actor(), vacancy_id, form.reason.data or "", version=version
+            )
+    except lifecycle.VacancyChanged:
+        form.version.data = str(vacancy.version)  # the page now shows the place as it is
+        return _detail(vacancy, form, general=lifecycle.CHANGED_MESSAGE, status=409)
     except ValidationError as exc:
         form.reason.errors = list(exc.errors.values())
         return _detail(vacancy, form, status=400)

@@ -1,20 +1,33 @@
 """Log in, log out, choosing the active organisation, and the access decorators.
 
-The Flask session holds only ``user_id``, ``membership_id`` and a fingerprint of the user's
-password hash; all are re-checked against the database on every request, so deactivating a
-user, removing a membership or changing the password (e.g. by a reset link) takes effect at once
-in every browser where the user is logged in.
+The Flask session holds only ``user_id``, ``membership_id``, a fingerprint of the user's
+password hash, the user's session version and when the session began and was last used; all
+are re-checked against the database and the settings' idle and absolute timeouts on every
+request, so deactivating a user, removing a membership, changing the password or logging out
+(which raises the session version) takes effect at once in every browser where the user is
+logged in.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -22,7 +35,7 @@ from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from matching.accounts.signup import EMAIL_MAX_CHARS, MAX_PASSWORD_CHARS
-from matching.accounts.throttling import login_throttled
+from matching.accounts.throttling import login_throttled, record_login_failure
 from matching.accounts.tokens import password_fingerprint
 from matching.core import audit, permissions
 from matching.core.audit import Actor
@@ -47,6 +60,11 @@ NO_ACCESS_MESSAGE = (
     "Din bruger er ikke knyttet til en aktiv organisation. Kontakt din administrator."
 )
 PASSWORD_FINGERPRINT_KEY = "password_fp"  # session key: ends the session when the password changes
+# Session keys: the user's session version at login (logging out, a new password and losing the
+# last role raise it), when the session began and when it was last used (Unix seconds).
+SESSION_VERSION_KEY = "sv"
+ISSUED_KEY = "issued"
+SEEN_KEY = "seen"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,9 +117,10 @@ def load_logged_in_user() -> None:
         .where(User.id == user_id, User.active.is_(True))
         .options(selectinload(User.memberships).selectinload(Membership.organisation))
     )
-    if user is None or not _same_password(user):
+    if user is None or not _same_password(user) or not _session_current(user):
         session.clear()
         return
+    session[SEEN_KEY] = int(time.time())
     g.user = user
     g.memberships = _active_memberships(user)
     membership_id = session.get("membership_id")
@@ -115,6 +134,21 @@ def _same_password(user: User) -> bool:
     stored = session.get(PASSWORD_FINGERPRINT_KEY)
     current = password_fingerprint(user.password_hash)
     return isinstance(stored, str) and hmac.compare_digest(stored, current)
+
+
+def _session_current(user: User) -> bool:
+    """Whether the session is of the user's current session version (not logged out since)
+    and within the idle and the absolute timeout of the settings."""
+    settings = current_app.extensions["jobbro_settings"]
+    now = int(time.time())
+    version, issued, seen = (session.get(k) for k in (SESSION_VERSION_KEY, ISSUED_KEY, SEEN_KEY))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, issued, seen)):
+        return False
+    return (
+        version == user.session_version
+        and now - issued < settings.session_absolute_hours * 3600
+        and now - seen < settings.session_idle_minutes * 60
+    )
 
 
 def _active_memberships(user: User) -> list[Membership]:
@@ -230,7 +264,7 @@ def login():  # noqa: ANN201 - Flask view
 def _authenticate(email: str, password: str, *, throttled: bool = False) -> User | None:
     """Check the password in constant-ish time; write LOGIN_FAILED on failure.
 
-    While ``throttled`` the password is not checked at all (the attempt is logged as failed).
+    While ``throttled`` the password is not checked at all (logged once per window).
     """
     db = get_db()
     normalised = email.strip().lower()
@@ -246,21 +280,13 @@ def _authenticate(email: str, password: str, *, throttled: bool = False) -> User
     else:
         ok = verify_password(user.password_hash, password)
     if not ok:
-        actor = Actor(
-            user_id=user.id if user else None,
-            organisation_id=None,
-            ip_address=request.remote_addr,
-        )
-        audit.record(
+        # Counted for the limits; while throttled, one row per window (not one per attempt).
+        record_login_failure(
             db,
-            actor,
-            AuditAction.LOGIN_FAILED,
-            "user",
-            user.id if user else None,
-            details={
-                "email": normalised[:EMAIL_MAX_CHARS],
-                **({"throttled": True} if throttled else {}),
-            },
+            email,
+            user_id=user.id if user else None,
+            ip_address=request.remote_addr,
+            throttled=throttled,
         )
         keep_changes()  # the answer is 400/429, but the failed attempt must be on record
         return None
@@ -315,6 +341,10 @@ def start_session(
     session.permanent = True
     session["user_id"] = user.id
     session[PASSWORD_FINGERPRINT_KEY] = password_fingerprint(user.password_hash)
+    now = int(time.time())
+    session[SESSION_VERSION_KEY] = user.session_version
+    session[ISSUED_KEY] = now
+    session[SEEN_KEY] = now
     if single is not None:
         session["membership_id"] = single.id
         return redirect(next_url or url_for("main.home"))
@@ -357,6 +387,8 @@ def logout():  # noqa: ANN201 - Flask view
     if g.get("user") is not None:
         db = get_db()
         audit.record(db, current_actor(), AuditAction.LOGOUT, "user", g.user.id)
+        # Server-side: a copy of the cookie kept from before no longer opens anything.
+        g.user.session_version += 1
     session.clear()
     flash("Du er nu logget ud.", "success")
     return redirect(url_for("auth.login", next=_safe_next(request.args.get("next"))))

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +34,7 @@ from matching.core import audit, permissions
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
 from matching.core.errors import ValidationError
-from matching.fairs import overviews, participants, planning, shortlists
+from matching.fairs import overviews, participants, planning, references, shortlists
 from matching.models import AuditAction, JobFair, JobFairVacancy, TargetGroup
 from portal.auth import current_actor, role_required
 from portal.forms import (
@@ -326,6 +335,18 @@ def _more_arg() -> int:
     return min(max(MORE_STEP, value), MORE_MAX)
 
 
+def _person_ref(fair_id: int) -> Callable[[int], str]:
+    """A person's opaque reference on this fair's pages and forms (never the person's id)."""
+    secret_key = current_app.extensions["jobbro_settings"].secret_key
+    return lambda jobseeker_id: references.person_reference(secret_key, fair_id, jobseeker_id)
+
+
+def _person_id(fair_id: int, reference: str | None) -> int | None:
+    """The person behind a reference of this fair (None if it is not one)."""
+    secret_key = current_app.extensions["jobbro_settings"].secret_key
+    return references.person_id(secret_key, fair_id, reference)
+
+
 def _shortlist_page(fair_id: int, vacancy_id: int, **refused: object) -> tuple[str, int]:
     """The shortlist's page, audited with the people shown; ``refused`` as for
     :func:`_detail_page`."""
@@ -363,6 +384,7 @@ def _shortlist_page(fair_id: int, vacancy_id: int, **refused: object) -> tuple[s
         default_size=shortlists.DEFAULT_SIZE,
         max_size=shortlists.MAX_SIZE,
         max_reason=shortlists.MAX_REASON_CHARS,
+        ref=_person_ref(fair_id),
         **refused,
     )
 
@@ -423,7 +445,8 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     db, actor, _ = _organiser(fair_id)
     source = request.form.get("kilde", "match")
     section = {"liste": "other", "igen": "removed"}.get(source, "more")
-    person_id = _int(request.form.get("jobseeker_id"))
+    person = request.form.get("person", "")
+    person_id = _person_id(fair_id, person)
     reason = request.form.get("reason", "")
     try:
         if person_id is None:
@@ -433,7 +456,7 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
         else:
             shortlists.add_person(db, actor, fair_id, vacancy_id, person_id, reason=reason)
     except ValidationError as exc:
-        typed = {f"{section}_reason": reason, f"{section}_person": str(person_id or "")}
+        typed = {f"{section}_reason": reason, f"{section}_person": person}
         return _shortlist_page(
             fair_id, vacancy_id, errors={section: _messages(exc)}, typed=typed, status=400
         )
@@ -441,11 +464,15 @@ def add(fair_id: int, vacancy_id: int):  # noqa: ANN201 - Flask view
     return _back(fair_id, vacancy_id, "liste")
 
 
-@bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/personer/<int:jobseeker_id>/fjern")
+@bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/personer/<person>/fjern")
 @role_required(permissions.FAIR_ORGANISERS)
-def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
-    """Remove someone from the list (reason optional); a rebuild does not add them again."""
+def remove(fair_id: int, vacancy_id: int, person: str):  # noqa: ANN201 - Flask view
+    """Remove someone (named by the fair's reference) from the list (reason optional); a
+    rebuild does not add them again."""
     db, actor, _ = _organiser(fair_id)
+    jobseeker_id = _person_id(fair_id, person)
+    if jobseeker_id is None:
+        abort(404)
     reason = request.form.get("reason", "")
     try:
         if len(reason.strip()) > shortlists.MAX_REASON_CHARS:
@@ -457,21 +484,22 @@ def remove(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - 
         return _shortlist_page(
             fair_id,
             vacancy_id,
-            errors={f"person-{jobseeker_id}": _messages(exc)},
-            typed={f"remove_{jobseeker_id}": reason},
+            errors={f"person-{person}": _messages(exc)},
+            typed={f"remove_{person}": reason},
             status=400,
         )
     flash("Personen er fjernet fra listen.", "success")
     return _back(fair_id, vacancy_id, "liste")
 
 
-@bp.post(
-    "/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/personer/<int:jobseeker_id>/inviteret"
-)
+@bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/personer/<person>/inviteret")
 @role_required(permissions.FAIR_ORGANISERS)
-def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 - Flask view
+def invited(fair_id: int, vacancy_id: int, person: str):  # noqa: ANN201 - Flask view
     """Mark a person on the list as invited (``inviteret=ja``) or not (``inviteret=nej``)."""
     db, actor, _ = _organiser(fair_id)
+    jobseeker_id = _person_id(fair_id, person)
+    if jobseeker_id is None:
+        abort(404)
     value = request.form.get("inviteret")
     try:
         if value not in ("ja", "nej"):
@@ -479,7 +507,7 @@ def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 -
         shortlists.mark_invited(db, actor, fair_id, vacancy_id, jobseeker_id, value == "ja")
     except ValidationError as exc:
         return _shortlist_page(
-            fair_id, vacancy_id, errors={f"person-{jobseeker_id}": _messages(exc)}, status=400
+            fair_id, vacancy_id, errors={f"person-{person}": _messages(exc)}, status=400
         )
     flash(
         "Personen er markeret som inviteret."
@@ -487,7 +515,7 @@ def invited(fair_id: int, vacancy_id: int, jobseeker_id: int):  # noqa: ANN201 -
         else "Markeringen som inviteret er fjernet.",
         "success",
     )
-    return _back(fair_id, vacancy_id, f"person-{jobseeker_id}")
+    return _back(fair_id, vacancy_id, f"person-{person}")
 
 
 @bp.post("/jobmesser/<int:fair_id>/stillinger/<int:vacancy_id>/laas")

@@ -32,6 +32,7 @@ from matching.referrals.queries import (
     get_referral_for_employer,
     referrals_for_employer,
     referred_counts,
+    withdrawn_count,
 )
 from matching.vacancies import editing, lifecycle
 from matching.vacancies.queries import get_vacancy_for, vacancy_statuses_for, visible_vacancies
@@ -278,6 +279,7 @@ def _referred_page(vacancy_id: int, **refused: object) -> tuple[str, int]:
         "vacancies/referred.html",
         vacancy=vacancy,
         referrals=rows,
+        withdrawn=withdrawn_count(db, actor, vacancy_id),
         profiles={r.id: disclosure.employer_profile(r) for r in rows},
         allowed={r.id: workflow.allowed_events(r, Role.EMPLOYER.value) for r in rows},
         **refused,

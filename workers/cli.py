@@ -1,8 +1,8 @@
 """The ``jobbro`` command line: the composition root of the processes.
 
 ``serve`` supervises the web server (gunicorn, ``portal.wsgi:app`` by dotted path — this module
-never imports the portal), a worker and the scheduler, and the embedded Redis server when no
-JOBBRO_REDIS_URL is given.
+never imports the portal), a worker and the scheduler (restarted when they crash, see
+``workers.supervisor``), and the embedded Redis server when no JOBBRO_REDIS_URL is given.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from embeddings.errors import EmbeddingsError
 from matching.core.errors import ConfigError, ImportFormatError, JobbroError, ServiceUnavailable
 from matching.core.settings import Settings
 from workers.queues import Job, QueueName
+from workers.supervisor import Child, SupervisionFailed, Supervisor
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -351,32 +351,34 @@ def serve(host: str, port: int, web_workers: int, no_worker: bool, no_scheduler:
     env.setdefault("HF_HUB_OFFLINE", "1")
 
     python = sys.executable
-    children: dict[str, subprocess.Popen[bytes]] = {}
+    children: list[Child] = []
+    if not no_worker:
+        children.append(Child("worker", [python, "-m", "workers.cli", "worker"]))
+    if not no_scheduler:
+        children.append(Child("scheduler", [python, "-m", "workers.cli", "scheduler"]))
+    web = [
+        python, "-m", "gunicorn",
+        "--config", "python:portal.gunicorn_conf",
+        "--bind", f"{host}:{port}",
+        "--workers", str(web_workers),
+        "--access-logfile", "-",
+        "--graceful-timeout", "5",
+        "portal.wsgi:app",
+    ]  # fmt: skip
+    children.append(Child("web", web))
+    supervisor = Supervisor(children, env)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
     try:
-        if not no_worker:
-            children["worker"] = subprocess.Popen([python, "-m", "workers.cli", "worker"], env=env)
-        if not no_scheduler:
-            children["scheduler"] = subprocess.Popen(
-                [python, "-m", "workers.cli", "scheduler"], env=env
-            )
-        children["web"] = subprocess.Popen(
-            [
-                python, "-m", "gunicorn",
-                "--config", "python:portal.gunicorn_conf",
-                "--bind", f"{host}:{port}",
-                "--workers", str(web_workers),
-                "--access-logfile", "-",
-                "--graceful-timeout", "5",
-                "portal.wsgi:app",
-            ],
-            env=env,
-        )  # fmt: skip
+        supervisor.start()
         if not no_worker:
             _enqueue_backfill(env["JOBBRO_REDIS_URL"] if embedded else settings.redis_url)
         click.echo(f"Jobbro is running at http://{host}:{port}/  (Ctrl+C stops it)")
-        _supervise(children)
+        supervisor.run()
+    except SupervisionFailed as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
-        _stop_children(children)
+        supervisor.stop(CHILD_STOP_TIMEOUT_SECONDS)
         if embedded is not None:
             embedded.stop()
 
@@ -401,36 +403,6 @@ def _enqueue_backfill(redis_url: str) -> None:
     enqueue(connection, Job.WARM_OCCUPATION_INDEX,
             job_id="warm_occupation_index-startup",
             timeout_seconds=WARM_OCCUPATIONS_TIMEOUT_SECONDS)  # fmt: skip
-
-
-def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    """Wait until a child exits or we are told to stop; then the caller stops the rest."""
-    stop = {"requested": False}
-
-    def _request_stop(_signum: int, _frame: object) -> None:
-        stop["requested"] = True
-
-    signal.signal(signal.SIGTERM, _request_stop)
-    signal.signal(signal.SIGINT, _request_stop)
-    while not stop["requested"]:
-        for name, child in children.items():
-            code = child.poll()
-            if code is not None:
-                raise click.ClickException(f"the {name} process exited with code {code}")
-        time.sleep(0.5)
-
-
-def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + CHILD_STOP_TIMEOUT_SECONDS
-    for child in children.values():
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -467,6 +439,21 @@ _register_exports(cli)
 from workers.cv_commands import register as _register_cv  # noqa: E402
 
 _register_cv(cli)
+
+
+from workers.key_commands import register as _register_keys  # noqa: E402
+
+_register_keys(cli)
+
+
+from workers.backup_commands import register as _register_backups  # noqa: E402
+
+_register_backups(cli)
+
+
+from workers.audit_commands import register as _register_audit  # noqa: E402
+
+_register_audit(cli)
 
 
 # --- entry point ----------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def fail_stalled_exports(*, now: datetime | None = None) -> list[int]:
 
     rt = runtime.get()
     with rt.session() as session:
-        failed = fail_stalled(session, now=now or utcnow())
+        failed = fail_stalled(session, now=now)  # None: the database's clock
     for export_id in failed:
         remove_partial_files(rt.settings.export_dir, export_id)
     return failed
@@ -421,3 +421,33 @@ def evaluate_forwarding(*, now: datetime | None = None) -> dict[str, object]:
     if result.forwarded:
         log.info("forwarded %d vacancy/target pair(s): %s", len(result.forwarded), result.forwarded)
     return result.to_dict()
+
+
+def seal_audit_log() -> dict[str, int]:
+    """Every minute: seal the audit entries written since the last seal
+    (matching.core.audit_seals). Idempotent; a sealer that loses a race to another one seals
+    nothing."""
+    from sqlalchemy.exc import IntegrityError
+
+    from matching.core.audit_seals import seal_key, seal_pending
+
+    rt = runtime.get()
+    try:
+        with rt.session() as session:
+            seals = seal_pending(session, seal_key(rt.settings.secret_key))
+            rows = sum(seal.row_count for seal in seals)
+    except IntegrityError:  # another sealer took the same range first (audit_seals.first_id)
+        log.info("audit seal: another sealer sealed the same entries first")
+        return {"seals": 0, "rows": 0}
+    return {"seals": len(seals), "rows": rows}
+
+
+def checkpoint_audit_log() -> dict[str, object]:
+    """Daily: seal what is pending, then log the newest seal's hash as one line (logger
+    ``jobbro.audit``) for the log output kept elsewhere (``jobbro audit verify --checkpoint``)."""
+    from matching.core.audit_seals import checkpoint
+
+    sealed = seal_audit_log()
+    with runtime.get().session() as session:
+        line = checkpoint(session)
+    return {**sealed, "checkpoint": line}

@@ -72,6 +72,9 @@ class Job(StrEnum):
     # Bulk import of people from a case system's file, and the sweep for dead imports.
     IMPORT_PEOPLE = "import_people"
     FAIL_STALLED_IMPORTS = "fail_stalled_imports"
+    # The audit log's seals (every minute) and the daily checkpoint line in the log output.
+    SEAL_AUDIT_LOG = "seal_audit_log"
+    CHECKPOINT_AUDIT_LOG = "checkpoint_audit_log"
 
     @property
     def path(self) -> str:
@@ -104,12 +107,26 @@ JOB_QUEUES: dict[Job, QueueName] = {
     Job.PURGE_PEOPLE: QueueName.MAINTENANCE,
     Job.IMPORT_PEOPLE: QueueName.EXPORT,  # file work, like the exports
     Job.FAIL_STALLED_IMPORTS: QueueName.MAINTENANCE,
+    Job.SEAL_AUDIT_LOG: QueueName.MAINTENANCE,
+    Job.CHECKPOINT_AUDIT_LOG: QueueName.MAINTENANCE,
 }
 
 
 def match_job_id(kind: str, subject_id: int) -> str:
     """The one waiting job per list: ``match-vacancy-7``, ``match-jobseeker-9``."""
     return f"match-{kind}-{subject_id}"
+
+
+_WAITING = ("queued", "deferred", "scheduled")
+FOLLOW_UP_SUFFIX = "-next"
+
+
+def _status(connection: Redis, job_id: str) -> str | None:
+    """The RQ status of the job with ``job_id``; None when there is none (or it is unreadable)."""
+    try:
+        return RQJob.fetch(job_id, connection=connection).get_status(refresh=True)
+    except Exception:  # noqa: BLE001 - rq raises NoSuchJobError or a deserialisation error
+        return None
 
 
 def enqueue(
@@ -122,26 +139,28 @@ def enqueue(
     meta: Mapping[str, Any] | None = None,
     timeout_seconds: int | None = None,
     queue: QueueName | None = None,
+    follow_up: bool = False,
 ) -> RQJob:
     """Enqueue ``job`` on its registered queue (or on ``queue``: a probe of one queue's
     workers) with a unique ``job_id``.
 
     If a job with ``job_id`` is already queued or running, that job is returned instead of
-    adding a duplicate (idempotent enqueue).
+    adding a duplicate (idempotent enqueue). With ``follow_up``, a running job does not count:
+    it may have read its input before the change that asks for this run, so one follow-up run
+    is queued as ``<job_id>-next`` (itself idempotent while it waits).
     """
     q = get_queue(queue or job.queue, connection)
     if job_id is not None:
-        try:
-            existing = RQJob.fetch(job_id, connection=connection)
-        except Exception:  # noqa: BLE001 - rq raises NoSuchJobError or a deserialisation error
-            existing = None
-        if existing is not None and existing.get_status(refresh=True) in (
-            "queued",
-            "started",
-            "deferred",
-            "scheduled",
-        ):
-            return existing
+        status = _status(connection, job_id)
+        if status in _WAITING or (status == "started" and not follow_up):
+            return RQJob.fetch(job_id, connection=connection)
+        if status == "started":
+            job_id = f"{job_id}{FOLLOW_UP_SUFFIX}"
+            if _status(connection, job_id) in _WAITING:
+                return RQJob.fetch(job_id, connection=connection)
+            # The follow-up is running too: its id cannot be reused, so the extra run gets none.
+            if _status(connection, job_id) == "started":
+                job_id = None
     return q.enqueue(
         job.path,
         args=args,
@@ -210,8 +229,15 @@ MATCH_JOBS: dict[str, Job] = {"vacancy": Job.MATCH_VACANCY, "jobseeker": Job.MAT
 
 def enqueue_match(connection: Redis, kind: str, subject_id: int) -> RQJob:
     """Queue the (re)computation of a match list, ``kind`` "vacancy" or "jobseeker": one
-    waiting job per list (:func:`match_job_id`)."""
-    return enqueue(connection, MATCH_JOBS[kind], subject_id, job_id=match_job_id(kind, subject_id))
+    waiting job per list (:func:`match_job_id`); a save while the list is being computed
+    queues one follow-up run, so the save is in the list without waiting for the night."""
+    return enqueue(
+        connection,
+        MATCH_JOBS[kind],
+        subject_id,
+        job_id=match_job_id(kind, subject_id),
+        follow_up=True,
+    )
 
 
 def job_is_lost(connection: Redis, job_id: str) -> bool:

@@ -26,6 +26,8 @@ PERIODIC_JOBS: tuple[tuple[Job, int], ...] = (
     (Job.FAIL_STALLED_IMPORTS, 60),
     # Vacancies their owners cannot fill, forwarded by each owner's rules.
     (Job.EVALUATE_FORWARDING, 15 * 60),
+    # The audit rows written since the last seal, sealed (matching.core.audit_seals).
+    (Job.SEAL_AUDIT_LOG, 60),
 )
 # Jobs run at a time of day: (job, cron expression in the scheduler's local time).
 NIGHTLY_JOBS: tuple[tuple[Job, str], ...] = (
@@ -37,6 +39,8 @@ NIGHTLY_JOBS: tuple[tuple[Job, str], ...] = (
     (Job.APPLY_ROUTING, "15 1 * * *"),
     # The retention rules (matching.rules.retention): anonymise, delete drafts and files.
     (Job.PURGE_PEOPLE, "45 3 * * *"),
+    # The newest seal's hash as one log line, to be kept with the shipped logs.
+    (Job.CHECKPOINT_AUDIT_LOG, "5 0 * * *"),
 )
 # Periodic jobs with arguments: (job, args, interval in seconds).
 PERIODIC_JOBS_WITH_ARGS: tuple[tuple[Job, tuple, int], ...] = (

@@ -4,17 +4,28 @@ role offer they confirm), removing them, and the invitation e-mails.
 - An administrator manages only their *own* organisation: the organisation always comes from
   the acting membership, never from what a form says.
 - A role must fit the kind of organisation (:data:`~matching.models.ROLES_BY_ORG_KIND`).
-- An organisation keeps at least one administrator."""
+- An organisation keeps at least one administrator.
+- An invitation is a record (:class:`~matching.models.MemberInvitation`); its e-mailed link
+  carries only a random nonce, stored as its SHA-256. A link works once, until it expires, and
+  not after the administrator withdrew it or removed the role it offers."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
+from matching.accounts import invitation_links as links
+from matching.accounts.invitation_links import (  # re-exported: callers read them here
+    INVITATION_WITHDRAWN_MESSAGE as INVITATION_WITHDRAWN_MESSAGE,
+)
+from matching.accounts.invitation_links import (
+    MEMBERSHIP_EXPIRED_MESSAGE as MEMBERSHIP_EXPIRED_MESSAGE,
+)
+from matching.accounts.invitation_links import membership_link_user_id as membership_link_user_id
 from matching.accounts.signup import (
     NAME_MAX_CHARS,
     _collect,
@@ -23,13 +34,13 @@ from matching.accounts.signup import (
     _required_text,
     _user_by_email,
     normalise_email,
+    password_problem,
 )
 from matching.accounts.tokens import (
     INVITATION,
     MEMBERSHIP,
     TOKEN_INVALID_MESSAGE,
-    _serializer,
-    token_payload,
+    TOKEN_USED_MESSAGE,
 )
 from matching.core import audit, permissions
 from matching.core.audit import Actor
@@ -39,48 +50,14 @@ from matching.core.security import hash_password
 from matching.models import (
     ROLES_BY_ORG_KIND,
     AuditAction,
+    MemberInvitation,
     Membership,
     Organisation,
     OrgKind,
     Role,
     User,
+    utcnow,
 )
-
-
-def make_membership_token(secret_key: str, invitation: Invitation) -> str:
-    """A signed link for an existing user to confirm ``invitation``'s role (7 days).
-
-    It stops working once the user has the membership.
-    """
-    assert invitation.user is not None
-    payload = [invitation.user.id, invitation.organisation.id, invitation.role.value]
-    return _serializer(secret_key, MEMBERSHIP).dumps(payload)
-
-
-def membership_token_user_id(secret_key: str, token: str) -> int:
-    """The id of the user a membership link was sent to, or ValidationError (key ``token``).
-
-    Checks only the signature and age; :func:`membership_offer` checks the rest.
-    """
-    return _membership_payload(secret_key, token)[0]
-
-
-def _membership_payload(secret_key: str, token: str) -> tuple[int, int, str]:
-    payload = token_payload(
-        secret_key,
-        MEMBERSHIP,
-        token,
-        max_age=MEMBERSHIP.max_age_seconds,
-        expired_message=MEMBERSHIP_EXPIRED_MESSAGE,
-    )
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 3
-        and all(isinstance(value, int) and not isinstance(value, bool) for value in payload[:2])
-        and isinstance(payload[2], str)
-    ):
-        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
-    return payload[0], payload[1], payload[2]
 
 
 def organisation_member_count(session: Session, actor: Actor) -> int:
@@ -103,12 +80,15 @@ LAST_ADMIN_MESSAGE = (
 )
 
 
-MEMBERSHIP_EXPIRED_MESSAGE = (
-    "Invitationen er udløbet. Bed den administrator, der inviterede dig, om en ny invitation."
+MEMBERSHIP_USED_MESSAGE = "Invitationen er allerede bekræftet: du har rollen i organisationen."
+
+
+INVITATION_USED_MESSAGE = (
+    "Invitationen er allerede brugt. Bed en administrator i organisationen om en ny invitation."
 )
 
 
-MEMBERSHIP_USED_MESSAGE = "Invitationen er allerede bekræftet: du har rollen i organisationen."
+WITHDRAWN_ALREADY_MESSAGE = "Invitationen er allerede brugt eller trukket tilbage."
 
 
 # Refusing a role the e-mail already has is only done for members the administrator can see
@@ -122,9 +102,10 @@ class Invitation:
 
     ``new_user``: a user was created with the membership; they get a link to choose a password.
     Otherwise ``membership`` is None: an existing, active ``user`` gets a link to confirm the
-    role (:func:`make_membership_token`), and for a deactivated one ``user`` is None and
-    nothing is sent. ``name`` is what the administrator typed; the stored name of an existing
-    user is never shown to them.
+    role, and for a deactivated one ``user`` is None and nothing is sent. ``name`` is what the
+    administrator typed; the stored name of an existing user is never shown to them.
+    ``nonce`` is the secret of the link (``record`` stores only its SHA-256); it goes into the
+    e-mail and nowhere else.
     """
 
     email: str
@@ -134,6 +115,8 @@ class Invitation:
     user: User | None
     membership: Membership | None
     new_user: bool
+    record: MemberInvitation
+    nonce: str
 
 
 @dataclass(frozen=True)
@@ -143,6 +126,7 @@ class MembershipOffer:
     user: User
     organisation: Organisation
     role: Role
+    record: MemberInvitation
 
 
 def _admin_actor(actor_membership: Membership, ip_address: str | None) -> Actor:
@@ -203,6 +187,7 @@ def invite_member(
 
     # Hashed whether or not it is needed, so the answer takes as long for a known e-mail.
     placeholder_hash = hash_password(secrets.token_urlsafe(32))
+    now = utcnow()
     user = _user_by_email(session, address)
     if user is not None and _holds(session, user.id, organisation.id, chosen):
         raise ValidationError({"email": ALREADY_LISTED_MESSAGE})
@@ -221,15 +206,25 @@ def invite_member(
             details={"event": "invited", "email": address},
         )
         _record_membership(session, actor, AuditAction.CREATE, membership)
-        return Invitation(address, person, organisation, chosen, user, membership, new_user=True)
+        record, nonce = links.issue(
+            session, actor, user, organisation, chosen, address, person, now=now, new_user=True
+        )
+        return Invitation(
+            address, person, organisation, chosen, user, membership, True, record, nonce
+        )
 
+    # A deactivated user gets a record too (never sent, and refused if used), so the list of
+    # pending invitations does not tell the administrator who is deactivated.
     invited = user if user.active else None
+    record, nonce = links.issue(
+        session, actor, user, organisation, chosen, address, person, now=now
+    )
     audit.record(
         session,
         actor,
         AuditAction.CREATE,
         "membership_invitation",
-        None,
+        record.id,
         details={
             "user_id": user.id,
             "organisation_id": organisation.id,
@@ -239,7 +234,81 @@ def invite_member(
         },
     )
     session.flush()
-    return Invitation(address, person, organisation, chosen, invited, None, new_user=False)
+    return Invitation(address, person, organisation, chosen, invited, None, False, record, nonce)
+
+
+def pending_invitations(session: Session, organisation_id: int) -> list[MemberInvitation]:
+    """The organisation's invitations that are neither used, withdrawn nor expired, newest
+    first."""
+    return list(
+        session.scalars(
+            select(MemberInvitation)
+            .where(
+                MemberInvitation.organisation_id == organisation_id,
+                MemberInvitation.used_at.is_(None),
+                MemberInvitation.revoked_at.is_(None),
+                MemberInvitation.expires_at > utcnow(),
+            )
+            .order_by(MemberInvitation.created_at.desc(), MemberInvitation.id.desc())
+        )
+    )
+
+
+def withdraw_invitation(
+    session: Session,
+    actor_membership: Membership,
+    invitation_id: int,
+    *,
+    ip_address: str | None = None,
+) -> MemberInvitation:
+    """Withdraw a pending invitation of the acting administrator's organisation: its link stops
+    working. The role a new user was created with goes with it (that user has never chosen a
+    password, so the role was only ever reachable through the link)."""
+    actor = _admin_actor(actor_membership, ip_address)
+    organisation_id = actor_membership.organisation_id
+    record = session.get(MemberInvitation, invitation_id)
+    if record is None or record.organisation_id != organisation_id:
+        raise OutOfScope("membership_invitation", invitation_id, exists=record is not None)
+    now = utcnow()
+    result = session.execute(
+        update(MemberInvitation)
+        .where(
+            MemberInvitation.id == record.id,
+            MemberInvitation.used_at.is_(None),
+            MemberInvitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(record)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ValidationError(WITHDRAWN_ALREADY_MESSAGE)
+    audit.record(
+        session,
+        actor,
+        AuditAction.DELETE,
+        "membership_invitation",
+        record.id,
+        details={
+            "event": "invitation_withdrawn",
+            "user_id": record.user_id,
+            "organisation_id": organisation_id,
+            "role": record.role.value,
+        },
+    )
+    if record.new_user:
+        membership = session.scalar(
+            select(Membership).where(
+                Membership.user_id == record.user_id,
+                Membership.organisation_id == organisation_id,
+                Membership.role == record.role,
+            )
+        )
+        if membership is not None:
+            _record_membership(session, actor, AuditAction.DELETE, membership)
+            session.delete(membership)
+    session.flush()
+    return record
 
 
 def organisation_members(session: Session, organisation_id: int) -> list[Membership]:
@@ -289,57 +358,121 @@ def remove_member(
             raise ValidationError(LAST_ADMIN_MESSAGE)
     _record_membership(session, actor, AuditAction.DELETE, membership)
     session.delete(membership)
+    # A link still waiting for this role (a new user's, or a second invitation) dies with it.
+    links.revoke_pending(
+        session, membership.user_id, organisation_id, membership.role, now=utcnow()
+    )
     session.flush()
+    remaining = session.scalar(
+        select(func.count(Membership.id)).where(Membership.user_id == membership.user_id)
+    )
+    if not remaining:  # the last role gone: every portal session of the user ends
+        membership.user.session_version += 1
+        session.flush()
     return membership
 
 
-def membership_offer(
-    session: Session, secret_key: str, token: str, user: User, *, for_update: bool = False
-) -> MembershipOffer:
-    """What a membership link offers the logged-in ``user``, or ValidationError (key ``token``:
-    invalid, expired or already used). A link sent to someone else is PermissionDenied."""
-    user_id, organisation_id, role_value = _membership_payload(secret_key, token)
-    if user_id != user.id:
-        raise PermissionDenied("membership link of another user")
-    # FOR UPDATE when about to use the link: two requests with one link must not both pass.
-    locked = session.get(User, user.id, with_for_update=for_update or None)
-    organisation = session.get(Organisation, organisation_id)
-    role = permissions.parse_role(role_value)
-    if (
-        locked is None
-        or not locked.active
-        or organisation is None
-        or not organisation.active
-        or role is None
-        or role not in ROLES_BY_ORG_KIND[organisation.kind]
-    ):
+def membership_offer(session: Session, nonce: str, user: User) -> MembershipOffer:
+    """What a role invitation link offers the logged-in ``user``, or ValidationError (key
+    ``token``: unknown, expired, withdrawn or already used). A link sent to someone else is
+    PermissionDenied."""
+    record = links.record_for_link(session, nonce)
+    if record.new_user:
         raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
-    if _holds(session, locked.id, organisation.id, role):
+    if record.user_id != user.id:
+        raise PermissionDenied("membership link of another user")
+    now = utcnow()
+    holds = _holds(session, record.user_id, record.organisation_id, record.role)
+    used = MEMBERSHIP_USED_MESSAGE if holds else INVITATION_USED_MESSAGE
+    links.check_pending(record, used_message=used, now=now)
+    if record.role not in ROLES_BY_ORG_KIND[record.organisation.kind]:
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
+    if holds:
         raise ValidationError({"token": MEMBERSHIP_USED_MESSAGE})
-    return MembershipOffer(locked, organisation, role)
+    return MembershipOffer(record.user, record.organisation, record.role, record)
 
 
 def accept_membership(
-    session: Session,
-    secret_key: str,
-    token: str,
-    user: User,
-    *,
-    ip_address: str | None = None,
+    session: Session, nonce: str, user: User, *, ip_address: str | None = None
 ) -> Membership:
-    """The logged-in ``user`` confirms a membership link: the membership is created (once)."""
-    offer = membership_offer(session, secret_key, token, user, for_update=True)
+    """The logged-in ``user`` confirms a role invitation link: the invitation is marked used
+    (a conditional UPDATE: of two requests with one link exactly one gets through) and the
+    membership is created."""
+    offer = membership_offer(session, nonce, user)
+    links.use_once(session, offer.record, used_message=MEMBERSHIP_USED_MESSAGE, now=utcnow())
     membership = Membership(user=offer.user, organisation=offer.organisation, role=offer.role)
     session.add(membership)
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError:  # the same link confirmed twice at once
+    except IntegrityError:  # the role was given some other way at the same moment
         raise ValidationError({"token": MEMBERSHIP_USED_MESSAGE}) from None
     actor = Actor.member(membership, ip_address)
     _record_membership(session, actor, AuditAction.CREATE, membership, event=MEMBERSHIP.audit_event)
     session.flush()
     return membership
+
+
+def end_password_links(session: Session, user_id: int) -> None:
+    """Withdraw the user's unused new-user invitation links: called when the password is set
+    another way (a reset link), so an old invitation mail cannot set it again."""
+    session.execute(
+        update(MemberInvitation)
+        .where(
+            MemberInvitation.user_id == user_id,
+            MemberInvitation.new_user.is_(True),
+            MemberInvitation.used_at.is_(None),
+            MemberInvitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def new_user_invitation(session: Session, nonce: str) -> User:
+    """The new user a password link from an invitation is for, or ValidationError (key
+    ``token``) if it is unknown, expired, withdrawn or used."""
+    record = links.record_for_link(session, nonce)
+    if not record.new_user:  # a role invitation sets no password
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
+    links.check_pending(record, used_message=TOKEN_USED_MESSAGE, now=utcnow())
+    return record.user
+
+
+def accept_new_user_invitation(
+    session: Session,
+    nonce: str,
+    password: str,
+    *,
+    name: str,
+    ip_address: str | None = None,
+) -> User:
+    """A new user sets name and password from their invitation link, which is then used up.
+    A refused password leaves the link working."""
+    user = new_user_invitation(session, nonce)
+    record = links.record_for_link(session, nonce)
+    errors: dict[str, str] = {}
+    person = _required_text(errors, "name", name, NAME_MAX_CHARS, "Indtast dit navn.")
+    problem = password_problem(password, user.email)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        raise ValidationError(errors)
+    links.use_once(session, record, used_message=TOKEN_USED_MESSAGE, now=utcnow())
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    if person:
+        user.name = person
+    audit.record(
+        session,
+        Actor(user_id=user.id, organisation_id=None, ip_address=ip_address),
+        AuditAction.UPDATE,
+        "user",
+        user.id,
+        details={"event": INVITATION.audit_event, "invitation_id": record.id},
+    )
+    session.flush()
+    return user
 
 
 def invitation_message(invitation: Invitation, link: str, *, invited_by: str) -> Message:

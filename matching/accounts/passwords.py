@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.accounts import throttling
+from matching.accounts.members import end_password_links
 from matching.accounts.signup import (
     EMAIL_MAX_CHARS,
     NAME_MAX_CHARS,
@@ -14,7 +15,7 @@ from matching.accounts.signup import (
     _user_by_email,
     password_problem,
 )
-from matching.accounts.tokens import PASSWORD_RESET, TokenPurpose, user_for_token
+from matching.accounts.tokens import PASSWORD_RESET, SecretKeys, TokenPurpose, user_for_token
 from matching.core import audit
 from matching.core.audit import Actor
 from matching.core.errors import ValidationError
@@ -22,17 +23,27 @@ from matching.core.mail import Message
 from matching.core.security import hash_password
 from matching.models import (
     AuditAction,
-    AuditEntry,
     User,
     utcnow,
 )
 
+# Reset requests audited and mailed per hour: per typed e-mail, and per client address (an
+# office behind one address asks for a few; a script guessing e-mails asks for many).
+RESET_WINDOW = timedelta(hours=1)
+
+
 PASSWORD_RESETS_PER_HOUR = 5
+
+
+PASSWORD_RESETS_PER_ADDRESS = 20
+
+
+RESET_REQUEST = "password_reset"  # the audit log's object type (object_id: the e-mail's key)
 
 
 def set_password_with_token(
     session: Session,
-    secret_key: str,
+    secret_key: SecretKeys,
     purpose: TokenPurpose,
     token: str,
     password: str,
@@ -55,6 +66,8 @@ def set_password_with_token(
     if errors:
         raise ValidationError(errors)
     user.password_hash = hash_password(password)
+    user.session_version += 1  # every portal session started with the old password ends
+    end_password_links(session, user.id)  # an unused invitation link cannot set it again
     if person:
         user.name = person
     audit.record(
@@ -73,44 +86,53 @@ def request_password_reset(
     session: Session, email: str, *, ip_address: str | None = None
 ) -> User | None:
     """Audit a reset request; return the user to mail a link to (None if unknown, inactive, or
-    asked for more than :data:`PASSWORD_RESETS_PER_HOUR` times in the last hour).
+    over a limit).
 
-    Callers must answer the same either way, so the page does not reveal who has an account.
-    The limit is counted from the audit entries of earlier requests.
+    At most :data:`PASSWORD_RESETS_PER_HOUR` requests per typed e-mail (known or not) and
+    :data:`PASSWORD_RESETS_PER_ADDRESS` per client address an hour are audited and answered
+    with a mail; beyond them nothing is written but one row per hour saying the limit was
+    reached (:func:`matching.accounts.throttling.note_refused`). Callers must answer the same
+    either way, so the page does not reveal who has an account or who is being throttled.
     """
     normalised = (email or "").strip().lower()[:EMAIL_MAX_CHARS]
+    since = utcnow() - RESET_WINDOW
+    by_address = bool(ip_address) and (
+        throttling.count_attempts(session, RESET_REQUEST, since, ip_address=ip_address)
+        >= PASSWORD_RESETS_PER_ADDRESS
+    )
+    by_email = (
+        not by_address
+        and throttling.count_attempts(session, RESET_REQUEST, since, email=normalised)
+        >= PASSWORD_RESETS_PER_HOUR
+    )
+    if by_address or by_email:
+        throttling.note_refused(
+            session,
+            RESET_REQUEST,
+            since,
+            email=normalised,
+            ip_address=ip_address,
+            by_address=by_address,
+            details={"event": "password_reset_requested", "email": normalised},
+        )
+        return None
     user = _user_by_email(session, normalised) if normalised else None
     if user is not None and not user.active:
         user = None
-    # The same query for unknown e-mails (matching nothing), so both take as long.
-    earlier = _recent_reset_requests(session, str(user.id) if user else "")
-    throttled = user is not None and earlier >= PASSWORD_RESETS_PER_HOUR
-    details: dict[str, object] = {"event": "password_reset_requested", "email": normalised}
-    if throttled:
-        details["throttled"] = True
     audit.record(
         session,
         Actor(user_id=None, organisation_id=None, ip_address=ip_address),
         AuditAction.UPDATE,
-        "user",
-        user.id if user else None,
-        details=details,
+        RESET_REQUEST,
+        throttling.email_key(normalised),
+        details={
+            "event": "password_reset_requested",
+            "email": normalised,
+            **({"user_id": user.id} if user else {}),
+        },
     )
     session.flush()
-    return None if throttled else user
-
-
-def _recent_reset_requests(session: Session, user_id: str) -> int:
-    """Reset requests for the user in the last hour, from the audit log."""
-    entries = session.scalars(
-        select(AuditEntry.details).where(
-            AuditEntry.object_type == "user",
-            AuditEntry.object_id == user_id,
-            AuditEntry.action == AuditAction.UPDATE,
-            AuditEntry.at >= utcnow() - timedelta(hours=1),
-        )
-    )
-    return sum(1 for details in entries if details.get("event") == "password_reset_requested")
+    return user
 
 
 def password_reset_message(user: User, link: str) -> Message:

@@ -1,10 +1,19 @@
-"""Employer sign-up (CVR and P-numbers) and the field checks shared by the account forms."""
+"""Employer sign-up (CVR and P-numbers) and the field checks shared by the account forms.
+
+Sign-up is two steps so that it tells no one whether an e-mail has a user: the first asks only
+for the e-mail (:func:`request_signup`, limited per client address and per e-mail) and always
+gets the same answer; the e-mail then receives either a signed link to the company form
+(:func:`signup_link_message`) or, if it already has a user, a note saying that someone tried
+(:func:`signup_attempt_message`). The company and its user are created only from the link
+(:func:`signup_employer`).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,9 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching.accounts import throttling
+from matching.accounts.tokens import EMPLOYER_SIGNUP
 from matching.core import audit
 from matching.core.audit import Actor
 from matching.core.errors import ValidationError
+from matching.core.mail import Message
 from matching.core.security import MIN_PASSWORD_CHARS, hash_password
 from matching.models import (
     AuditAction,
@@ -24,6 +36,7 @@ from matching.models import (
     PNumber,
     Role,
     User,
+    utcnow,
 )
 
 CVR_DIGITS = 8
@@ -66,6 +79,29 @@ CVR_TAKEN_MESSAGE = (
 
 # Says no more than the login page would: the e-mail cannot be used for a new sign-up.
 EMAIL_TAKEN_MESSAGE = "Brug en anden e-mail, eller log ind, hvis du allerede har en bruger."
+
+
+# Sign-up requests (first step) audited and mailed per hour: per typed e-mail, and per client
+# address (an office helping a few companies fits; a script probing e-mails does not).
+SIGNUP_REQUEST_WINDOW = timedelta(hours=1)
+
+
+SIGNUP_REQUESTS_PER_EMAIL = 3
+
+
+SIGNUP_REQUESTS_PER_ADDRESS = 20
+
+
+SIGNUP_REQUEST = "signup_request"  # the audit log's object type (object_id: the e-mail's key)
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    """Whom to mail after a sign-up request: ``user`` is None for an e-mail without a user
+    (mail the sign-up link), else the active user who has it (mail a note, no link)."""
+
+    email: str
+    user: User | None
 
 
 @dataclass(frozen=True)
@@ -179,6 +215,93 @@ def _collect(errors: dict[str, str], key: str, check: Callable[[V], R], value: V
 
 def _user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+def request_signup(
+    session: Session, email: str, *, ip_address: str | None = None
+) -> SignupRequest | None:
+    """Audit the first sign-up step for ``email``; return whom to mail, or None (over a limit,
+    or the e-mail belongs to a deactivated user: nothing is sent).
+
+    At most :data:`SIGNUP_REQUESTS_PER_EMAIL` requests per typed e-mail (known or not) and
+    :data:`SIGNUP_REQUESTS_PER_ADDRESS` per client address an hour are audited and mailed;
+    beyond them nothing is written but one row per hour saying the limit was reached. Callers
+    must answer the same in every case, so the page tells no one who has an account or who is
+    being throttled. Nothing else is stored: the company is created from the mailed link.
+    """
+    normalised = normalise_email(email)
+    since = utcnow() - SIGNUP_REQUEST_WINDOW
+    by_address = bool(ip_address) and (
+        throttling.count_attempts(session, SIGNUP_REQUEST, since, ip_address=ip_address)
+        >= SIGNUP_REQUESTS_PER_ADDRESS
+    )
+    by_email = (
+        not by_address
+        and throttling.count_attempts(session, SIGNUP_REQUEST, since, email=normalised)
+        >= SIGNUP_REQUESTS_PER_EMAIL
+    )
+    if by_address or by_email:
+        throttling.note_refused(
+            session,
+            SIGNUP_REQUEST,
+            since,
+            email=normalised,
+            ip_address=ip_address,
+            by_address=by_address,
+            details={"event": "signup_requested"},
+        )
+        return None
+    user = _user_by_email(session, normalised)
+    audit.record(
+        session,
+        Actor(user_id=None, organisation_id=None, ip_address=ip_address),
+        AuditAction.UPDATE,
+        SIGNUP_REQUEST,
+        throttling.email_key(normalised),
+        details={"event": "signup_requested", **({"user_id": user.id} if user else {})},
+    )
+    session.flush()
+    if user is not None and not user.active:
+        return None
+    return SignupRequest(normalised, user)
+
+
+def signup_link_message(email: str, link: str) -> Message:
+    """The e-mail with the link to the company form (the e-mail has no user yet)."""
+    hours = EMPLOYER_SIGNUP.max_age_seconds // 3600
+    body = (
+        "Hej\n\n"
+        "Vi har fået en anmodning om at oprette en virksomhed i Jobbro med denne e-mail.\n\n"
+        f"Opret virksomheden her. Linket virker i {hours} timer:\n{link}\n\n"
+        "Har du ikke bedt om det, kan du se bort fra denne e-mail. Der er ikke oprettet "
+        "noget.\n\n"
+        "Venlig hilsen\nJobbro\n"
+    )
+    return Message(to=email, subject="Bekræft din e-mail og opret virksomheden i Jobbro", body=body)
+
+
+def signup_attempt_message(user: User, login_link: str, forgot_link: str) -> Message:
+    """The e-mail to a user whose e-mail someone tried to sign up with (no sign-up link)."""
+    body = (
+        f"Hej {user.name}\n\n"
+        "Nogen har forsøgt at oprette en konto med din e-mail i Jobbro. Du har allerede en "
+        "bruger, så der er ikke oprettet noget nyt.\n\n"
+        f"Log ind her:\n{login_link}\n\n"
+        f"Har du glemt din adgangskode, kan du vælge en ny her:\n{forgot_link}\n\n"
+        "Vil din virksomhed have flere brugere, kan virksomhedens administrator invitere dem "
+        "under »Brugere«. Var det ikke dig, kan du se bort fra denne e-mail.\n\n"
+        "Venlig hilsen\nJobbro\n"
+    )
+    return Message(
+        to=user.email,
+        subject="Nogen har forsøgt at oprette en konto med din e-mail",
+        body=body,
+    )
+
+
+def signup_email_taken(session: Session, email: str) -> bool:
+    """Whether ``email`` has a user (then its sign-up link is used up)."""
+    return _user_by_email(session, email) is not None
 
 
 def signup_employer(

@@ -1,12 +1,14 @@
-"""Signed, expiring, single-use links (invitations, password resets, role offers).
+"""Signed, expiring, single-use links (invitations, password resets, role offers, sign-ups).
 
 A token carries the user and a fingerprint of the password hash: setting a password ends every
-link issued before it."""
+link issued before it. A sign-up link carries only the e-mail it was mailed to (no user exists
+yet); it is used up when that e-mail gets a user."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
@@ -55,12 +57,27 @@ PASSWORD_RESET = TokenPurpose("password-reset", 3600, "password_reset_completed"
 MEMBERSHIP = TokenPurpose("membership", 7 * 24 * 3600, "membership_invitation_accepted")
 
 
-def _serializer(secret_key: str, purpose: TokenPurpose) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=purpose.salt)
+EMPLOYER_SIGNUP = TokenPurpose("employer-signup", 24 * 3600, "employer_signup")
+
+
+SIGNUP_EXPIRED_MESSAGE = (
+    "Linket er udløbet. Start forfra med din e-mail for at få et nyt link til at oprette "
+    "virksomheden."
+)
+
+
+# The secret key, or the keys of a rotation (Settings.signing_keys): the last one signs, every
+# one is accepted, so links mailed before the key changed keep working for the grace period.
+SecretKeys = str | Sequence[str]
+
+
+def _serializer(secret_key: SecretKeys, purpose: TokenPurpose) -> URLSafeTimedSerializer:
+    keys = [secret_key] if isinstance(secret_key, str) else list(secret_key)
+    return URLSafeTimedSerializer(keys, salt=purpose.salt)
 
 
 def token_payload(
-    secret_key: str,
+    secret_key: SecretKeys,
     purpose: TokenPurpose,
     token: str,
     *,
@@ -87,7 +104,7 @@ def password_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:_FINGERPRINT_CHARS]
 
 
-def make_token(secret_key: str, purpose: TokenPurpose, user: User) -> str:
+def make_token(secret_key: SecretKeys, purpose: TokenPurpose, user: User) -> str:
     """A URL-safe signed token for ``user`` and ``purpose``, valid until the password changes
     or ``purpose.max_age_seconds`` have passed."""
     return _serializer(secret_key, purpose).dumps(
@@ -95,9 +112,37 @@ def make_token(secret_key: str, purpose: TokenPurpose, user: User) -> str:
     )
 
 
+def make_signup_token(secret_key: SecretKeys, email: str) -> str:
+    """A URL-safe signed token for the sign-up form of the (normalised) ``email``, valid for
+    :data:`EMPLOYER_SIGNUP`'s max age."""
+    return _serializer(secret_key, EMPLOYER_SIGNUP).dumps(["signup", email])
+
+
+def signup_email_for_token(secret_key: SecretKeys, token: str) -> str:
+    """The e-mail a sign-up link was mailed to, or ValidationError (key ``token``) saying
+    whether the link is invalid or expired. Whether the e-mail got a user since is the
+    caller's check."""
+    payload = token_payload(
+        secret_key,
+        EMPLOYER_SIGNUP,
+        token,
+        max_age=EMPLOYER_SIGNUP.max_age_seconds,
+        expired_message=SIGNUP_EXPIRED_MESSAGE,
+    )
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and payload[0] == "signup"
+        and isinstance(payload[1], str)
+        and payload[1]
+    ):
+        raise ValidationError({"token": TOKEN_INVALID_MESSAGE})
+    return payload[1]
+
+
 def user_for_token(
     session: Session,
-    secret_key: str,
+    secret_key: SecretKeys,
     purpose: TokenPurpose,
     token: str,
     *,

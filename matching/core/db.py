@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import DateTime, Engine, create_engine, event, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 
 from matching.core.errors import ServiceUnavailable
 from matching.core.settings import Settings, _redact
@@ -17,7 +20,12 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(settings: Settings, **kwargs: object) -> Engine:
+    """The engine for ``settings``. Statement parameters (names, e-mails, CPR look-ups) are
+    left out of database errors and SQL logs, which reach log files and error reports, unless
+    ``JOBBRO_LOG_LEVEL=DEBUG`` outside production."""
     url = settings.database_url
+    debugging = settings.log_level == "DEBUG" and settings.env != "production"
+    kwargs.setdefault("hide_parameters", not debugging)
     if settings.is_sqlite:
         db_path = url.removeprefix("sqlite:///")
         if db_path and db_path != ":memory:":
@@ -73,6 +81,33 @@ def check_database(engine: Engine) -> None:
         raise ServiceUnavailable(
             f"JOBBRO_DATABASE_URL: cannot connect to {_redact(str(engine.url))}: {reason}"
         ) from exc
+
+
+class database_now(FunctionElement):  # noqa: N801 - reads like the SQL function it is
+    """The database server's current time (UTC), as SQL: ``clock_timestamp()`` on PostgreSQL
+    (not the transaction's start), ``strftime(...)`` on SQLite in the format SQLAlchemy stores.
+
+    Timestamps that processes on different hosts compare (a worker's heartbeat, the sweep that
+    fails exports without one) are written and compared on this one clock."""
+
+    type = DateTime(timezone=True)
+    inherit_cache = True
+
+
+@compiles(database_now)
+def _database_now(_element: database_now, _compiler: object, **_kw: object) -> str:
+    return "clock_timestamp()"
+
+
+@compiles(database_now, "sqlite")
+def _database_now_sqlite(_element: database_now, _compiler: object, **_kw: object) -> str:
+    return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
+
+
+def database_time(session: Session) -> datetime:
+    """The database server's current time, read now (see :class:`database_now`)."""
+    moment = session.scalar(select(database_now()))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
@@ -17,12 +19,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from matching.core.errors import ConfigError
+from matching.core.keys import CprKey, decode_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 ENVIRONMENTS = ("development", "test", "production")
+# Published in this repository: signs nothing outside the test suite (see KNOWN_SECRET_KEYS).
 DEV_SECRET_KEY = "jobbro-development-secret-not-for-production"
+KNOWN_SECRET_KEYS = frozenset({DEV_SECRET_KEY})
 MIN_SECRET_KEY_CHARS = 32
+# Without JOBBRO_SECRET_KEY outside production: a random key generated once per data folder.
+SECRET_KEY_FILE = "secret_key"
+MAX_TRUSTED_PROXIES = 5
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 ENCODERS = ("auto", "torch", "onnx", "fake")
 MAIL_BACKENDS = ("outbox", "smtp")
@@ -30,6 +38,8 @@ SMTP_SCHEMES = ("smtp", "smtps")
 DEFAULT_MAIL_FROM = "Jobbro <noreply@jobbro.local>"
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_EXPORT_TTL_HOURS = 24
+DEFAULT_SESSION_IDLE_MINUTES = 30
+DEFAULT_SESSION_ABSOLUTE_HOURS = 8
 MAX_EXPORT_TTL_HOURS = 24 * 30  # files with personal data are not kept for longer
 # Overrides of the retention periods (matching.rules.retention): (variable, lowest, highest).
 RETENTION_VARIABLES = (
@@ -49,7 +59,8 @@ class Settings:
     # None means "start an embedded Redis server" (see workers.redis_server).
     redis_url: str | None
     secret_key: str
-    # Key material for encrypting CPR numbers at rest (see matching.core.security).
+    # Key material for encrypting CPR numbers at rest (see matching.core.security): a
+    # matching.core.keys.CprKey, which also holds JOBBRO_CPR_KEY_PREVIOUS during a rotation.
     cpr_key: bytes
     data_dir: Path
     model_dir: Path
@@ -72,6 +83,10 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     # Hours a finished job-fair export can be downloaded before its file is deleted.
     export_ttl_hours: int = DEFAULT_EXPORT_TTL_HOURS
+    # A portal session ends after this many minutes without a request, and this many hours
+    # after the login however busy it is.
+    session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES
+    session_absolute_hours: int = DEFAULT_SESSION_ABSOLUTE_HOURS
     # Retention periods overriding the defaults of matching.rules.retention (None: the rule's
     # default): months after leaving the register until a person is anonymised, days an
     # uploaded CV draft is kept, days an import's file is kept after it ran (0: at once), and
@@ -80,7 +95,18 @@ class Settings:
     retention_cv_draft_days: int | None = None
     retention_import_file_days: int | None = None
     retention_audit_years: int | None = None
+    # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto are believed (0: none,
+    # the connecting address is the client).
+    trusted_proxies: int = 0
+    # Secret keys being retired (JOBBRO_SECRET_KEY_PREVIOUS): sessions, CSRF tokens and e-mail
+    # links signed with them are still accepted; everything new is signed with secret_key.
+    secret_key_previous: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def signing_keys(self) -> tuple[str, ...]:
+        """Keys for itsdangerous: every one verifies, the last (``secret_key``) signs."""
+        return (*self.secret_key_previous, self.secret_key)
 
     @property
     def is_sqlite(self) -> bool:
@@ -139,9 +165,24 @@ class Settings:
 
         redis_url = required_in_production("JOBBRO_REDIS_URL", _check_redis_url)
 
-        secret_key = required_in_production("JOBBRO_SECRET_KEY", _check_secret_key)
+        secret_key = required_in_production(
+            "JOBBRO_SECRET_KEY", lambda key: _check_secret_key(key, allow_known=mode == "test")
+        )
         if secret_key is None:
-            secret_key = DEV_SECRET_KEY
+            # Development (`make run`): a random key kept in the data folder, so every process
+            # of this installation signs alike and nothing can be forged with a published key.
+            secret_key = "" if production else _data_dir_secret_key(data_dir)
+        # During a rotation of the secret key: the keys being replaced, still accepted.
+        secret_key_previous: list[str] = []
+        for number, key in enumerate((get("JOBBRO_SECRET_KEY_PREVIOUS") or "").split(","), 1):
+            key = key.strip()
+            if not key or key == secret_key or key in secret_key_previous:
+                continue
+            problem = _check_secret_key(key, allow_known=mode == "test")
+            if problem:
+                problems.append(f"JOBBRO_SECRET_KEY_PREVIOUS (key {number}) {problem}")
+            else:
+                secret_key_previous.append(key)
 
         cpr_key_text = get("JOBBRO_CPR_KEY")
         cpr_key = b""
@@ -151,7 +192,8 @@ class Settings:
                     "JOBBRO_CPR_KEY is required when JOBBRO_ENV=production "
                     "(32 random bytes, urlsafe base64; see docs/privacy.md)"
                 )
-            # Development: derive a stable key from the secret so demo data stays readable.
+            # Development: derive a stable key from the secret (the data folder's own when none
+            # is given) so demo data stays readable as long as the data folder is kept.
             cpr_key = hashlib.sha256(b"jobbro-cpr:" + secret_key.encode()).digest()
         else:
             try:
@@ -160,6 +202,17 @@ class Settings:
                 cpr_key = b""
             if len(cpr_key) != 32:
                 problems.append("JOBBRO_CPR_KEY must be 32 bytes encoded as urlsafe base64")
+        # During `jobbro keys rotate-cpr`: the key being replaced, still read (docs/operations.md).
+        previous_cpr_keys: list[bytes] = []
+        previous_text = get("JOBBRO_CPR_KEY_PREVIOUS")
+        if previous_text is not None:
+            previous_key = decode_key(previous_text)
+            if previous_key is None:
+                problems.append(
+                    "JOBBRO_CPR_KEY_PREVIOUS must be 32 bytes encoded as urlsafe base64"
+                )
+            else:
+                previous_cpr_keys.append(previous_key)
 
         model_dir = Path(get("JOBBRO_MODEL_DIR") or data_dir / "models").expanduser().resolve()
         taxonomy_env = get("JOBBRO_TAXONOMY_DIR")
@@ -192,6 +245,19 @@ class Settings:
                 f"{MAX_EXPORT_TTL_HOURS}"
             )
             export_ttl_hours = DEFAULT_EXPORT_TTL_HOURS
+
+        session_idle = _positive_int(
+            get("JOBBRO_SESSION_IDLE_MINUTES"), DEFAULT_SESSION_IDLE_MINUTES
+        )
+        if session_idle is None or session_idle > 24 * 60:
+            problems.append("JOBBRO_SESSION_IDLE_MINUTES must be a whole number from 1 to 1440")
+            session_idle = DEFAULT_SESSION_IDLE_MINUTES
+        session_absolute = _positive_int(
+            get("JOBBRO_SESSION_ABSOLUTE_HOURS"), DEFAULT_SESSION_ABSOLUTE_HOURS
+        )
+        if session_absolute is None or session_absolute > 24:
+            problems.append("JOBBRO_SESSION_ABSOLUTE_HOURS must be a whole number from 1 to 24")
+            session_absolute = DEFAULT_SESSION_ABSOLUTE_HOURS
 
         retention: dict[str, int | None] = {}
         for name, low, high in RETENTION_VARIABLES:
@@ -267,6 +333,14 @@ class Settings:
                 f"(links in e-mails carry sign-in tokens), got {base_url!r}"
             )
 
+        trusted_proxies = _positive_int(get("JOBBRO_TRUSTED_PROXIES"), 0, allow_zero=True)
+        if trusted_proxies is None or trusted_proxies > MAX_TRUSTED_PROXIES:
+            problems.append(
+                "JOBBRO_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+                f"portal, from 0 to {MAX_TRUSTED_PROXIES}"
+            )
+            trusted_proxies = 0
+
         if problems:
             raise ConfigError(problems)
 
@@ -275,7 +349,8 @@ class Settings:
             database_url=database_url,
             redis_url=redis_url,
             secret_key=secret_key,
-            cpr_key=cpr_key,
+            secret_key_previous=tuple(secret_key_previous),
+            cpr_key=CprKey(cpr_key, previous_cpr_keys),
             data_dir=data_dir,
             model_dir=model_dir,
             taxonomy_dir=taxonomy_dir,
@@ -291,21 +366,24 @@ class Settings:
             mail_from=mail_from,
             base_url=base_url,
             export_ttl_hours=export_ttl_hours,
+            session_idle_minutes=session_idle,
+            session_absolute_hours=session_absolute,
             retention_left_months=retention["JOBBRO_RETENTION_LEFT_MONTHS"],
             retention_cv_draft_days=retention["JOBBRO_RETENTION_CV_DRAFT_DAYS"],
             retention_import_file_days=retention["JOBBRO_RETENTION_IMPORT_FILE_DAYS"],
             retention_audit_years=retention["JOBBRO_RETENTION_AUDIT_YEARS"],
+            trusted_proxies=trusted_proxies,
         )
 
 
-def _positive_int(value: str | None, default: int) -> int | None:
+def _positive_int(value: str | None, default: int, *, allow_zero: bool = False) -> int | None:
     if value is None:
         return default
     try:
         number = int(value)
     except ValueError:
         return None
-    return number if number > 0 else None
+    return number if number > 0 or (allow_zero and number == 0) else None
 
 
 def _check_database_url(url: str) -> str | None:
@@ -325,10 +403,41 @@ def _check_database_url(url: str) -> str | None:
     return None
 
 
-def _check_secret_key(key: str) -> str | None:
+def _check_secret_key(key: str, *, allow_known: bool = False) -> str | None:
+    if key in KNOWN_SECRET_KEYS and not allow_known:
+        return (
+            "is a published example key: anyone could sign sessions and links with it. "
+            "Set a random one, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            " (or leave it unset outside production to get one generated in JOBBRO_DATA_DIR)"
+        )
     if len(key) < MIN_SECRET_KEY_CHARS:
         return f"must be at least {MIN_SECRET_KEY_CHARS} characters long"
     return None
+
+
+def _data_dir_secret_key(data_dir: Path) -> str:
+    """The data folder's own secret key, generated (48 random bytes, owner-only file) on first
+    use. Processes starting together agree: the file is created exclusively, and a process
+    that loses the race reads the winner's key."""
+    path = data_dir / SECRET_KEY_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the winner may not have written it yet
+            key = path.read_text().strip()
+            if key:
+                break
+            time.sleep(0.02)
+        if len(key) < MIN_SECRET_KEY_CHARS or key in KNOWN_SECRET_KEYS:
+            raise ConfigError(
+                [f"JOBBRO_SECRET_KEY is unset and {path} holds no usable key: delete the file"]
+            ) from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
 
 
 def _check_server_url(url: str, schemes: tuple[str, ...], expected: str) -> str | None:

@@ -1,6 +1,6 @@
 """SQLAlchemy models. Import from here: ``from matching.models import Vacancy``."""
 
-from matching.models.audit import AuditEntry, AuditLogIsAppendOnly
+from matching.models.audit import AuditEntry, AuditLogIsAppendOnly, AuditSeal
 from matching.models.base import Base, utcnow
 from matching.models.embeddings import EMBEDDING_KINDS, StoredEmbedding
 from matching.models.enums import (
@@ -29,7 +29,13 @@ from matching.models.enums import (
 )
 from matching.models.fairs import Export, JobFair, JobFairEmployer, JobFairVacancy, ShortlistEntry
 from matching.models.notifications import Notification
-from matching.models.organisations import Membership, Organisation, PNumber, User
+from matching.models.organisations import (
+    MemberInvitation,
+    Membership,
+    Organisation,
+    PNumber,
+    User,
+)
 from matching.models.people import (
     CV,
     ConsentEvent,
@@ -68,6 +74,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "AuditLogIsAppendOnly",
+    "AuditSeal",
     "Base",
     "CVDesiredOccupation",
     "CVDrivingLicence",
@@ -92,6 +99,7 @@ __all__ = [
     "Match",
     "MatchReview",
     "MatchRun",
+    "MemberInvitation",
     "Membership",
     "MunicipalityRouting",
     "Notification",

@@ -2,13 +2,15 @@
 
 Rows are never updated or deleted: the ORM refuses it (see ``_refuse_changes``) and the
 database refuses it too (triggers created by the migration on PostgreSQL and SQLite).
+The seals (``audit_seals``, written by ``matching.core.audit_seals``) make a change that gets
+past both detectable: each holds an HMAC of a run of audit rows chained to the seal before it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, event
+from sqlalchemy import Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matching.models.base import Base, JSONType, Timestamp, enum_column, utcnow
@@ -37,6 +39,25 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
 
+class AuditSeal(Base):
+    """One link of the audit log's hash chain: every audit row with an id from ``first_id`` to
+    ``last_id`` (``row_count`` of them; ids a rolled-back transaction skipped are simply absent)
+    hashed in id order, chained to the seal before it (``previous_hash``). Append-only too."""
+
+    __tablename__ = "audit_seals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: two sealers racing for the same range cannot both add a seal (a fork).
+    first_id: Mapped[int] = mapped_column(Integer, unique=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    row_count: Mapped[int] = mapped_column(Integer)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    # Which key made ``hash`` (a fingerprint, never the key): verification names it.
+    key_id: Mapped[str] = mapped_column(String(16))
+    sealed_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+
+
 class AuditLogIsAppendOnly(RuntimeError):
     pass
 
@@ -44,5 +65,7 @@ class AuditLogIsAppendOnly(RuntimeError):
 @event.listens_for(Session, "before_flush")
 def _refuse_changes(session: Session, _flush_context: object, _instances: object) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
-            raise AuditLogIsAppendOnly("audit_log rows cannot be changed or deleted")
+        if isinstance(obj, AuditEntry | AuditSeal) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise AuditLogIsAppendOnly(f"{obj.__tablename__} rows cannot be changed or deleted")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matching.models.base import Base, CreatedAtMixin, Timestamp, enum_column, utcnow
@@ -81,6 +90,9 @@ class User(CreatedAtMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    # Raised by logging out, a new password and losing the last role: every portal session
+    # started before carries the old number and ends (portal.auth).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -109,3 +121,34 @@ class Membership(CreatedAtMixin, Base):
         UniqueConstraint("user_id", "organisation_id", "role"),
         Index("ix_memberships_org_role", "organisation_id", "role"),
     )
+
+
+class MemberInvitation(CreatedAtMixin, Base):
+    """An administrator's offer of a role to an existing user, confirmed by its link.
+
+    The link carries only a random nonce; this row stores its SHA-256 (``nonce_hash``), who
+    issued it, when it expires and whether it was used or revoked: a link works once, until it
+    expires, and not after the administrator withdrew it or removed the role.
+    """
+
+    __tablename__ = "member_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "invitation_role"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))  # as the administrator typed it
+    # The invitation created the user with the role (the link sets a password); otherwise the
+    # user existed and gets the role only by confirming the link.
+    new_user: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(Timestamp())
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp())
+
+    organisation: Mapped[Organisation] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

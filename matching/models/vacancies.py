@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -90,6 +91,9 @@ class Vacancy(TimestampMixin, Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None] = mapped_column(Timestamp())
     approval_note: Mapped[str | None] = mapped_column(Text)
+    # Raised by every change of the employer's fields or the status: the approver's decision
+    # names the version it was made on and is refused if the place changed since.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     employer: Mapped[Organisation] = relationship(foreign_keys=[employer_id])
     owner: Mapped[Organisation | None] = relationship(foreign_keys=[owner_id])

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,7 +29,13 @@ from matching.models.base import (
     event_log,
     utcnow,
 )
-from matching.models.enums import ForwardingRule, ForwardingState, ReferralState, ReferralType
+from matching.models.enums import (
+    OPEN_REFERRAL_STATES,
+    ForwardingRule,
+    ForwardingState,
+    ReferralState,
+    ReferralType,
+)
 from matching.models.organisations import Organisation, User
 from matching.models.people import Jobseeker
 from matching.models.vacancies import Vacancy
@@ -115,6 +122,11 @@ class MatchReview(CreatedAtMixin, Base):
     __table_args__ = (Index("ix_match_reviews_pair", "vacancy_id", "jobseeker_id"),)
 
 
+_OPEN_REFERRALS_SQL = "state IN ({})".format(
+    ", ".join(f"'{state.value}'" for state in OPEN_REFERRAL_STATES)
+)
+
+
 class Referral(TimestampMixin, Base):
     """A henvisning (or opfordring / jobordre referral) of a jobseeker to a vacancy."""
 
@@ -146,6 +158,18 @@ class Referral(TimestampMixin, Base):
     jobseeker: Mapped[Jobseeker] = relationship()
     organisation: Mapped[Organisation] = relationship()
     events: Mapped[list[WorkflowEvent]] = event_log("referral_id")
+
+    # One open referral per person and vacancy: two »henvis« at once cannot both succeed.
+    __table_args__ = (
+        Index(
+            "uq_referrals_open_pair",
+            "vacancy_id",
+            "jobseeker_id",
+            unique=True,
+            postgresql_where=text(_OPEN_REFERRALS_SQL),
+            sqlite_where=text(_OPEN_REFERRALS_SQL),
+        ),
+    )
 
 
 class Forwarding(TimestampMixin, Base):

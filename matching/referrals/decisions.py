@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.core import audit
@@ -25,6 +26,7 @@ from matching.referrals.workflow import apply
 from matching.vacancies.queries import get_vacancy_for
 
 REVIEW_DECISIONS = ("accept", "reject")
+ALREADY_REFERRED_MESSAGE = "Personen er allerede henvist til denne stilling."
 
 
 def _on_list(session: Session, vacancy_id: int, jobseeker_id: int) -> bool:
@@ -117,7 +119,8 @@ def refer_candidate(
     """Refer (henvis) a person to a vacancy: a referral is created and sent at once.
 
     A person not on the matcher's list can be referred with a reason (stored as an override
-    review). A second open referral of the same person to the same vacancy is refused.
+    review). A second open referral of the same person to the same vacancy is refused, also
+    when two arrive at once (the unique index ``uq_referrals_open_pair``).
     """
     person_id = require_in_caseload(session, actor, jobseeker_id)
     vacancy = get_vacancy_for(session, actor, vacancy_id)
@@ -129,7 +132,7 @@ def refer_candidate(
             Referral.state.in_(OPEN_REFERRAL_STATES),
         )
     ):
-        raise ValidationError({"": "Personen er allerede henvist til denne stilling."})
+        raise ValidationError({"": ALREADY_REFERRED_MESSAGE})
     if not _on_list(session, vacancy.id, person_id):
         _review(session, actor, vacancy.id, person_id, "accept", note, on_list=False)
     referral = Referral(
@@ -140,7 +143,12 @@ def refer_candidate(
         note=note,
     )
     session.add(referral)
-    session.flush()
+    try:
+        # The unique index on open referrals decides between two »henvis« at once.
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise ValidationError({"": ALREADY_REFERRED_MESSAGE}) from None
     apply(session, referral, "send", actor, now=now, respond_days=respond_days)
     audit.record(
         session,

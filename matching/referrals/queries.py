@@ -20,10 +20,16 @@ from matching.models import (
 from matching.people.queries import require_in_caseload
 from matching.vacancies.queries import get_vacancy_for
 
+# What an employer never sees of a referral to its vacancy: a proposal not yet sent stays
+# internal, and a referral the counsellor withdrew shows nothing of the person any more (it is
+# only counted, see :func:`withdrawn_count`).
+HIDDEN_FROM_EMPLOYERS = (ReferralState.PROPOSED, ReferralState.WITHDRAWN)
+
 
 def referred_counts(session: Session, actor: Actor, vacancy_ids: Sequence[int]) -> dict[int, int]:
     """Referrals sent to each of the employer's own vacancies, in one grouped query (a
-    proposal not yet sent stays internal; other employers' vacancies count nothing)."""
+    proposal not yet sent and a withdrawn referral count nothing, nor do other employers'
+    vacancies)."""
     require_role(actor, EMPLOYERS, "see referrals to a vacancy")
     if not vacancy_ids:
         return {}
@@ -32,7 +38,7 @@ def referred_counts(session: Session, actor: Actor, vacancy_ids: Sequence[int]) 
         .join(Vacancy, Vacancy.id == Referral.vacancy_id)
         .where(
             Referral.vacancy_id.in_(vacancy_ids),
-            Referral.state != ReferralState.PROPOSED,
+            Referral.state.not_in(HIDDEN_FROM_EMPLOYERS),
             Vacancy.employer_id == actor.organisation_id,
         )
         .group_by(Referral.vacancy_id)
@@ -41,7 +47,7 @@ def referred_counts(session: Session, actor: Actor, vacancy_ids: Sequence[int]) 
 
 
 def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> list[Referral]:
-    """Referrals sent to the employer's own vacancy (a proposal not yet sent stays internal).
+    """Referrals sent to the employer's own vacancy (not :data:`HIDDEN_FROM_EMPLOYERS`).
 
     Raises :class:`OutOfScope` for another employer's vacancy.
     """
@@ -50,7 +56,10 @@ def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> l
     return list(
         session.scalars(
             select(Referral)
-            .where(Referral.vacancy_id == vacancy.id, Referral.state != ReferralState.PROPOSED)
+            .where(
+                Referral.vacancy_id == vacancy.id,
+                Referral.state.not_in(HIDDEN_FROM_EMPLOYERS),
+            )
             .order_by(Referral.id)
             .options(
                 selectinload(Referral.organisation),
@@ -69,15 +78,28 @@ def referrals_for_employer(session: Session, actor: Actor, vacancy_id: int) -> l
     )
 
 
+def withdrawn_count(session: Session, actor: Actor, vacancy_id: int) -> int:
+    """How many referrals to the employer's own vacancy the counsellors withdrew (a number
+    only: nothing of the people). Raises :class:`OutOfScope` for another employer's vacancy."""
+    require_role(actor, EMPLOYERS, "see referrals to a vacancy")
+    vacancy = get_vacancy_for(session, actor, vacancy_id)
+    return session.scalar(
+        select(func.count()).where(
+            Referral.vacancy_id == vacancy.id, Referral.state == ReferralState.WITHDRAWN
+        )
+    )
+
+
 def get_referral_for_employer(session: Session, actor: Actor, referral_id: int) -> Referral:
-    """One sent referral to the actor's own vacancy; :class:`OutOfScope` otherwise."""
+    """One referral the employer may see (sent, not withdrawn) to the actor's own vacancy;
+    :class:`OutOfScope` otherwise."""
     require_role(actor, EMPLOYERS, "see referrals to a vacancy")
     referral = session.scalar(
         select(Referral)
         .join(Vacancy, Vacancy.id == Referral.vacancy_id)
         .where(
             Referral.id == referral_id,
-            Referral.state != ReferralState.PROPOSED,
+            Referral.state.not_in(HIDDEN_FROM_EMPLOYERS),
             Vacancy.employer_id == actor.organisation_id,
         )
     )

@@ -54,6 +54,7 @@ from matching.vacancies.lifecycle import (
     S,
     _apply,
     can_fire,
+    claim_version,
 )
 from matching.vacancies.queries import get_vacancy_for
 
@@ -452,6 +453,7 @@ def update_vacancy(
     """
     employer_id = permissions.require_employer(actor)
     vacancy = get_vacancy_for(session, actor, vacancy_id)
+    claim_version(session, vacancy)  # an approver's decision on the old fields is refused
     today = today or dates.today_dk()
     event = publish_event(vacancy) if publish else None
     if event is not None and not can_fire(vacancy, event):

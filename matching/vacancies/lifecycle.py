@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from matching.core import audit, dates, permissions
@@ -111,6 +112,34 @@ CONFIRM_EVENTS = frozenset({"close"})  # asked "are you sure?" first
 WITHDRAWING_FORWARDINGS = {S.CLOSED: "Stillingen er lukket.", S.FILLED: "Stillingen er besat."}
 
 
+CHANGED_MESSAGE = "Pladsen er ændret, siden du åbnede den. Læs den igen, og træf din afgørelse."
+
+
+class VacancyChanged(ValidationError):
+    """The vacancy changed (or was decided) since the version the user acted on."""
+
+    def __init__(self) -> None:
+        super().__init__({"": CHANGED_MESSAGE})
+
+
+def claim_version(session: Session, vacancy: Vacancy, expected: int | None = None) -> None:
+    """Raise the vacancy's version if it is still ``expected`` (default: the version read),
+    as one conditional UPDATE: of two changes at once one wins, the other (and a decision on a
+    version the employer has since changed) gets :class:`VacancyChanged`. On PostgreSQL the
+    row stays locked until the commit. The session's copy of the version and status is then
+    read again."""
+    version = vacancy.version if expected is None else expected
+    claimed = session.execute(
+        update(Vacancy)
+        .where(Vacancy.id == vacancy.id, Vacancy.version == version)
+        .values(version=Vacancy.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(vacancy, ["version", "status", "approval_status"])
+    if claimed != 1:
+        raise VacancyChanged()
+
+
 def allowed_events(vacancy: Vacancy, role: str) -> list[str]:
     """The events ``role`` may apply to the vacancy now (for the portal's buttons)."""
     return VACANCIES.events(vacancy, role)
@@ -134,31 +163,49 @@ def change_status(
     reason: str = "",
     today: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Vacancy:
-    """Apply a lifecycle ``event`` to a vacancy the actor may see (404 otherwise).
+    """Apply a lifecycle ``event`` to a vacancy the actor may see (404 otherwise), if it is
+    still the version read (or ``expected_version``; :class:`VacancyChanged` otherwise).
 
     Raises :class:`InvalidTransition` for an event the table does not allow now,
     :class:`PermissionDenied` for a role it does not allow, and :class:`ValidationError`
     (Danish) when a guard fails (deadline passed, reason missing, statement missing).
     """
     vacancy = get_vacancy_for(session, actor, vacancy_id)
+    claim_version(session, vacancy, expected_version)
     _apply(session, vacancy, event, actor, reason=reason, today=today or dates.today_dk(), now=now)
     session.flush()
     return vacancy
 
 
 def approve_place(
-    session: Session, actor: Actor, vacancy_id: int, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    vacancy_id: int,
+    *,
+    now: datetime | None = None,
+    version: int | None = None,
 ) -> Vacancy:
-    """A jobcentre approver approves a place: it opens and can be matched."""
-    return change_status(session, actor, vacancy_id, "approve", now=now)
+    """A jobcentre approver approves a place (``version``: the one they read): it opens and
+    can be matched."""
+    return change_status(session, actor, vacancy_id, "approve", now=now, expected_version=version)
 
 
 def reject_place(
-    session: Session, actor: Actor, vacancy_id: int, reason: str, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    vacancy_id: int,
+    reason: str,
+    *,
+    now: datetime | None = None,
+    version: int | None = None,
 ) -> Vacancy:
-    """A jobcentre approver rejects a place with a reason the employer sees."""
-    return change_status(session, actor, vacancy_id, "reject", reason=reason, now=now)
+    """A jobcentre approver rejects a place (``version``: the one they read) with a reason
+    the employer sees."""
+    return change_status(
+        session, actor, vacancy_id, "reject", reason=reason, now=now, expected_version=version
+    )
 
 
 def _apply(

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.accounts import members, passwords, signup, tokens
+from matching.accounts import members, passwords, signup, throttling, tokens
 from matching.accounts.throttling import SIGNUPS_PER_ADDRESS
 from matching.core import audit
 from matching.core.audit import Actor
@@ -50,7 +51,6 @@ SIGNUP = {
     "address": "Vestergade 12",
     "postal_code": "5000",
     "admin_name": "Bente Bygherre",
-    "admin_email": "bente@fynskbyg.dk",
     "password": NEW_PASSWORD,
     "password_repeat": NEW_PASSWORD,
 }
@@ -104,6 +104,21 @@ def _html(response) -> str:  # noqa: ANN001
     return response.get_data(as_text=True)
 
 
+def _signup_link(
+    client: FlaskClient, session: Session, email: str = "bente@fynskbyg.dk", **environ: str
+) -> str:
+    """Sign-up's first step for ``email``: the path of the link in the mail it queued."""
+    response = client.post("/opret-virksomhed", data={"email": email}, environ_base=environ)
+    assert response.status_code == 200 and "Tjek din e-mail" in _html(response)
+    mail = session.scalars(
+        select(Notification)
+        .where(Notification.recipient == email.lower())
+        .order_by(Notification.id.desc())
+    ).first()
+    [path] = re.findall(r"http://127\.0\.0\.1:5000(/opret-virksomhed/\S+)", mail.body)
+    return path
+
+
 def _employer_with_admin(make, name: str = "Fynsk Byg ApS") -> tuple[Organisation, User]:
     org = make.organisation(OrgKind.EMPLOYER, name)
     admin = make.user((org, Role.ADMIN), name=f"Admin i {name}")
@@ -122,15 +137,18 @@ def test_login_page_links_to_forgotten_password_and_sign_up(client: FlaskClient)
 # --- Sign-up ------------------------------------------------------------------------------------
 
 
-def test_signup_page_is_accessible(client: FlaskClient) -> None:
-    html = _html(client.get("/opret-virksomhed"))
-    assert '<html lang="da">' in html and "<h1>Opret virksomhed</h1>" in html
+def test_signup_page_is_accessible(client: FlaskClient, session: Session) -> None:
+    first = _html(client.get("/opret-virksomhed"))
+    assert '<html lang="da">' in first and "<h1>Opret virksomhed</h1>" in first
+    assert '<label class="form-label" for="email">Din e-mail</label>' in first
+    assert 'name="cvr"' not in first and 'type="password"' not in first
+    html = _html(client.get(_signup_link(client, session)))
+    assert "<h1>Opret virksomhed</h1>" in html and "bente@fynskbyg.dk" in html
     for field_id, label in [
         ("company_name", "Virksomhedens navn"),
         ("cvr", "CVR-nummer"),
         ("p_numbers", "P-numre"),
         ("postal_code", "Postnummer"),
-        ("admin_email", "Din e-mail"),
         ("password_repeat", "Gentag adgangskoden"),
     ]:
         assert f'<label class="form-label" for="{field_id}">{label}</label>' in html
@@ -142,7 +160,7 @@ def test_signup_page_is_accessible(client: FlaskClient) -> None:
 def test_signup_creates_the_employer_and_logs_in(
     client: FlaskClient, session: Session, audit_rows
 ) -> None:
-    response = client.post("/opret-virksomhed", data=SIGNUP)
+    response = client.post(_signup_link(client, session), data=SIGNUP)
     assert response.status_code == 302 and response.headers["Location"] == "/"
     org = session.scalar(select(Organisation).where(Organisation.cvr == "12345678"))
     assert org.kind is OrgKind.EMPLOYER and [p.pnr for p in org.p_numbers] == [
@@ -184,21 +202,21 @@ def test_signup_creates_the_employer_and_logs_in(
 def test_signup_refuses_a_bad_cvr_and_keeps_what_was_typed(
     client: FlaskClient, session: Session, cvr: str, message: str
 ) -> None:
-    response = client.post("/opret-virksomhed", data={**SIGNUP, "cvr": cvr})
+    response = client.post(_signup_link(client, session), data={**SIGNUP, "cvr": cvr})
     assert response.status_code == 400
     html = _html(response)
     assert message in html
     assert f'<a href="#cvr">{message}</a>' in html  # in the error summary, linked to the field
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="cvr"', html)
     assert f'value="{cvr}"' in html
-    assert 'value="Fynsk Byg ApS"' in html and 'value="bente@fynskbyg.dk"' in html
+    assert 'value="Fynsk Byg ApS"' in html and "bente@fynskbyg.dk" in html
     assert 'value="Vestergade 12"' in html and 'value="5000"' in html
     assert "1012345678\n1012345679</textarea>" in html
     assert NEW_PASSWORD not in html  # passwords are never echoed
     assert session.scalars(select(Organisation)).all() == []
 
 
-def test_signup_reports_field_errors_in_danish(client: FlaskClient) -> None:
+def test_signup_reports_field_errors_in_danish(client: FlaskClient, session: Session) -> None:
     data = {
         **SIGNUP,
         "p_numbers": "1012345678\n12345",
@@ -206,7 +224,7 @@ def test_signup_reports_field_errors_in_danish(client: FlaskClient) -> None:
         "password": "kort",
         "password_repeat": "andet",
     }
-    html = _html(client.post("/opret-virksomhed", data=data))
+    html = _html(client.post(_signup_link(client, session), data=data))
     assert "»12345« er ikke et P-nummer. Et P-nummer er 10 cifre." in html
     assert html.count("Postnummeret skal være 4 cifre, fx 5000.") == 2  # summary + field
     assert "Adgangskoden skal være mindst 12 tegn." in html
@@ -217,36 +235,40 @@ def test_signup_reports_field_errors_in_danish(client: FlaskClient) -> None:
 def test_signup_of_a_registered_cvr_asks_for_an_invitation(
     client: FlaskClient, make, session: Session
 ) -> None:
-    client.post("/opret-virksomhed", data=SIGNUP)
+    second_link = _signup_link(client, session)  # two links to one e-mail: the first one wins
+    client.post(_signup_link(client, session), data=SIGNUP)
     client.post("/logout")
     again = client.post(
-        "/opret-virksomhed",
-        data={**SIGNUP, "p_numbers": "1099999999", "admin_email": "ny@fynskbyg.dk"},
+        _signup_link(client, session, "ny@fynskbyg.dk"),
+        data={**SIGNUP, "p_numbers": "1099999999"},
     )
     assert again.status_code == 400
     assert signup.CVR_TAKEN_MESSAGE in _html(again)
     taken = client.post(
-        "/opret-virksomhed",
-        data={**SIGNUP, "cvr": "87654321", "admin_email": "BENTE@fynskbyg.dk"},
+        _signup_link(client, session, "ny@fynskbyg.dk"), data={**SIGNUP, "cvr": "87654321"}
     )
     html = _html(taken)
-    assert signup.EMAIL_TAKEN_MESSAGE in html
-    # The form is kept but does not state that a user with this e-mail exists.
-    assert (
-        "Brug en anden e-mail, eller log ind, hvis du allerede har en bruger." in html
-        and "Der findes allerede en bruger" not in html
-    )
-    assert 'value="BENTE@fynskbyg.dk"' in html
+    assert 'value="87654321"' in html
     assert "P-nummeret 1012345678, 1012345679 er allerede oprettet" in html
+    # The e-mail has a user now: its other link is used up.
+    used = client.post(second_link, data={**SIGNUP, "cvr": "87654321", "p_numbers": "1099999998"})
+    assert used.status_code == 400 and tokens.TOKEN_USED_MESSAGE in _html(used)
     assert len(session.scalars(select(Organisation)).all()) == 1
 
 
 def test_csrf_is_enforced_on_signup(csrf_client: FlaskClient, session: Session) -> None:
-    rejected = csrf_client.post("/opret-virksomhed", data=SIGNUP)
+    rejected = csrf_client.post("/opret-virksomhed", data={"email": "bente@fynskbyg.dk"})
+    assert rejected.status_code == 400 and "sikkerhedsfelt" in _html(rejected)
+    assert session.scalars(select(Notification)).all() == []
+    token = csrf_token(_html(csrf_client.get("/opret-virksomhed")))
+    csrf_client.post("/opret-virksomhed", data={"email": "bente@fynskbyg.dk", "csrf_token": token})
+    [mail] = session.scalars(select(Notification)).all()
+    [link] = re.findall(r"http://127\.0\.0\.1:5000(/opret-virksomhed/\S+)", mail.body)
+    rejected = csrf_client.post(link, data=SIGNUP)
     assert rejected.status_code == 400 and "sikkerhedsfelt" in _html(rejected)
     assert session.scalars(select(Organisation)).all() == []
-    token = csrf_token(_html(csrf_client.get("/opret-virksomhed")))
-    accepted = csrf_client.post("/opret-virksomhed", data={**SIGNUP, "csrf_token": token})
+    token = csrf_token(_html(csrf_client.get(link)))
+    accepted = csrf_client.post(link, data={**SIGNUP, "csrf_token": token})
     assert accepted.status_code == 302
 
 
@@ -439,26 +461,29 @@ def test_a_role_already_on_the_members_page_is_refused_neutrally(
     assert "/invitation/rolle/" in mail.get_body(("plain",)).get_content()
 
 
+def _invitation(
+    session: Session, admin: User, email: str, role: Role = Role.EMPLOYER
+) -> members.Invitation:
+    """An invitation sent by ``admin`` (the administrator of one organisation)."""
+    [membership] = [m for m in admin.memberships if m.role is Role.ADMIN]
+    return members.invite_member(session, membership, email, "Ole", role)
+
+
 def test_membership_links_cannot_be_forged_or_reused_after_expiry(
-    app: Flask,
-    client: FlaskClient,
-    make,
-    login,
-    session: Session,
-    monkeypatch: pytest.MonkeyPatch,
+    app: Flask, client: FlaskClient, make, login, session: Session
 ) -> None:
     org, admin = _employer_with_admin(make)
     elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
     ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
     secret = app.extensions["jobbro_settings"].secret_key
-    offer = members.Invitation("ole@anden.dk", "Ole", org, Role.ADMIN, ole, None, False)
-    good = members.make_membership_token(secret, offer)
-    forged = members.make_membership_token("a-different-secret-key-0123456789abcdef", offer)
+    good = _invitation(session, admin, "ole@anden.dk", Role.ADMIN).nonce
+    # The old signed form of a role link (user, organisation, role) is no link any more.
+    forged = URLSafeTimedSerializer(secret, salt="membership").dumps([ole.id, org.id, "admin"])
     reset_link = tokens.make_token(secret, tokens.PASSWORD_RESET, ole)
-    issued = int(time.time()) - tokens.MEMBERSHIP.max_age_seconds - 1
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
-    expired = members.make_membership_token(secret, offer)
-    monkeypatch.undo()
+    expired_invitation = _invitation(session, admin, "ole@anden.dk", Role.EMPLOYER)
+    expired_invitation.record.expires_at = utcnow() - timedelta(seconds=1)
+    expired = expired_invitation.nonce
+    session.commit()
     login(ole)
     for token, message in (
         (forged, "Linket er ugyldigt."),
@@ -489,9 +514,7 @@ def test_confirming_a_membership_needs_the_csrf_token(
     org, _admin = _employer_with_admin(make)
     elsewhere = make.organisation(OrgKind.EMPLOYER, "Anden ApS")
     ole = make.user((elsewhere, Role.EMPLOYER), name="Ole Olsen", email="ole@anden.dk")
-    secret = csrf_app.extensions["jobbro_settings"].secret_key
-    offer = members.Invitation("ole@anden.dk", "Ole", org, Role.EMPLOYER, ole, None, False)
-    link = f"/invitation/rolle/{members.make_membership_token(secret, offer)}"
+    link = f"/invitation/rolle/{_invitation(session, _admin, 'ole@anden.dk').nonce}"
     token = csrf_token(_html(csrf_client.get("/login")))
     csrf_client.post("/login", data={"email": ole.email, "password": PASSWORD, "csrf_token": token})
     assert csrf_client.post(link).status_code == 400
@@ -747,8 +770,8 @@ def test_forgot_password_sends_at_most_five_mails_an_hour(
     session.add(
         AuditEntry(
             action=AuditAction.UPDATE,
-            object_type="user",
-            object_id=str(user.id),
+            object_type=passwords.RESET_REQUEST,
+            object_id=throttling.email_key(user.email),
             details={"event": "password_reset_requested", "email": user.email},
             at=utcnow() - timedelta(hours=1, minutes=1),
         )
@@ -767,7 +790,10 @@ def test_forgot_password_sends_at_most_five_mails_an_hour(
         for e in audit_rows(AuditAction.UPDATE)
         if e.details.get("event") == "password_reset_requested"
     ]
-    assert [bool(e.details.get("throttled")) for e in requested] == [False] * 6 + [True] * 2
+    # The old request, five answered, and one row saying the limit was reached.
+    assert [e.object_type for e in requested] == [passwords.RESET_REQUEST] * 6 + [
+        passwords.RESET_REQUEST + "_refused"
+    ]
 
 
 def test_forgot_password_validates_the_email(client: FlaskClient) -> None:
@@ -851,7 +877,7 @@ def test_bad_links_are_refused(
     secret = app.extensions["jobbro_settings"].secret_key
     good = _reset_token(app, user)
     tampered = good[:-3] + ("xyz" if not good.endswith("xyz") else "abc")
-    invitation = tokens.make_token(secret, tokens.INVITATION, user)
+    invitation = URLSafeTimedSerializer(secret, salt="invitation").dumps([user.id, "x"])
     other_user = make.user((org, Role.COUNSELLOR))
     forged_payload = tokens.make_token(
         "a-different-secret-key-0123456789abcdef", tokens.PASSWORD_RESET, other_user
@@ -888,14 +914,20 @@ def test_csrf_is_enforced_on_password_forms(
     user = make.user((org, Role.COUNSELLOR), email="rikke@akasse.dk")
     assert csrf_client.post("/glemt-adgangskode", data={"email": user.email}).status_code == 400
     assert _mails(csrf_outbox) == []
+    admin = make.user((org, Role.ADMIN))
+    invited = _invitation(session, admin, "ny@akasse.dk", Role.COUNSELLOR)
     for path in (
         f"/nulstil-adgangskode/{_reset_token(csrf_app, user)}",
-        "/invitation/" + tokens.make_token(csrf_app.config["SECRET_KEY"], tokens.INVITATION, user),
+        f"/invitation/{invited.nonce}",
     ):
+        assert csrf_client.get(path).status_code == 200  # a working link
         data = {"name": "X", "password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}
         assert csrf_client.post(path, data=data).status_code == 400
     session.refresh(user)
     assert verify_password(user.password_hash, PASSWORD)
+    assert invited.user is not None
+    session.refresh(invited.user)
+    assert not verify_password(invited.user.password_hash, NEW_PASSWORD)
 
     token = csrf_token(_html(csrf_client.get("/glemt-adgangskode")))
     sent = csrf_client.post("/glemt-adgangskode", data={"email": user.email, "csrf_token": token})
@@ -1026,14 +1058,13 @@ def test_many_sign_ups_from_one_address_are_refused_and_nothing_is_lost(
             10_000 + n,
         )
     session.flush()
-    refused = client.post("/opret-virksomhed", data=SIGNUP, environ_base={"REMOTE_ADDR": flooder})
+    link = _signup_link(client, session, REMOTE_ADDR="198.51.100.30")
+    refused = client.post(link, data=SIGNUP, environ_base={"REMOTE_ADDR": flooder})
     assert refused.status_code == 429
     html = _html(refused)
     assert "Der er oprettet mange virksomheder fra din forbindelse" in html
     assert 'value="Fynsk Byg ApS"' in html and NEW_PASSWORD not in html
     assert session.scalar(select(Organisation).where(Organisation.cvr == "12345678")) is None
-    accepted = client.post(
-        "/opret-virksomhed", data=SIGNUP, environ_base={"REMOTE_ADDR": "198.51.100.30"}
-    )
+    accepted = client.post(link, data=SIGNUP, environ_base={"REMOTE_ADDR": "198.51.100.30"})
     assert accepted.status_code == 302
     assert session.scalar(select(Organisation).where(Organisation.cvr == "12345678")) is not None

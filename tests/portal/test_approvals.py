@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -234,3 +235,36 @@ def test_csrf_is_enforced_on_the_decision(
         f"/godkendelser/{place.id}", data={"decision": "approve", "csrf_token": token}
     )
     assert accepted.status_code == 302
+
+
+def test_a_decision_on_a_place_the_employer_changed_since_is_refused(
+    app, client: FlaskClient, session: Session, make, approver
+) -> None:
+    employer = make.organisation(OrgKind.EMPLOYER, "Fyns Lager ApS")
+    employer_user = make.user((employer, Role.EMPLOYER))
+    place = pending_place(make, session, employer)
+    page = html(client.get(f"/godkendelser/{place.id}"))
+    read = re.search(r'name="version"[^>]*value="(\d+)"', page)
+    assert read is not None
+    # While the approver reads, the employer halves the staff count (the rimelighedskrav).
+    employer_client = app.test_client()
+    employer_client.post("/login", data={"email": employer_user.email, "password": PASSWORD})
+    edit = {**PLACE, "kind": "virksomhedspraktik", "ordinary_staff_fte": "2"}
+    assert employer_client.post(f"/stillinger/{place.id}/rediger", data=edit).status_code == 302
+
+    decided = client.post(
+        f"/godkendelser/{place.id}", data={"decision": "approve", "version": read.group(1)}
+    )
+    assert decided.status_code == 409
+    assert "Pladsen er ændret, siden du åbnede den" in html(decided)
+    session.refresh(place)
+    assert place.status is VacancyStatus.PENDING_APPROVAL and place.approved_by_id is None
+    # Read again, the decision goes through.
+    fresh = re.search(r'name="version"[^>]*value="(\d+)"', html(decided))
+    assert fresh is not None and fresh.group(1) != read.group(1)
+    again = client.post(
+        f"/godkendelser/{place.id}", data={"decision": "approve", "version": fresh.group(1)}
+    )
+    assert again.status_code == 302
+    session.refresh(place)
+    assert place.status is VacancyStatus.OPEN

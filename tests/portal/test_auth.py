@@ -13,9 +13,8 @@ from matching.accounts.throttling import (
     LOGIN_FAILURES_PER_EMAIL,
     LOGIN_WINDOW,
     login_throttled,
+    record_login_failure,
 )
-from matching.core import audit
-from matching.core.audit import Actor
 from matching.models import AuditAction, OrgKind, Role, utcnow
 from portal.auth import LOGIN_FAILED_MESSAGE, LOGIN_THROTTLED_MESSAGE
 from tests.factories import PASSWORD
@@ -289,14 +288,9 @@ def test_the_wait_ends_after_the_window_and_refused_attempts_do_not_extend_it(
     org = make.organisation(OrgKind.A_KASSE)
     user = make.user((org, Role.COUNSELLOR))
     _fail(client, user.email, LOGIN_FAILURES_PER_EMAIL - 1)
-    for _ in range(5):  # attempts refused while throttled are logged with a flag, not counted
-        audit.record(
-            session,
-            Actor(user_id=user.id, organisation_id=None, ip_address="127.0.0.1"),
-            AuditAction.LOGIN_FAILED,
-            "user",
-            user.id,
-            details={"email": user.email, "throttled": True},
+    for _ in range(5):  # attempts refused while throttled are logged once, not counted
+        record_login_failure(
+            session, user.email, user_id=user.id, ip_address="127.0.0.1", throttled=True
         )
     session.flush()
     assert not login_throttled(session, user.email, "127.0.0.1")
@@ -313,14 +307,7 @@ def test_many_failures_from_one_address_stop_logins_from_it(
     user = make.user((org, Role.COUNSELLOR))
     attacker = "203.0.113.7"
     for n in range(LOGIN_FAILURES_PER_ADDRESS):
-        audit.record(
-            session,
-            Actor(user_id=None, organisation_id=None, ip_address=attacker),
-            AuditAction.LOGIN_FAILED,
-            "user",
-            None,
-            details={"email": f"gaet{n}@eksempel.dk"},
-        )
+        record_login_failure(session, f"gaet{n}@eksempel.dk", user_id=None, ip_address=attacker)
     session.flush()
     blocked = client.post(
         "/login",
@@ -334,3 +321,74 @@ def test_many_failures_from_one_address_stop_logins_from_it(
         environ_base={"REMOTE_ADDR": "198.51.100.20"},
     )
     assert elsewhere.status_code == 302
+
+
+def _copy_cookie(source: FlaskClient, target: FlaskClient) -> None:
+    cookie = source.get_cookie("jobbro_session")
+    assert cookie is not None
+    target.set_cookie("jobbro_session", cookie.value)
+
+
+def test_a_cookie_kept_from_before_logout_opens_nothing(
+    app, client: FlaskClient, make, login, akasse_counsellor
+) -> None:
+    _org, counsellor = akasse_counsellor
+    login(counsellor)
+    assert client.get("/ledige/").status_code == 200
+    stolen = app.test_client()
+    _copy_cookie(client, stolen)  # e.g. read off a shared computer before logging out
+    assert stolen.get("/ledige/").status_code == 200
+    client.post("/logout")
+    replayed = stolen.get("/ledige/")
+    assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/login")
+    # Logging in again starts a new session that works.
+    login(counsellor)
+    assert client.get("/ledige/").status_code == 200
+
+
+def test_sessions_end_when_idle_and_after_the_absolute_limit(
+    client: FlaskClient, make, login, akasse_counsellor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portal.auth
+
+    _org, counsellor = akasse_counsellor
+    start = portal.auth.time.time()
+    clock = {"now": start}
+    monkeypatch.setattr(portal.auth.time, "time", lambda: clock["now"])
+    login(counsellor)
+    # Busy all day: a request every 20 minutes keeps the session until 8 hours after login.
+    for minutes in range(20, 8 * 60, 20):
+        clock["now"] = start + minutes * 60
+        assert client.get("/ledige/").status_code == 200, minutes
+    clock["now"] = start + 8 * 3600 + 1
+    assert client.get("/ledige/").status_code == 302
+    # Idle for 30 minutes: the session is over.
+    clock["now"] = start = start + 9 * 3600
+    login(counsellor)
+    clock["now"] = start + 29 * 60
+    assert client.get("/ledige/").status_code == 200
+    clock["now"] = start + 29 * 60 + 30 * 60
+    assert client.get("/ledige/").status_code == 302
+
+
+def test_losing_the_last_role_ends_the_session(
+    app, client: FlaskClient, make, login, session: Session
+) -> None:
+    org = make.organisation(OrgKind.EMPLOYER, "Fyns Lager ApS")
+    admin = make.user((org, Role.ADMIN))
+    colleague = make.user((org, Role.EMPLOYER))
+    login(colleague)
+    assert client.get("/").status_code == 200
+    admin_client = app.test_client()
+    admin_client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    [membership] = colleague.memberships
+    removed = admin_client.post(f"/organisation/brugere/{membership.id}/fjern")
+    assert removed.status_code == 302
+    session.refresh(colleague)
+    assert colleague.session_version >= 1
+    # Without a role the user is simply logged out: nothing of the session is left.
+    with client.session_transaction() as cookie:
+        pass
+    client.get("/")
+    with client.session_transaction() as cookie:
+        assert "user_id" not in cookie

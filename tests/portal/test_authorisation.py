@@ -60,6 +60,7 @@ from matching.models import (
     JobFairVacancy,
     Jobseeker,
     MatchReview,
+    MemberInvitation,
     Membership,
     Notification,
     Organisation,
@@ -118,6 +119,7 @@ TABLE: dict[tuple[str, str], str] = {
     # the caseload: counsellors, only their organisation's people
     ("jobseekers.caseload", "GET"):                    "L  F  A  F  F  A  F  F  F  F  F  F",
     ("jobseekers.handed_over", "GET"):                 "L  F  A  F  F  A  F  F  F  F  F  F",
+    ("jobseekers.left_register", "GET"):               "L  F  A  F  F  A  F  F  F  F  F  F",
     ("jobseekers.detail", "GET"):                      "L  F  AN F  F  AN F  F  F  F  F  F",
     ("jobseekers.referral_update", "POST"):            "L  F  AN F  F  AN F  F  F  F  F  F",
     # registering and maintaining people: counsellors of the organisation responsible today
@@ -167,6 +169,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("accounts.members", "GET"):                       "L  A  F  F  A  F  F  F  A  F  A  F",
     ("accounts.members", "POST"):                      "L  A  F  F  A  F  F  F  A  F  A  F",
     ("accounts.remove_member", "POST"):                "L  AN F  F  AN F  F  F  AN F  AN F",
+    ("accounts.withdraw_invitation", "POST"):          "L  AN F  F  AN F  F  F  AN F  AN F",
     # forwarding: the receivers' counsellors; by hand only the owner's counsellors (403 for
     # another owner's vacancy); the rules: administrators of an a-kasse or jobcentre
     ("forwarding.inbox", "GET"):                       "L  F  A  F  F  A  F  F  F  F  F  F",
@@ -227,6 +230,8 @@ PUBLIC: dict[tuple[str, str], tuple[int, int]] = {
     ("accounts.confirm_membership", "POST"):   (400, 400),
     ("accounts.reset_password", "GET"):        (400, 400),
     ("accounts.reset_password", "POST"):       (400, 400),
+    ("accounts.signup_company", "GET"):        (400, 400),
+    ("accounts.signup_company", "POST"):       (400, 400),
     # the development outbox (test settings, from this machine); an unknown message is 404
     ("accounts.outbox.messages", "GET"):       (200, 200),
     ("accounts.outbox.message", "GET"):        (404, 404),
@@ -272,6 +277,8 @@ def argument(world: World, endpoint: str, name: str, kind: OrgKind | None, side:
         if kind in SERVICE_KINDS:
             return world.id("owned_vacancy", side, kind)  # the organisation owns it
         return world.id("employer_vacancy", side)  # the employer's own, with a referral
+    if name == "person":  # a fair's opaque reference to a person on its list
+        return world.person_ref("shortlisted_jobseeker", side, kind)
     if name == "jobseeker_id":
         if area == "fairs":
             return world.id("shortlisted_jobseeker", side)
@@ -289,6 +296,7 @@ def argument(world: World, endpoint: str, name: str, kind: OrgKind | None, side:
         "import_id": "person_import",  # a finished import of the organisation
         "forwarding_id": "forwarding",  # addressed to the actor's organisation
         "membership_id": "membership",  # a colleague's role in the organisation
+        "invitation_id": "invitation",  # a pending invitation of a colleague
         "organisation_id": "pending_employer",  # a self-registered employer to confirm
     }
     return world.id(objects[name], side, kind)
@@ -376,9 +384,9 @@ FORMS: dict[str, Form] = {
     "fairs.respond": _fixed({"svar": "nej"}),
     "fairs.attach": lambda w, _a, s: {"vacancy_id": str(w.id("spare_vacancy", s))},
     "fairs.build": _fixed({"size": "20"}),
-    "fairs.add": lambda w, _a, s: {
+    "fairs.add": lambda w, a, s: {
         "kilde": "match",
-        "jobseeker_id": str(w.id("match_jobseeker", s)),
+        "person": w.person_ref("match_jobseeker", s, a.kind),
     },
     "fairs.remove": _fixed({"reason": "Har fået job."}),
     "fairs.invited": _fixed({"inviteret": "ja"}),
@@ -443,6 +451,9 @@ PROBES: dict[str, Probe] = {
     ],
     "accounts.members": lambda _a: [_count(User), _count(Membership)],
     "accounts.remove_member": lambda _a: [_count(Membership)],
+    "accounts.withdraw_invitation": lambda a: [
+        select(MemberInvitation.revoked_at).where(MemberInvitation.id == a["invitation_id"])
+    ],
     "forwarding.accept": lambda a: [
         select(Forwarding.state).where(Forwarding.id == a["forwarding_id"])
     ],
@@ -594,6 +605,7 @@ def matrix(
         app = make_app(
             settings.with_overrides(export_dir=export_dir, redis_url=None), session, csrf=False
         )
+        world.secret_key = settings.secret_key
         cookies, user_ids = {}, {}
         for actor in matrix_actors()[1:]:
             client = app.test_client()

@@ -1,12 +1,13 @@
 """The main journeys end to end in a real browser, with a real Redis and a real worker.
 
-An employer signs up, posts a vacancy (choosing an occupation from the live suggestions) and
-publishes it; the save queues the match job in Redis and an RQ worker computes the list (the
-hash-based test encoder stands in for the model, everything else is the production path); a
-jobcentre counsellor opens the list and refers the top candidate; the employer sees the
-referral and marks the person hired. Then a company place goes through the jobcentre's approval
-queue, and a colleague is invited and a password reset through the mail outbox. Every page is
-checked with axe-core and saved as a screenshot in var/screenshots/.
+An employer signs up (from the link mailed to its e-mail, read in the outbox), posts a vacancy
+(choosing an occupation from the live suggestions) and publishes it; the save queues the match
+job in Redis and an RQ worker computes the list (the hash-based test encoder stands in for the
+model, everything else is the production path); a jobcentre counsellor opens the list and
+refers the top candidate; the employer sees the referral and marks the person hired. Then a
+company place goes through the jobcentre's approval queue, and a colleague is invited and a
+password reset through the mail outbox. Every page is checked with axe-core and saved as a
+screenshot in var/screenshots/.
 """
 
 from __future__ import annotations
@@ -120,18 +121,30 @@ def fill_dates(page, start_days: int = 30, deadline_days: int = 14) -> None:  # 
 def test_employer_posts_counsellor_refers_employer_hires(portal: Portal, page) -> None:  # noqa: ANN001
     base = portal.base
 
-    # 1. A new company signs up (a wrong CVR first: the error is shown, nothing typed is lost).
+    # 1. A new company signs up: the e-mail first, then the form from the link mailed to it
+    # (a wrong CVR first: the error is shown, nothing typed is lost).
     page.goto(f"{base}/login")
     page.get_by_role("link", name="Opret virksomhed").click()
     page.wait_for_load_state()
     check(page, "j01-signup")
+    page.get_by_label("Din e-mail").fill(NEW_EMPLOYER)
+    page.get_by_role("button", name="Send link").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Tjek din e-mail").is_visible()
+    check(page, "j01b-signup-mail-sent")
+    portal.deliver_mail()
+    page.goto(f"{base}/udbakke")
+    page.get_by_role("link", name="Bekræft din e-mail og opret virksomheden i Jobbro").click()
+    page.wait_for_load_state()
+    link = re.search(r"http://\S+/opret-virksomhed/\S+", page.content()).group(0)
+    page.goto(link.replace(portal.settings.base_url, base))
+    check(page, "j01c-signup-company")
     page.get_by_label("Virksomhedens navn").fill("Fyns Smedie ApS")
     page.get_by_label("CVR-nummer").fill("1234567")
     page.get_by_label("P-numre").fill("1012345678")
     page.get_by_label("Adresse").fill("Havnegade 4")
     page.get_by_label("Postnummer").fill("5000")
     page.get_by_label("Dit navn").fill("Søren Smed")
-    page.get_by_label("Din e-mail").fill(NEW_EMPLOYER)
     page.get_by_label("Adgangskode", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Gentag adgangskoden").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Opret virksomhed").click()

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
-from matching.fairs import participants, planning, shortlists
+from matching.fairs import participants, planning, references, shortlists
 from matching.models import (
     AuditAction,
     JobFair,
     JobFairEmployer,
     JobFairVacancy,
+    Jobseeker,
     Match,
     Notification,
     OrgKind,
@@ -33,6 +34,12 @@ from tests.support.portal import csrf_token, html
 
 FAIR_DAY = today_dk() + timedelta(days=30)
 EXPORTS = "exports.fair_exports"
+
+
+def _ref(app: Flask, fair_id: int, person_id: int) -> str:
+    """The person's reference on the fair's pages (never the person's id)."""
+    secret_key = app.extensions["jobbro_settings"].secret_key
+    return references.person_reference(secret_key, fair_id, person_id)
 
 
 class Setup:
@@ -217,7 +224,7 @@ def test_an_organiser_edits_the_fair(
 
 
 def test_another_organisations_fair_is_not_found_and_logged(
-    client: FlaskClient, login, session: Session, setup: Setup, audit_rows
+    app: Flask, client: FlaskClient, login, session: Session, setup: Setup, audit_rows
 ) -> None:
     setup.invite()
     setup.attach()
@@ -233,8 +240,10 @@ def test_another_organisations_fair_is_not_found_and_logged(
         f"{base}/stillinger/{setup.truck.id}/fjern": {},
         f"{listing}/byg": {"size": "5"},
         f"{listing}/laas": {},
-        f"{listing}/personer/{setup.hidden.id}/fjern": {"reason": "x"},
-        f"{listing}/personer/{setup.hidden.id}/inviteret": {"inviteret": "ja"},
+        f"{listing}/personer/{_ref(app, setup.fair.id, setup.hidden.id)}/fjern": {"reason": "x"},
+        f"{listing}/personer/{_ref(app, setup.fair.id, setup.hidden.id)}/inviteret": {
+            "inviteret": "ja"
+        },
     }
     for url, data in posts.items():
         assert client.post(url, data=data).status_code == 404, url
@@ -421,25 +430,29 @@ def test_a_shortlist_shows_names_only_with_consent_and_never_cpr(
 
 
 def test_shortlist_actions_add_remove_mark_lock(
-    client: FlaskClient, login, session: Session, setup: Setup, audit_rows
+    app: Flask, client: FlaskClient, login, session: Session, setup: Setup, audit_rows
 ) -> None:
     setup.invite()
     setup.attach()
     setup.build(size=2)
     login(setup.organiser)
     url = setup.list_url
-    added = client.post(f"{url}/tilfoej", data={"kilde": "match", "jobseeker_id": setup.extra.id})
+
+    def ref(person: Jobseeker) -> str:
+        return _ref(app, setup.fair.id, person.id)
+
+    added = client.post(f"{url}/tilfoej", data={"kilde": "match", "person": ref(setup.extra)})
     assert added.status_code == 302
     assert "Personen er tilføjet listen." in html(client.get(url))
     removed = client.post(
-        f"{url}/personer/{setup.hidden.id}/fjern", data={"reason": "Har fået job"}
+        f"{url}/personer/{ref(setup.hidden)}/fjern", data={"reason": "Har fået job"}
     )
     assert removed.status_code == 302
     page = html(client.get(url))
     assert "Fjernet fra listen (1)" in page and "Tilføj igen" in page
-    marked = client.post(f"{url}/personer/{setup.shared.id}/inviteret", data={"inviteret": "ja"})
+    marked = client.post(f"{url}/personer/{ref(setup.shared)}/inviteret", data={"inviteret": "ja"})
     assert marked.status_code == 302
-    assert marked.headers["Location"].endswith(f"#person-{setup.shared.id}")
+    assert marked.headers["Location"].endswith(f"#person-{ref(setup.shared)}")
     entries = {e.jobseeker_id: e for e in session.scalars(select(ShortlistEntry))}
     session.expire_all()
     assert entries[setup.shared.id].invited and entries[setup.hidden.id].removed
@@ -461,9 +474,9 @@ def test_shortlist_actions_add_remove_mark_lock(
 
 
 def test_adding_a_person_the_organiser_cannot_see_is_not_found_and_logged(
-    client: FlaskClient, login, make: Factory, setup: Setup, audit_rows
+    app: Flask, client: FlaskClient, login, make: Factory, setup: Setup, audit_rows
 ) -> None:
-    """The add form takes an id; an id of someone on no list of the fair (here: in the
+    """The add form takes a reference; the reference of someone on no list of the fair (here: in the
     fair's municipality, but on no match list) gets "not found", like an id of nobody."""
     setup.invite()
     setup.attach()
@@ -475,7 +488,11 @@ def test_adding_a_person_the_organiser_cannot_see_is_not_found_and_logged(
     for person_id in (stranger.id, 10**8):
         response = client.post(
             f"{setup.list_url}/tilfoej",
-            data={"kilde": "match", "jobseeker_id": person_id, "reason": "Prøver"},
+            data={
+                "kilde": "match",
+                "person": _ref(app, setup.fair.id, person_id),
+                "reason": "Prøver",
+            },
         )
         assert response.status_code == 404
         assert "Fremmed" not in html(response)
@@ -501,7 +518,7 @@ def test_building_keeps_a_bad_size_and_says_why(client: FlaskClient, login, setu
 
 
 def test_adding_from_another_list_needs_a_reason_and_keeps_the_choice(
-    client: FlaskClient, login, session: Session, setup: Setup
+    app: Flask, client: FlaskClient, login, session: Session, setup: Setup
 ) -> None:
     setup.invite()
     setup.attach()
@@ -511,17 +528,18 @@ def test_adding_from_another_list_needs_a_reason_and_keeps_the_choice(
     other_url = f"/jobmesser/{setup.fair.id}/stillinger/{setup.packer.id}"
     page = html(client.get(other_url))
     assert "Fra messens andre lister" in page and "Synlig Sørensen" in page
+    shared = _ref(app, setup.fair.id, setup.shared.id)
     response = client.post(
         f"{other_url}/tilfoej",
-        data={"kilde": "liste", "jobseeker_id": setup.shared.id, "reason": " "},
+        data={"kilde": "liste", "person": shared, "reason": " "},
     )
     page = html(response)
     assert response.status_code == 400
     assert '<a href="#other_person">Skriv hvorfor personen skal på denne liste.</a>' in page
-    assert f'<option value="{setup.shared.id}" selected>' in page
+    assert f'<option value="{shared}" selected>' in page
     done = client.post(
         f"{other_url}/tilfoej",
-        data={"kilde": "liste", "jobseeker_id": setup.shared.id, "reason": "Kan også pakke"},
+        data={"kilde": "liste", "person": shared, "reason": "Kan også pakke"},
     )
     assert done.status_code == 302
     page = html(client.get(other_url))

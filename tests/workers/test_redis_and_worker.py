@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from rq.job import Job as RQJob
+from rq.job import JobStatus
 
 from matching.core.errors import ServiceUnavailable
 from matching.models import Export, ExportFormat, ExportStatus, Organisation, OrgKind, utcnow
 from workers import runtime
-from workers.queues import Job, QueueName, enqueue, get_queue
+from workers.queues import Job, QueueName, enqueue, enqueue_match, get_queue
 from workers.redis_server import EmbeddedRedis, connect, find_redis_server
 from workers.worker import run_worker
 
@@ -55,6 +57,33 @@ def test_enqueue_is_idempotent_by_job_id(redis_conn: redis.Redis) -> None:
     second = enqueue(redis_conn, Job.CHECK_WORKER, job_id="x-1")
     assert first.id == second.id
     assert get_queue(QueueName.MAINTENANCE, redis_conn).count == 1
+
+
+def _claim(job: RQJob, connection: redis.Redis) -> None:
+    """What a worker does when it takes the job off the queue and starts it."""
+    get_queue(QueueName.MATCH, connection).remove(job.id)
+    job.set_status(JobStatus.STARTED)
+
+
+def test_a_save_while_its_match_job_runs_gets_one_follow_up_run(redis_conn: redis.Redis) -> None:
+    first = enqueue_match(redis_conn, "vacancy", 7)
+    # Saved again before a worker took the job: the waiting job will read the new text.
+    assert enqueue_match(redis_conn, "vacancy", 7).id == first.id
+    _claim(first, redis_conn)
+    # Saved while the job runs (it may have read the old text): one more run is queued.
+    follow_up = enqueue_match(redis_conn, "vacancy", 7)
+    assert follow_up.id != first.id and follow_up.get_status() == "queued"
+    assert enqueue_match(redis_conn, "vacancy", 7).id == follow_up.id  # one, however many saves
+    assert get_queue(QueueName.MATCH, redis_conn).job_ids == [follow_up.id]
+    # The first run ends, the follow-up starts, and another save queues under the first id.
+    first.set_status(JobStatus.FINISHED)
+    _claim(follow_up, redis_conn)
+    again = enqueue_match(redis_conn, "vacancy", 7)
+    assert again.id == first.id and again.get_status() == "queued"
+    # Other jobs keep the running job as the answer (an export must not run twice).
+    running = enqueue(redis_conn, Job.CHECK_WORKER, job_id="x-2")
+    running.set_status(JobStatus.STARTED)
+    assert enqueue(redis_conn, Job.CHECK_WORKER, job_id="x-2").id == "x-2"
 
 
 def test_worker_runs_jobs_against_the_database(

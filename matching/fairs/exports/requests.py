@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from matching.core import permissions
 from matching.core.audit import Actor, record
 from matching.core.dates import aware
+from matching.core.db import database_now
 from matching.core.errors import (
     JobbroError,
     OutOfScope,
@@ -281,12 +282,13 @@ def request_export(
         status=ExportStatus.QUEUED,
         progress=0,
         attempts=0,
-        heartbeat_at=now or utcnow(),
+        # The sweep compares on the database's clock (see runs.fail_stalled).
+        heartbeat_at=now or database_now(),
         params={},
     )
     session.add(export)
     session.flush()
-    EXPORTS.start(session, export, actor=actor, at=export.heartbeat_at)
+    EXPORTS.start(session, export, actor=actor, at=now or utcnow())
     _audit(session, actor, export, "requested")
     session.flush()
     return export
@@ -312,7 +314,7 @@ def retry_export(
     export.finished_at = None
     export.row_count = None
     export.file_name = None
-    export.heartbeat_at = now or utcnow()
+    export.heartbeat_at = now or database_now()
     session.flush()
     _audit(session, actor, export, "retried", attempts=export.attempts)
     session.flush()

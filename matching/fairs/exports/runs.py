@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor, record_many
-from matching.core.db import session_scope
+from matching.core.db import database_now, database_time, session_scope
 from matching.core.errors import (
     NotFound,
 )
@@ -79,14 +79,21 @@ FAILED_MESSAGE = "Eksporten kunne ikke laves ({kind}). Prøv igen, eller kontakt
 
 
 class _Clock:
-    """``now`` fixes the start; later readings move on with the wall clock."""
+    """``now`` fixes the start; later readings move on with the wall clock.
+
+    ``beat()`` is the value a heartbeat is written with: the database's clock (the sweep,
+    on another host maybe, compares on that clock too), or the fixed clock given ``now``."""
 
     def __init__(self, start: datetime | None) -> None:
+        self.fixed = start is not None
         self.start = start or utcnow()
         self.began = time.monotonic()
 
     def __call__(self) -> datetime:
         return self.start + timedelta(seconds=time.monotonic() - self.began)
+
+    def beat(self) -> object:
+        return self() if self.fixed else database_now()
 
 
 class _TakenOver(Exception):
@@ -144,7 +151,7 @@ class _Run:
         if not force and now - self.last_write < PROGRESS_COMMIT_SECONDS:
             return
         self.last_write = now
-        if not self.write(progress=percent, heartbeat_at=self.clock()):
+        if not self.write(progress=percent, heartbeat_at=self.clock.beat()):
             raise _TakenOver  # failed by the sweep (or retried): stop writing at once
 
     def fail(self, message: str) -> bool:
@@ -165,7 +172,7 @@ class _Run:
     def heartbeat(self, every_seconds: float) -> None:
         while not self.stop.wait(every_seconds):
             try:
-                self.write(heartbeat_at=self.clock())
+                self.write(heartbeat_at=self.clock.beat())
             except Exception:  # noqa: BLE001 - a missed beat is retried; the export goes on
                 log.warning("export %s: heartbeat failed", self.claim.export_id, exc_info=True)
 
@@ -210,7 +217,7 @@ def _claim(session: Session, export_id: int, clock: _Clock) -> _Claim | None:
     values = {
         "attempts": attempt,
         "started_at": started,
-        "heartbeat_at": started,
+        "heartbeat_at": clock.beat(),
         "progress": 0,
         "error": None,
         "finished_at": None,
@@ -438,14 +445,18 @@ def _load(session_factory: Callable[[], Session], export_id: int) -> Export:
 def fail_stalled(
     session: Session,
     *,
-    now: datetime,
+    now: datetime | None = None,
     stale_after: timedelta = STALE_AFTER,
     queued_after: timedelta = QUEUED_TOO_LONG,
 ) -> list[int]:
     """Fail running exports whose heartbeat stopped more than ``stale_after`` ago (their
     process was killed) and queued exports no worker took within ``queued_after``; returns
     their ids. Each is failed by a conditional update, so an export that finished meanwhile
-    is left alone. The caller commits."""
+    is left alone. The caller commits.
+
+    ``now`` defaults to the database's clock, on which heartbeats are written: the worker's
+    and the sweep's hosts may disagree by minutes."""
+    now = now or database_time(session)
     last_run_sign = func.coalesce(Export.heartbeat_at, Export.started_at, Export.created_at)
     last_queue_sign = func.coalesce(Export.heartbeat_at, Export.created_at)
     checks = (

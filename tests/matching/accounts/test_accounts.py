@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from itsdangerous.timed import TimestampSigner
@@ -11,8 +13,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from matching.accounts import members as org_members
-from matching.accounts import passwords, signup, tokens
-from matching.accounts.tokens import INVITATION, MEMBERSHIP, PASSWORD_RESET
+from matching.accounts import passwords, signup, throttling, tokens
+from matching.accounts.tokens import INVITATION, PASSWORD_RESET
 from matching.core.errors import OutOfScope, PermissionDenied, ValidationError
 from matching.core.security import verify_password
 from matching.models import (
@@ -23,6 +25,7 @@ from matching.models import (
     OrgKind,
     Role,
     User,
+    utcnow,
 )
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -224,6 +227,49 @@ def test_names_lose_line_breaks(session: Session) -> None:
     assert result.user.name == "Bente B"
 
 
+def test_a_sign_up_request_stores_nothing_but_its_audit_row_and_is_limited(
+    session: Session,
+) -> None:
+    existing = _signup(session).user
+    asked = signup.request_signup(session, " Ny@FynskByg.dk ", ip_address="192.0.2.7")
+    assert asked == signup.SignupRequest("ny@fynskbyg.dk", None)
+    assert session.scalar(select(User).where(User.email == "ny@fynskbyg.dk")) is None
+    [row] = _audit(session, signup.SIGNUP_REQUEST)
+    assert row.object_id == throttling.email_key("ny@fynskbyg.dk") and row.actor_id is None
+    assert "ny@fynskbyg.dk" not in str(row.details)
+    assert signup.request_signup(session, existing.email) == signup.SignupRequest(
+        existing.email, existing
+    )
+    existing.active = False  # a deactivated user is mailed nothing
+    assert signup.request_signup(session, existing.email) is None
+    for _ in range(signup.SIGNUP_REQUESTS_PER_EMAIL - 1):
+        assert signup.request_signup(session, "ny@fynskbyg.dk", ip_address="192.0.2.8")
+    for _ in range(5):
+        assert signup.request_signup(session, "NY@fynskbyg.dk", ip_address="192.0.2.9") is None
+    [refused] = _audit(session, signup.SIGNUP_REQUEST + throttling.REFUSED_SUFFIX)
+    assert refused.details == {"event": "signup_requested", "by": "email"}
+
+
+def test_a_sign_up_link_carries_its_email_for_one_purpose_and_a_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = tokens.make_signup_token(SECRET, "ny@fynskbyg.dk")
+    assert tokens.signup_email_for_token(SECRET, token) == "ny@fynskbyg.dk"
+    assert _errors(lambda: tokens.signup_email_for_token("another-key" * 5, token)) == {
+        "token": tokens.TOKEN_INVALID_MESSAGE
+    }
+    # A password link signed with the same key is no sign-up link, and vice versa.
+    reset = tokens._serializer(SECRET, PASSWORD_RESET).dumps(["signup", "ny@fynskbyg.dk"])
+    assert "token" in _errors(lambda: tokens.signup_email_for_token(SECRET, reset))
+    issued = int(time.time()) - tokens.EMPLOYER_SIGNUP.max_age_seconds - 1
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
+    expired = tokens.make_signup_token(SECRET, "ny@fynskbyg.dk")
+    monkeypatch.undo()
+    assert _errors(lambda: tokens.signup_email_for_token(SECRET, expired)) == {
+        "token": tokens.SIGNUP_EXPIRED_MESSAGE
+    }
+
+
 # --- Colleagues ---------------------------------------------------------------------------------
 
 
@@ -279,6 +325,7 @@ def test_inviting_an_existing_user_adds_nothing_until_they_confirm(session: Sess
     ).all()
     assert in_first == []
     [entry] = _audit(session, "membership_invitation")
+    assert entry.object_id == str(invitation.record.id)
     assert entry.details == {
         "user_id": other.user.id,
         "organisation_id": first.organisation.id,
@@ -286,15 +333,27 @@ def test_inviting_an_existing_user_adds_nothing_until_they_confirm(session: Sess
         "email": "ole@anden.dk",
         "sent": True,
     }
+    # The record holds the hash of the link's nonce, never the nonce.
+    record = invitation.record
+    assert record.nonce_hash == hashlib.sha256(invitation.nonce.encode()).hexdigest()
+    assert (record.user_id, record.organisation_id, record.role) == (
+        other.user.id,
+        first.organisation.id,
+        Role.EMPLOYER,
+    )
+    assert record.issued_by_id == first.user.id and not record.new_user
+    assert record.used_at is None and record.revoked_at is None
 
-    token = org_members.make_membership_token(SECRET, invitation)
-    assert org_members.membership_token_user_id(SECRET, token) == other.user.id
-    offer = org_members.membership_offer(session, SECRET, token, other.user)
+    token = invitation.nonce
+    assert org_members.membership_link_user_id(session, token) == other.user.id
+    offer = org_members.membership_offer(session, token, other.user)
     assert (offer.organisation.id, offer.role) == (first.organisation.id, Role.EMPLOYER)
     # Only the invited user can confirm.
     with pytest.raises(PermissionDenied):
-        org_members.accept_membership(session, SECRET, token, first.user)
-    membership = org_members.accept_membership(session, SECRET, token, other.user, ip_address="::1")
+        org_members.accept_membership(session, token, first.user)
+    membership = org_members.accept_membership(session, token, other.user, ip_address="::1")
+    session.refresh(record)
+    assert record.used_at is not None
     assert (membership.organisation_id, membership.role) == (first.organisation.id, Role.EMPLOYER)
     [accepted] = [
         e
@@ -302,8 +361,8 @@ def test_inviting_an_existing_user_adds_nothing_until_they_confirm(session: Sess
         if e.details.get("event") == "membership_invitation_accepted"
     ]
     assert accepted.actor_id == other.user.id and accepted.object_id == str(membership.id)
-    # Single use: once the membership exists the link is dead.
-    used = _errors(lambda: org_members.accept_membership(session, SECRET, token, other.user))
+    # Single use: once confirmed the link is dead.
+    used = _errors(lambda: org_members.accept_membership(session, token, other.user))
     assert used == {"token": org_members.MEMBERSHIP_USED_MESSAGE}
     # The role is now on the members page, so refusing it again reveals nothing.
     again = _errors(
@@ -327,46 +386,124 @@ def test_inviting_a_deactivated_user_says_nothing_and_sends_nothing(session: Ses
     assert invitation.name == "Ole"
     [entry] = _audit(session, "membership_invitation")
     assert entry.details["sent"] is False
+    # Listed as pending like any other, so the list does not tell who is deactivated; its
+    # link (never sent) would not work.
+    assert org_members.pending_invitations(session, first.organisation.id) == [invitation.record]
+    errors = _errors(lambda: org_members.membership_offer(session, invitation.nonce, other.user))
+    assert errors == {"token": tokens.TOKEN_INVALID_MESSAGE}
 
 
-def test_membership_links_are_checked(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_membership_links_are_checked(session: Session) -> None:
     first = _signup(session)
     other = _second_company(session)
     invitation = org_members.invite_member(
         session, _admin_of(first), "ole@anden.dk", "Ole", Role.ADMIN
     )
-    token = org_members.make_membership_token(SECRET, invitation)
+    token = invitation.nonce
     for bad in (
         tokens.make_token(SECRET, INVITATION, other.user),
         tokens.make_token(SECRET, PASSWORD_RESET, other.user),
-        org_members.make_membership_token("another-secret-key-that-is-long-enough-012", invitation),
+        invitation.record.nonce_hash,  # the stored hash is no link
         token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
         "",
         "x" * 600,
     ):
-        errors = _errors(lambda bad=bad: org_members.membership_token_user_id(SECRET, bad))
+        errors = _errors(lambda bad=bad: org_members.membership_link_user_id(session, bad))
         assert errors == {"token": tokens.TOKEN_INVALID_MESSAGE}
     # Not a password link either.
-    errors = _errors(lambda: tokens.user_for_token(session, SECRET, INVITATION, token))
+    errors = _errors(lambda: org_members.new_user_invitation(session, token))
     assert errors == {"token": tokens.TOKEN_INVALID_MESSAGE}
 
-    issued = int(time.time()) - MEMBERSHIP.max_age_seconds - 5
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued)
-    old = org_members.make_membership_token(SECRET, invitation)
-    monkeypatch.undo()
-    errors = _errors(lambda: org_members.membership_offer(session, SECRET, old, other.user))
+    invitation.record.expires_at = utcnow() - timedelta(seconds=5)
+    session.flush()
+    errors = _errors(lambda: org_members.membership_offer(session, token, other.user))
     assert errors == {"token": org_members.MEMBERSHIP_EXPIRED_MESSAGE}
+    errors = _errors(lambda: org_members.accept_membership(session, token, other.user))
+    assert errors == {"token": org_members.MEMBERSHIP_EXPIRED_MESSAGE}
+    invitation.record.expires_at = utcnow() + timedelta(days=1)
 
     # A stopped organisation or user makes the link invalid.
     first.organisation.active = False
     session.flush()
-    errors = _errors(lambda: org_members.accept_membership(session, SECRET, token, other.user))
+    errors = _errors(lambda: org_members.accept_membership(session, token, other.user))
     assert errors == {"token": tokens.TOKEN_INVALID_MESSAGE}
     first.organisation.active = True
     other.user.active = False
     session.flush()
-    errors = _errors(lambda: org_members.accept_membership(session, SECRET, token, other.user))
+    errors = _errors(lambda: org_members.accept_membership(session, token, other.user))
     assert errors == {"token": tokens.TOKEN_INVALID_MESSAGE}
+
+
+def test_removing_a_role_or_withdrawing_ends_its_links(session: Session) -> None:
+    first = _signup(session)
+    other = _second_company(session)
+    admin = _admin_of(first)
+    invitation = org_members.invite_member(session, admin, "ole@anden.dk", "Ole", "employer")
+    membership = org_members.accept_membership(session, invitation.nonce, other.user)
+    # A second link for the same role, sent before the removal, dies with the role too.
+    org_members.remove_member(session, admin, membership.id)
+    errors = _errors(lambda: org_members.accept_membership(session, invitation.nonce, other.user))
+    assert errors == {"token": org_members.INVITATION_USED_MESSAGE}
+
+    second = org_members.invite_member(session, admin, "ole@anden.dk", "Ole", "employer")
+    third = org_members.invite_member(session, admin, "ole@anden.dk", "Ole", "employer")
+    # Only the newest link of one role works.
+    errors = _errors(lambda: org_members.membership_offer(session, second.nonce, other.user))
+    assert errors == {"token": org_members.INVITATION_WITHDRAWN_MESSAGE}
+    assert org_members.pending_invitations(session, first.organisation.id) == [third.record]
+    withdrawn = org_members.withdraw_invitation(session, admin, third.record.id, ip_address="::1")
+    assert withdrawn.revoked_at is not None
+    errors = _errors(lambda: org_members.accept_membership(session, third.nonce, other.user))
+    assert errors == {"token": org_members.INVITATION_WITHDRAWN_MESSAGE}
+    assert org_members.pending_invitations(session, first.organisation.id) == []
+    again = _errors(lambda: org_members.withdraw_invitation(session, admin, third.record.id))
+    assert again == {"": org_members.WITHDRAWN_ALREADY_MESSAGE}
+    [entry] = [
+        e
+        for e in _audit(session, "membership_invitation")
+        if e.details.get("event") == "invitation_withdrawn"
+    ]
+    assert entry.action is AuditAction.DELETE and entry.object_id == str(third.record.id)
+    # Another organisation's administrator cannot withdraw it (nor learn it exists).
+    with pytest.raises(OutOfScope):
+        org_members.withdraw_invitation(session, _admin_of(other), invitation.record.id)
+
+
+def test_a_new_users_link_sets_the_password_once(session: Session) -> None:
+    result = _signup(session)
+    admin = _admin_of(result)
+    invitation = org_members.invite_member(session, admin, "kim@fynskbyg.dk", "Kim", "employer")
+    assert invitation.record.new_user
+    # A new user's link confirms no role and is not a role link.
+    errors = _errors(lambda: org_members.membership_link_user_id(session, invitation.nonce))
+    assert errors == {"token": tokens.TOKEN_INVALID_MESSAGE}
+    assert org_members.new_user_invitation(session, invitation.nonce) == invitation.user
+    refused = _errors(
+        lambda: org_members.accept_new_user_invitation(session, invitation.nonce, "kort", name=" ")
+    )
+    assert set(refused) == {"name", "password"}
+    user = org_members.accept_new_user_invitation(
+        session, invitation.nonce, "en-god-adgangskode", name="Kim K."
+    )
+    assert user.name == "Kim K." and verify_password(user.password_hash, "en-god-adgangskode")
+    used = _errors(
+        lambda: org_members.accept_new_user_invitation(
+            session, invitation.nonce, "en-anden-adgangskode", name="Kim"
+        )
+    )
+    assert used == {"token": tokens.TOKEN_USED_MESSAGE}
+
+
+def test_a_password_reset_ends_an_unused_new_user_link(session: Session) -> None:
+    result = _signup(session)
+    invitation = org_members.invite_member(
+        session, _admin_of(result), "kim@fynskbyg.dk", "Kim", "employer"
+    )
+    user = invitation.user
+    reset = tokens.make_token(SECRET, PASSWORD_RESET, user)
+    passwords.set_password_with_token(session, SECRET, PASSWORD_RESET, reset, "en-god-adgangskode")
+    errors = _errors(lambda: org_members.new_user_invitation(session, invitation.nonce))
+    assert errors == {"token": org_members.INVITATION_WITHDRAWN_MESSAGE}
 
 
 def _count_selects(session: Session, call: Callable[[], object]) -> int:
@@ -556,9 +693,12 @@ def test_links_of_deactivated_users_are_refused(session: Session, user: User) ->
 def test_reset_requests_are_limited_per_user_and_hour(session: Session, user: User) -> None:
     answers = [passwords.request_password_reset(session, "bente@fynskbyg.dk") for _ in range(7)]
     assert [a is not None for a in answers] == [True] * 5 + [False] * 2
-    requested = [e for e in _audit(session, "user") if e.action is AuditAction.UPDATE]
-    assert [bool(e.details.get("throttled")) for e in requested] == [False] * 5 + [True] * 2
-    # Unknown e-mails never get a mail, and are not limited either (no one to protect).
+    requested = _audit(session, passwords.RESET_REQUEST)
+    assert len(requested) == 5 and all(e.details["user_id"] == answers[0].id for e in requested)
+    # Over the limit: one row for the hour, not one per request.
+    [refused] = _audit(session, passwords.RESET_REQUEST + "_refused")
+    assert refused.details["by"] == "email" and refused.details["email"] == "bente@fynskbyg.dk"
+    # Unknown e-mails never get a mail, and are counted like known ones.
     assert passwords.request_password_reset(session, "ukendt@eksempel.dk") is None
 
 
@@ -570,10 +710,14 @@ def test_reset_requests_are_audited_for_known_and_unknown_emails(
         == user.id
     )
     assert passwords.request_password_reset(session, "ukendt@eksempel.dk") is None
-    requested = [e for e in _audit(session, "user") if e.action is AuditAction.UPDATE]
-    assert [(e.object_id, e.details["email"]) for e in requested] == [
-        (str(user.id), "bente@fynskbyg.dk"),
+    requested = _audit(session, passwords.RESET_REQUEST)
+    assert [(e.details.get("user_id"), e.details["email"]) for e in requested] == [
+        (user.id, "bente@fynskbyg.dk"),
         (None, "ukendt@eksempel.dk"),
+    ]
+    assert [e.object_id for e in requested] == [
+        throttling.email_key("bente@fynskbyg.dk"),
+        throttling.email_key("ukendt@eksempel.dk"),
     ]
     assert all(e.details["event"] == "password_reset_requested" for e in requested)
     assert requested[0].actor_id is None and requested[0].ip_address == "192.0.2.9"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ def test_defaults_use_sqlite_under_data_dir_and_embedded_redis(tmp_path: Path) -
     assert settings.database_url == f"sqlite:///{tmp_path / 'jobbro.sqlite3'}"
     assert settings.redis_url is None and settings.redis_embedded
     assert settings.env == "development"
-    assert settings.secret_key == DEV_SECRET_KEY
+    assert settings.secret_key != DEV_SECRET_KEY  # generated in the data dir, see below
     assert len(settings.cpr_key) == 32
     assert settings.model_dir == tmp_path / "models"
 
@@ -144,3 +145,41 @@ def test_encoder_choice() -> None:
         Settings.from_env({"JOBBRO_ENCODER": "fake"})
     with pytest.raises(ConfigError, match="JOBBRO_ENCODER must be one of"):
         Settings.from_env({"JOBBRO_ENCODER": "gpt"})
+
+
+def test_without_a_key_a_private_one_is_generated_and_kept_in_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    first = Settings.from_env({"JOBBRO_DATA_DIR": str(tmp_path / "a")})
+    key_file = tmp_path / "a" / "secret_key"
+    assert first.secret_key != DEV_SECRET_KEY and len(first.secret_key) >= 32
+    assert key_file.read_text().strip() == first.secret_key
+    assert key_file.stat().st_mode & 0o777 == 0o600  # readable by its owner only
+    # Kept: the next process (the worker, the next `make run`) signs and decrypts alike.
+    again = Settings.from_env({"JOBBRO_DATA_DIR": str(tmp_path / "a")})
+    assert (again.secret_key, again.cpr_key) == (first.secret_key, first.cpr_key)
+    other = Settings.from_env({"JOBBRO_DATA_DIR": str(tmp_path / "b")})
+    assert other.secret_key != first.secret_key and other.cpr_key != first.cpr_key
+    published_cpr_key = hashlib.sha256(b"jobbro-cpr:" + DEV_SECRET_KEY.encode()).digest()
+    assert first.cpr_key != published_cpr_key
+
+
+@pytest.mark.parametrize("mode", ["development", "production"])
+def test_a_published_secret_key_is_refused_outside_the_test_suite(mode: str) -> None:
+    env = {"JOBBRO_ENV": mode, "JOBBRO_SECRET_KEY": DEV_SECRET_KEY}
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    refused = [p for p in info.value.problems if p.startswith("JOBBRO_SECRET_KEY")]
+    assert len(refused) == 1 and "published" in refused[0], info.value.problems
+
+
+def test_production_refuses_a_short_key_and_development_too() -> None:
+    for mode in ("development", "production"):
+        with pytest.raises(ConfigError) as info:
+            Settings.from_env({"JOBBRO_ENV": mode, "JOBBRO_SECRET_KEY": "kort-nøgle"})
+        assert any(p.startswith("JOBBRO_SECRET_KEY must be at least") for p in info.value.problems)
+
+
+def test_the_test_suite_may_use_a_known_key() -> None:
+    settings = Settings.from_env({"JOBBRO_ENV": "test", "JOBBRO_SECRET_KEY": DEV_SECRET_KEY})
+    assert settings.secret_key == DEV_SECRET_KEY

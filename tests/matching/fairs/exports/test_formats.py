@@ -7,6 +7,7 @@ name, e-mail, phone, CPR or birth date anywhere in any file.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -271,9 +272,10 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def _xlsx_text(data: bytes) -> str:
-    """Every XML part of the workbook, for searching the whole file."""
+    """Every XML part of the workbook, for searching the whole file (character references
+    such as ``&#198;``, which openpyxl writes when lxml is installed, read as characters)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return "\n".join(archive.read(n).decode("utf-8") for n in archive.namelist())
+        return "\n".join(html.unescape(archive.read(n).decode("utf-8")) for n in archive.namelist())
 
 
 def _pdf_pages(data: bytes) -> list[str]:

@@ -835,3 +835,56 @@ def test_export_ttl_setting() -> None:
         with pytest.raises(ConfigError) as info:
             Settings.from_env({"JOBBRO_EXPORT_TTL_HOURS": bad})
         assert info.value.problems[0].startswith("JOBBRO_EXPORT_TTL_HOURS")
+
+
+# --- the sweep on database time ---------------------------------------------------------------
+
+
+def test_a_beating_export_is_not_failed_when_worker_and_sweep_clocks_disagree(
+    session: Session,
+    world: ExportWorld,
+    factory: Callable[[], Session],
+    export_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker's host runs 10 minutes slow, the scheduler's is right: heartbeats and the
+    sweep both read the database's clock, so a live export is not failed as stalled (nor a
+    dead one kept because the worker's clock runs fast)."""
+    export = request_export(
+        session, world.actor("organiser"), world.fair_id, kind="shortlist", fmt="csv"
+    )
+    session.commit()
+    real_utcnow = runs.utcnow
+    real = tables.shortlist_csv
+    swept: list[list[int]] = []
+
+    def slow(groups, progress):  # noqa: ANN001, ANN202
+        time.sleep(runs.PROGRESS_COMMIT_SECONDS + 0.1)
+        progress(1, 2)  # a fresh heartbeat, written by the slow host
+        monkeypatch.setattr(runs, "utcnow", real_utcnow)  # the scheduler's host
+        with factory() as other:
+            swept.append(fail_stalled(other))
+            other.commit()
+        return real(groups, progress)
+
+    monkeypatch.setattr(runs, "utcnow", lambda: real_utcnow() - timedelta(minutes=10))
+    monkeypatch.setattr(tables, "shortlist_csv", slow)
+    result = run_export(factory, export.id, export_dir, ttl=TTL, heartbeat_seconds=60)
+    assert swept == [[]]
+    assert result.status is ExportStatus.DONE
+
+
+def test_the_sweep_on_database_time_fails_an_export_silent_for_too_long(
+    session: Session, world: ExportWorld
+) -> None:
+    export = request_export(
+        session, world.actor("organiser"), world.fair_id, kind="shortlist", fmt="csv"
+    )
+    session.flush()
+    put_in_state(session, session.get(Export, export.id), ExportStatus.RUNNING)
+    session.get(Export, export.id).heartbeat_at = (
+        utcnow() - runs.STALE_AFTER - timedelta(seconds=30)
+    )
+    session.commit()
+    assert fail_stalled(session) == [export.id]
+    assert _fresh(session, export.id).status is ExportStatus.FAILED
