@@ -248,9 +248,21 @@ class User(threading.Thread):
         if not fairs:
             return
         fair = self.random.choice(fairs)
-        action = self.random.choices(["fair", "export", "status"], weights=[40, 25, 35])[0]
+        action = self.random.choices(
+            ["fair", "build", "export", "status"], weights=[30, 15, 25, 30]
+        )[0]
         if action == "fair":
             self._page(fair, "/jobmesser/[id]")
+        elif action == "build":
+            # As an organiser does before exporting: build a vacancy's shortlist (the demo
+            # fair's lists start empty, and an export of empty lists is refused).
+            lists = links(self._page(fair, "/jobmesser/[id]").text, rf"{fair}/stillinger/\d+")
+            if lists:
+                page = self._page(self.random.choice(lists), "/jobmesser/[id]/stillinger/[id]")
+                if page.status == 200 and any(f.action.endswith("/byg") for f in forms(page.text)):
+                    self.browser.submit(
+                        page, "/byg", "/jobmesser/[id]/stillinger/[id]/byg (POST)", size="10"
+                    )
         elif action == "export":
             page = self._page(fair + "/eksporter", "/jobmesser/[id]/eksporter")
             if page.status != 200:

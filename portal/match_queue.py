@@ -1,8 +1,9 @@
 """Asking the worker to recompute a vacancy's match list after a change (after the commit).
 
 The database is the source of truth and Redis only carries work: when Redis cannot be reached
-the change is saved all the same, the user is told that the list follows later, and the nightly
-``recompute_stale_matches`` picks the vacancy up (its ``updated_at`` is newer than its list).
+the change is saved all the same, the user is told that the list follows later, and the
+scheduled ``catch_up_changed_lists`` (every 5 minutes) picks the vacancy up (its
+``updated_at`` is newer than its list).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 REDIS_TIMEOUT_SECONDS = 2  # a page must not hang on an unreachable Redis
 MATCH_LATER_MESSAGE = (
     "Ændringen er gemt. Kandidatlisten kunne ikke opdateres lige nu; "
-    "den opdateres automatisk senere."
+    "den opdateres automatisk inden for nogle minutter."
 )
 
 

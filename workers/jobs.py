@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -307,6 +307,24 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
     """Nightly: enqueue every list that is missing or stale (model or rule version changed,
     or the vacancy/CV changed after its list was computed). Unique job ids make a second run,
     or a run on another worker, add nothing that is already waiting."""
+    return _enqueue_stale(limit=limit, changed_only=False, changed_before=None)
+
+
+CATCH_UP_BATCH = 500  # lists enqueued per catch-up run at most
+CATCH_UP_GRACE = timedelta(minutes=2)  # a newer change's own job is still waiting or running
+
+
+def catch_up_changed_lists(*, limit: int = CATCH_UP_BATCH) -> dict[str, object]:
+    """Every few minutes: enqueue the lists whose vacancy or CV changed (or that have no list)
+    more than a couple of minutes ago without a list computed since — the saves whose match
+    job was lost (Redis restarted without persistence, a worker killed mid-job, Redis down
+    when the portal saved). Versions are left to the nightly run."""
+    return _enqueue_stale(limit=limit, changed_only=True, changed_before=utcnow() - CATCH_UP_GRACE)
+
+
+def _enqueue_stale(
+    *, limit: int, changed_only: bool, changed_before: datetime | None
+) -> dict[str, object]:
     from matching.ranking.scoring import rules_version
     from matching.ranking.storage import stale_subjects
     from workers.queues import enqueue_match
@@ -315,7 +333,7 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
     model_version = rt.index("jobseeker").model_version
     connection = _job_connection()
     if connection is None:
-        raise RuntimeError("recompute_stale_matches needs Redis: run it in a worker")
+        raise RuntimeError("recomputing stale lists needs Redis: run it in a worker")
     counts: dict[str, object] = {}
     for kind in ("vacancy", "jobseeker"):
         with rt.session() as session:
@@ -325,6 +343,8 @@ def recompute_stale_matches(*, limit: int = STALE_BATCH) -> dict[str, object]:
                 model_version=model_version,
                 rules_version=rules_version(),
                 limit=limit,
+                changed_only=changed_only,
+                changed_before=changed_before,
             )
         for subject_id in ids:
             enqueue_match(connection, kind, subject_id)

@@ -50,6 +50,7 @@ class Job(StrEnum):
     MATCH_VACANCY = "match_vacancy"
     MATCH_JOBSEEKER = "match_jobseeker"
     RECOMPUTE_STALE_MATCHES = "recompute_stale_matches"
+    CATCH_UP_CHANGED_LISTS = "catch_up_changed_lists"
     # Embeddings and the vector indexes.
     ENCODE_VACANCY = "encode_vacancy"
     ENCODE_JOBSEEKER = "encode_jobseeker"
@@ -91,6 +92,7 @@ JOB_QUEUES: dict[Job, QueueName] = {
     Job.MATCH_VACANCY: QueueName.MATCH,
     Job.MATCH_JOBSEEKER: QueueName.MATCH,
     Job.RECOMPUTE_STALE_MATCHES: QueueName.MAINTENANCE,
+    Job.CATCH_UP_CHANGED_LISTS: QueueName.MAINTENANCE,
     Job.ENCODE_VACANCY: QueueName.ENCODE,
     Job.ENCODE_JOBSEEKER: QueueName.ENCODE,
     Job.ENCODE_ALL: QueueName.ENCODE,

@@ -28,6 +28,9 @@ PERIODIC_JOBS: tuple[tuple[Job, int], ...] = (
     (Job.EVALUATE_FORWARDING, 15 * 60),
     # The audit rows written since the last seal, sealed (matching.core.audit_seals).
     (Job.SEAL_AUDIT_LOG, 60),
+    # Saves whose match job was lost (Redis restarted, a worker killed): their lists follow
+    # within minutes instead of waiting for the night.
+    (Job.CATCH_UP_CHANGED_LISTS, 5 * 60),
 )
 # Jobs run at a time of day: (job, cron expression in the scheduler's local time).
 NIGHTLY_JOBS: tuple[tuple[Job, str], ...] = (

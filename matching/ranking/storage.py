@@ -154,11 +154,23 @@ def _store_list(
 
 
 def stale_subjects(
-    session: Session, kind: str, *, model_version: str, rules_version: str, limit: int | None = None
+    session: Session,
+    kind: str,
+    *,
+    model_version: str,
+    rules_version: str,
+    limit: int | None = None,
+    changed_only: bool = False,
+    changed_before: datetime | None = None,
 ) -> list[int]:
     """Ids whose stored list is missing or out of date: another model or rules version, or
     the vacancy/person changed after the list was computed. Only matchable vacancies and
-    active people are returned."""
+    active people are returned.
+
+    ``changed_only``: only lists that are missing or older than their subject's last change
+    (not those of another model or rules version, which the nightly run recomputes in bulk);
+    ``changed_before``: only subjects changed before then (a change whose job is still
+    waiting or running is left to that job)."""
     if kind == "vacancy":
         subject = select(Vacancy.id.label("id"), Vacancy.updated_at.label("changed")).where(
             matchable_vacancy_filter()
@@ -184,13 +196,21 @@ def stale_subjects(
         .where(
             or_(
                 MatchRun.id.is_(None),
-                MatchRun.model_version != model_version,
-                MatchRun.rules_version != rules_version,
                 MatchRun.computed_at < subject.c.changed,
+                *(
+                    ()
+                    if changed_only
+                    else (
+                        MatchRun.model_version != model_version,
+                        MatchRun.rules_version != rules_version,
+                    )
+                ),
             )
         )
         .order_by(subject.c.id)
     )
+    if changed_before is not None:
+        query = query.where(subject.c.changed < changed_before)
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, delete, select, update
@@ -22,6 +23,7 @@ from matching.models import (
     Vacancy,
     VacancyKind,
     VacancyStatus,
+    utcnow,
 )
 from matching.models.enums import ApprovalStatus
 from matching.ranking import scoring as ranking
@@ -331,3 +333,55 @@ def test_warm_occupation_index_fills_the_cache_once(rt: runtime.Runtime) -> None
     assert first["occupations"] > 100 and first["encoded"] > first["occupations"]
     again = jobs.warm_occupation_index()
     assert again == {"occupations": first["occupations"], "encoded": 0}
+
+
+def test_the_catch_up_finds_changed_lists_after_the_grace_but_leaves_versions_to_the_night(
+    rt: runtime.Runtime, redis_conn
+) -> None:
+    vacancy_id = busiest_open_vacancy(rt.engine)
+    jobs.match_vacancy(vacancy_id)
+    version = "fake-trigram-v1"
+    now = utcnow()
+
+    def caught_up(model_version: str = version) -> list[int]:
+        with Session(rt.engine) as session:
+            return stale_subjects(
+                session,
+                "vacancy",
+                model_version=model_version,
+                rules_version=ranking.rules_version(),
+                changed_only=True,
+                changed_before=now - jobs.CATCH_UP_GRACE,
+            )
+
+    assert vacancy_id not in caught_up()
+    assert vacancy_id not in caught_up("another-model")  # a version change waits for the night
+
+    def changed(minutes_ago: int) -> None:
+        with session_scope(rt.session_factory) as session:
+            session.execute(
+                update(MatchRun)
+                .where(MatchRun.subject_kind == "vacancy", MatchRun.subject_id == vacancy_id)
+                .values(computed_at=now - timedelta(minutes=30))
+            )
+            session.execute(
+                update(Vacancy)
+                .where(Vacancy.id == vacancy_id)
+                .values(updated_at=now - timedelta(minutes=minutes_ago))
+            )
+
+    changed(minutes_ago=1)  # saved a minute ago: its own match job is still on its way
+    assert vacancy_id not in caught_up()
+    changed(minutes_ago=10)  # saved ten minutes ago and no list since: the job was lost
+    assert vacancy_id in caught_up()
+
+    job = enqueue(redis_conn, Job.CATCH_UP_CHANGED_LISTS)
+    run_worker(rt.settings, redis_conn, [QueueName.MAINTENANCE], burst=True)
+    job.refresh()
+    assert job.get_status() == "finished", job.latest_result().exc_string
+    queued = redis_conn.lrange(f"rq:queue:{QueueName.MATCH.value}", 0, -1)
+    assert f"match-vacancy-{vacancy_id}".encode() in queued
+    again = enqueue(redis_conn, Job.CATCH_UP_CHANGED_LISTS)
+    run_worker(rt.settings, redis_conn, [QueueName.MAINTENANCE], burst=True)
+    again.refresh()
+    assert redis_conn.llen(f"rq:queue:{QueueName.MATCH.value}") == len(queued)  # not doubled
