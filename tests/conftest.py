@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from matching.core.db import make_engine
+from matching.core.migrate import upgrade
 from matching.core.settings import Settings
 from tests.factories import PASSWORD, Factory
 from tests.support.databases import private_schema, schema_url
@@ -207,3 +208,21 @@ def committed_database_url(tmp_path: Path) -> Iterator[str]:
         return
     with private_schema(given, "committed") as schema:
         yield schema_url(given, schema)
+
+
+@pytest.fixture
+def committed(committed_database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on :func:`committed_database_url`, migrated: for races between two
+    connections that really commit (two requests checking, then writing, at once)."""
+    settings = Settings.from_env(
+        {
+            "JOBBRO_ENV": "test",
+            "JOBBRO_DATA_DIR": str(tmp_path),
+            "JOBBRO_DATABASE_URL": committed_database_url,
+            "JOBBRO_SECRET_KEY": "committed-race-secret-key-0123456789abcdef",
+        }
+    )
+    engine = make_engine(settings)
+    upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -4,37 +4,16 @@ connections: the role is given once, the other request is told the link is used.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from matching.accounts import members as org_members
-from matching.core.db import make_engine
 from matching.core.errors import ValidationError
-from matching.core.migrate import upgrade
 from matching.core.security import hash_password
-from matching.core.settings import Settings
 from matching.models import MemberInvitation, Membership, OrgKind, Role, User
 from tests.factories import PASSWORD, Factory
-
-
-@pytest.fixture
-def committed(committed_database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    settings = Settings.from_env(
-        {
-            "JOBBRO_ENV": "test",
-            "JOBBRO_DATA_DIR": str(tmp_path),
-            "JOBBRO_DATABASE_URL": committed_database_url,
-            "JOBBRO_SECRET_KEY": "invitation-race-secret-key-0123456789abcdef",
-        }
-    )
-    engine = make_engine(settings)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_two_confirmations_of_one_link_give_one_role(

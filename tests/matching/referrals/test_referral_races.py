@@ -4,38 +4,17 @@ connections: exactly one referral is made, the other gets the Danish »already r
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor
-from matching.core.db import make_engine
 from matching.core.errors import ValidationError
-from matching.core.migrate import upgrade
 from matching.core.security import hash_password
-from matching.core.settings import Settings
 from matching.models import OPEN_REFERRAL_STATES, OrgKind, Referral, Role
 from matching.referrals import decisions
 from tests.factories import PASSWORD, Factory
-
-
-@pytest.fixture
-def committed(committed_database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    settings = Settings.from_env(
-        {
-            "JOBBRO_ENV": "test",
-            "JOBBRO_DATA_DIR": str(tmp_path),
-            "JOBBRO_DATABASE_URL": committed_database_url,
-            "JOBBRO_SECRET_KEY": "referral-race-secret-key-0123456789abcdef",
-        }
-    )
-    engine = make_engine(settings)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_two_referrals_at_once_make_one(committed: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

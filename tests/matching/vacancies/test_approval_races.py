@@ -4,9 +4,7 @@ connections: exactly one decision wins, the other is refused."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -14,11 +12,8 @@ from sqlalchemy.orm import Session
 
 from matching.core.audit import Actor
 from matching.core.dates import today_dk
-from matching.core.db import make_engine
 from matching.core.errors import InvalidTransition, ValidationError
-from matching.core.migrate import upgrade
 from matching.core.security import hash_password
-from matching.core.settings import Settings
 from matching.models import (
     OrgKind,
     Role,
@@ -29,22 +24,6 @@ from matching.models import (
 )
 from matching.vacancies import lifecycle
 from tests.factories import PASSWORD, Factory
-
-
-@pytest.fixture
-def committed(committed_database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    settings = Settings.from_env(
-        {
-            "JOBBRO_ENV": "test",
-            "JOBBRO_DATA_DIR": str(tmp_path),
-            "JOBBRO_DATABASE_URL": committed_database_url,
-            "JOBBRO_SECRET_KEY": "approval-race-secret-key-0123456789abcdef",
-        }
-    )
-    engine = make_engine(settings)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_approve_and_reject_at_once_one_wins(
