@@ -44,14 +44,7 @@ from portal.forms import IntegerField, clean_text, one_line
 EXTRA_ROWS = 2  # empty rows under each list, to add to it without JavaScript
 YEAR_MESSAGE = "Skriv året med fire cifre, fx 2019."
 NONE_OF_THESE = "Ingen af disse"
-EDUCATION_LEVELS = {
-    EducationLevel.GRUNDSKOLE: "Grundskole",
-    EducationLevel.GYMNASIAL: "Gymnasial uddannelse",
-    EducationLevel.ERHVERVSFAGLIG: "Erhvervsfaglig uddannelse",
-    EducationLevel.KVU: "Kort videregående uddannelse",
-    EducationLevel.MVU: "Mellemlang videregående uddannelse",
-    EducationLevel.LVU: "Lang videregående uddannelse",
-}
+EDUCATION_LEVELS = {level: level.label_da for level in EducationLevel}
 
 
 def _raw(field) -> str:  # noqa: ANN001 - a field

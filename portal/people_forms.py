@@ -60,14 +60,7 @@ FIELD_LABELS_DA = {
     "chose_jobcentre": "Har valgt jobcenteret",
 }
 
-EDUCATION_LABELS_DA = {
-    EducationLevel.GRUNDSKOLE: "Grundskole",
-    EducationLevel.GYMNASIAL: "Gymnasial uddannelse",
-    EducationLevel.ERHVERVSFAGLIG: "Erhvervsfaglig uddannelse",
-    EducationLevel.KVU: "Kort videregående uddannelse",
-    EducationLevel.MVU: "Mellemlang videregående uddannelse",
-    EducationLevel.LVU: "Lang videregående uddannelse",
-}
+EDUCATION_LABELS_DA = {level: level.label_da for level in EducationLevel}
 
 
 class PeriodForm(Form):

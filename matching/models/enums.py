@@ -245,6 +245,20 @@ class EducationLevel(StrEnum):
     MVU = "mvu"
     LVU = "lvu"
 
+    @property
+    def label_da(self) -> str:
+        return EDUCATION_LEVEL_LABELS[self]
+
+
+EDUCATION_LEVEL_LABELS: dict[EducationLevel, str] = {
+    EducationLevel.GRUNDSKOLE: "Grundskole",
+    EducationLevel.GYMNASIAL: "Gymnasial uddannelse",
+    EducationLevel.ERHVERVSFAGLIG: "Erhvervsfaglig uddannelse",
+    EducationLevel.KVU: "Kort videregående uddannelse",
+    EducationLevel.MVU: "Mellemlang videregående uddannelse",
+    EducationLevel.LVU: "Lang videregående uddannelse",
+}
+
 
 class ExitReason(StrEnum):
     """Why a person left the register (afgangsårsag); the results dashboards count these."""

@@ -30,6 +30,7 @@ from matching.models import (
     ConsentKind,
     CVDraft,
     CVExperience,
+    EducationLevel,
     ExitReason,
     ImportStatus,
     JobFair,
@@ -179,6 +180,7 @@ def world(session: Session, make: Factory, settings: Settings) -> World:
 def test_the_export_holds_everything_and_is_audited(
     session: Session, world: World, settings: Settings
 ) -> None:
+    world.person.education_level = EducationLevel.ERHVERVSFAGLIG
     data = rights.person_data_export(
         session, world.counsellor, world.person, cpr_key=settings.cpr_key
     )
@@ -188,6 +190,10 @@ def test_the_export_holds_everything_and_is_audited(
     assert (person["first_name"], person["last_name"]) == ("Birgitte", "Kjærsgaard")
     assert person["cpr"] == "010190-1234"  # the export is the person's own
     assert person["email"] == "birgitte@eksempel.dk"
+    assert person["education_level_label"] == "Erhvervsfaglig uddannelse"
+    assert "Erhvervsfaglig uddannelse" in " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(rights.person_data_pdf(data))).pages
+    )
     assert data["cv"]["experiences"][0]["employer"] == "Fynsk Logistik A/S"
     [consent] = data["consents"]
     assert consent["given"] and consent["channel"] == "paper"
