@@ -96,25 +96,16 @@ def request_password_reset(
     """
     normalised = (email or "").strip().lower()[:EMAIL_MAX_CHARS]
     since = utcnow() - RESET_WINDOW
-    by_address = bool(ip_address) and (
-        throttling.count_attempts(session, RESET_REQUEST, since, ip_address=ip_address)
-        >= PASSWORD_RESETS_PER_ADDRESS
-    )
-    by_email = (
-        not by_address
-        and throttling.count_attempts(session, RESET_REQUEST, since, email=normalised)
-        >= PASSWORD_RESETS_PER_HOUR
-    )
-    if by_address or by_email:
-        throttling.note_refused(
-            session,
-            RESET_REQUEST,
-            since,
-            email=normalised,
-            ip_address=ip_address,
-            by_address=by_address,
-            details={"event": "password_reset_requested", "email": normalised},
-        )
+    if throttling.request_refused(
+        session,
+        RESET_REQUEST,
+        since,
+        email=normalised,
+        ip_address=ip_address,
+        per_address=PASSWORD_RESETS_PER_ADDRESS,
+        per_email=PASSWORD_RESETS_PER_HOUR,
+        details={"event": "password_reset_requested", "email": normalised},
+    ):
         return None
     user = _user_by_email(session, normalised) if normalised else None
     if user is not None and not user.active:

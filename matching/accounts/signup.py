@@ -231,25 +231,16 @@ def request_signup(
     """
     normalised = normalise_email(email)
     since = utcnow() - SIGNUP_REQUEST_WINDOW
-    by_address = bool(ip_address) and (
-        throttling.count_attempts(session, SIGNUP_REQUEST, since, ip_address=ip_address)
-        >= SIGNUP_REQUESTS_PER_ADDRESS
-    )
-    by_email = (
-        not by_address
-        and throttling.count_attempts(session, SIGNUP_REQUEST, since, email=normalised)
-        >= SIGNUP_REQUESTS_PER_EMAIL
-    )
-    if by_address or by_email:
-        throttling.note_refused(
-            session,
-            SIGNUP_REQUEST,
-            since,
-            email=normalised,
-            ip_address=ip_address,
-            by_address=by_address,
-            details={"event": "signup_requested"},
-        )
+    if throttling.request_refused(
+        session,
+        SIGNUP_REQUEST,
+        since,
+        email=normalised,
+        ip_address=ip_address,
+        per_address=SIGNUP_REQUESTS_PER_ADDRESS,
+        per_email=SIGNUP_REQUESTS_PER_EMAIL,
+        details={"event": "signup_requested"},
+    ):
         return None
     user = _user_by_email(session, normalised)
     audit.record(

@@ -112,6 +112,40 @@ def note_refused(
     return True
 
 
+def request_refused(
+    session: Session,
+    object_type: str,
+    since: datetime,
+    *,
+    email: str,
+    ip_address: str | None,
+    per_address: int,
+    per_email: int,
+    details: dict | None = None,
+) -> bool:
+    """Whether an anonymous request of ``object_type`` (a password reset, a sign-up) is over
+    its limit since ``since``: ``per_address`` for the client address, else ``per_email`` for
+    the typed e-mail. When it is, the refusal is noted once per window (:func:`note_refused`)."""
+    by_address = bool(ip_address) and (
+        count_attempts(session, object_type, since, ip_address=ip_address) >= per_address
+    )
+    by_email = (
+        not by_address and count_attempts(session, object_type, since, email=email) >= per_email
+    )
+    if not (by_address or by_email):
+        return False
+    note_refused(
+        session,
+        object_type,
+        since,
+        email=email,
+        ip_address=ip_address,
+        by_address=by_address,
+        details=details,
+    )
+    return True
+
+
 def login_throttled(
     session: Session, email: str, ip_address: str | None, *, now: datetime | None = None
 ) -> bool:
